@@ -1,0 +1,23 @@
+using Latent.Cli.CommandLine;
+using Latent.Runs;
+
+namespace Latent.Cli.Commands;
+
+/// <summary>One verb of the command line: parses its options, calls the library, prints the result.</summary>
+public abstract class Command
+{
+    public abstract string Name { get; }
+    public abstract string Summary { get; }
+    /// <summary>The synopsis line(s) shown by --help.</summary>
+    public abstract string Usage { get; }
+
+    public abstract int Run(Arguments arguments, Output output);
+
+    /// <summary>Usage and options; <paramref name="arguments"/> may narrow it (e.g. to one model family).</summary>
+    public virtual string Help(Arguments arguments) => $"{Summary}\n\nusage: {Usage}\n{OptionsHelp(arguments)}";
+
+    protected virtual string OptionsHelp(Arguments arguments) => "";
+
+    /// <summary>The run named by --run.</summary>
+    protected static RunDirectory OpenRun(Arguments arguments) => RunDirectory.Open(arguments.Required("run", "runs/ae"));
+}

@@ -1,0 +1,37 @@
+using Latent.Cli.CommandLine;
+using Latent.Evaluation;
+using Latent.Runs;
+
+namespace Latent.Cli.Commands;
+
+public sealed class EncodeCommand : Command
+{
+    public override string Name => "encode";
+    public override string Summary => "write the latent codes of a data split as CSV";
+    public override string Usage => "latent encode --run DIR --data SPEC --out FILE.csv [--split test|train|validation]";
+
+    public override int Run(Arguments arguments, Output output)
+    {
+        var run = OpenRun(arguments);
+        var manifest = run.ReadManifest();
+        var data = OptionBinder.Bind(arguments, manifest.Data);
+        var split = SplitOption(arguments);
+        var outPath = arguments.Required("out", "z.csv");
+        arguments.RejectUnknown();
+
+        var dataset = RunData.Load(manifest, data, split);
+        using var model = run.LoadModel(manifest);
+        using var codes = Evaluator.EncodeAll(model, dataset);
+        LatentCsv.Write(outPath, codes, dataset.Labels);
+        output.Line($"{dataset.Count} codes of dimension {codes.shape[1]} written to {Path.GetFullPath(outPath)}");
+        return 0;
+    }
+
+    static DataSplit SplitOption(Arguments arguments) => arguments.Value("split") switch
+    {
+        null or "test" => DataSplit.Test,
+        "train" => DataSplit.Train,
+        "validation" => DataSplit.Validation,
+        var other => throw new UserInputException($"--split '{other}' is not a split; pass test, train or validation"),
+    };
+}

@@ -1,0 +1,52 @@
+using Latent;
+using Latent.Cli;
+using Latent.Cli.CommandLine;
+
+return Cli.Run(args);
+
+namespace Latent.Cli
+{
+    /// <summary>Entry point: finds the command, runs it, and turns user errors into one line and exit code 2.</summary>
+    public static class Cli
+    {
+        public static int Run(string[] args)
+        {
+            try
+            {
+                var arguments = new Arguments(args);
+                if (arguments.Verb is null || arguments.Verb is "help")
+                {
+                    Console.Out.WriteLine(CommandCatalog.Overview());
+                    return arguments.Verb is null && !arguments.Has("help") && args.Length > 0 ? 2 : 0;
+                }
+                var command = CommandCatalog.Find(arguments.Verb);
+                if (arguments.Has("help"))
+                {
+                    Console.Out.WriteLine(command.Help(arguments));
+                    return 0;
+                }
+                ApplyThreads(arguments);
+                return command.Run(arguments, Output.From(arguments));
+            }
+            catch (UserInputException error)
+            {
+                Console.Error.WriteLine($"latent: error: {error.Message}");
+                return 2;
+            }
+            catch (TypeInitializationException error) when (error.TypeName == "TorchSharp.torch")
+            {
+                Console.Error.WriteLine($"latent: error: TorchSharp's native libraries did not load ({error.InnerException?.Message.Split('\n')[0]}); rebuild with 'dotnet build' so the build can prepare them");
+                return 1;
+            }
+        }
+
+        /// <summary>--threads N: libtorch's intra-op threads, for every command.</summary>
+        static void ApplyThreads(Arguments arguments)
+        {
+            if (arguments.Value("threads") is not string text) return;
+            if (!int.TryParse(text, out int threads) || threads <= 0)
+                throw new UserInputException($"--threads '{text}' must be a positive whole number, e.g. --threads 2");
+            TorchSharp.torch.set_num_threads(threads);
+        }
+    }
+}

@@ -1,0 +1,97 @@
+using Latent.Data.Sources;
+
+namespace Latent.Data;
+
+/// <summary>
+/// The one place that maps a <c>--data</c> spec to its reader, and carves the splits: the test split
+/// comes from the source (its own files, or a fixed carve that does not depend on the seed, so every
+/// run is tested on the same examples); validation is carved from train with the run's seed.
+/// </summary>
+public static class DataCatalog
+{
+    /// <summary>Fraction of a single-file source set aside as its test split.</summary>
+    public const double TestFraction = 0.1;
+
+    /// <summary>Loads the train, validation and test splits that <paramref name="options"/> describe.</summary>
+    public static DataSplits Load(DataOptions options, int seed)
+    {
+        options.Validate();
+        var (trainAndValidation, test) = LoadSource(options);
+        if (options.Limit is int limit) trainAndValidation = trainAndValidation.Take(limit);
+        var (train, validation) = Split(trainAndValidation, options.ValidationFraction, seed);
+        if (train.Count == 0)
+            throw new UserInputException($"{options.Data} leaves no training examples after the validation split; add data or lower --validation-fraction");
+        return new DataSplits(train, validation, test);
+    }
+
+    /// <summary>Only the test split: what <c>latent eval</c> needs.</summary>
+    public static Dataset LoadTest(DataOptions options)
+    {
+        options.Validate();
+        return LoadSource(options).Test;
+    }
+
+    static (Dataset TrainAndValidation, Dataset Test) LoadSource(DataOptions options)
+    {
+        var (kind, argument) = ParseSpec(options.Data);
+        return kind switch
+        {
+            "shapes" => ShapesSource.Load(),
+            "fashion-mnist" => IdxSource.Load(FashionMnistDirectory(), IdxSource.FashionMnistLabelNames),
+            "idx" => IdxSource.Load(argument, labelNames: null),
+            "images" => CarveTest(ImageFolderSource.Load(argument, options.ImageSize)),
+            "csv" => CarveTest(CsvSource.Load(argument, options.LabelColumn)),
+            _ => throw new UserInputException(
+                $"unknown data source '{options.Data}'; pass shapes, fashion-mnist, idx:DIR, images:DIR, csv:FILE or text:FILE"),
+        };
+    }
+
+    static (string Kind, string Argument) ParseSpec(string spec)
+    {
+        int colon = spec.IndexOf(':');
+        if (colon < 0) return (spec.Trim().ToLowerInvariant(), "");
+        var (kind, argument) = (spec[..colon].Trim().ToLowerInvariant(), spec[(colon + 1)..]);
+        if (argument.Length == 0)
+            throw new UserInputException($"--data {spec} names no path; pass {kind}:PATH");
+        return (kind, argument);
+    }
+
+    /// <summary>Debian's dataset-fashion-mnist package, or $LATENT_DATA/fashion-mnist.</summary>
+    public static string FashionMnistDirectory()
+    {
+        var custom = Environment.GetEnvironmentVariable("LATENT_DATA");
+        if (!string.IsNullOrEmpty(custom) && Directory.Exists(Path.Combine(custom, "fashion-mnist")))
+            return Path.Combine(custom, "fashion-mnist");
+        const string debian = "/usr/share/datasets/fashion-mnist";
+        if (Directory.Exists(debian)) return debian;
+        throw new UserInputException(
+            "Fashion-MNIST is not installed; run 'sudo apt-get install dataset-fashion-mnist' or put its IDX files in $LATENT_DATA/fashion-mnist");
+    }
+
+    public static bool FashionMnistInstalled()
+    {
+        try { FashionMnistDirectory(); return true; }
+        catch (UserInputException) { return false; }
+    }
+
+    /// <summary>Holds out <see cref="TestFraction"/> with a fixed seed, the same for every run.</summary>
+    static (Dataset, Dataset) CarveTest(Dataset all)
+    {
+        var (rest, test) = Split(all, TestFraction, seed: 0x7E57);
+        if (test.Count == 0)
+            throw new UserInputException($"the data has only {all.Count} examples, too few to hold out a test split; add more examples");
+        return (rest, test);
+    }
+
+    /// <summary>A seeded random split: (the rest, a <paramref name="fraction"/> of the examples).</summary>
+    internal static (Dataset Remainder, Dataset Part) Split(Dataset data, double fraction, int seed)
+    {
+        var order = Shuffle.Permutation(data.Count, seed);
+        int partCount = (int)Math.Round(data.Count * fraction);
+        var part = order[..partCount];
+        var rest = order[partCount..];
+        Array.Sort(part);
+        Array.Sort(rest);
+        return (data.Subset(rest), data.Subset(part));
+    }
+}

@@ -1,0 +1,132 @@
+using System.Buffers.Binary;
+using System.IO.Compression;
+using static TorchSharp.torch;
+
+namespace Latent.Data.Sources;
+
+/// <summary>
+/// MNIST-format IDX files (LeCun et al.): <c>train-images-idx3-ubyte</c>, <c>train-labels-idx1-ubyte</c>,
+/// <c>t10k-images-idx3-ubyte</c>, <c>t10k-labels-idx1-ubyte</c>, each raw or gzip-compressed.
+/// The header is checked against the file before anything is allocated.
+/// </summary>
+public static class IdxSource
+{
+    public static readonly string[] FashionMnistLabelNames =
+        ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"];
+
+    /// <summary>Bytes one IDX file may declare: far above any real set, well below what would exhaust memory.</summary>
+    const long MaxPayload = 1L << 31;
+
+    public static (Dataset Train, Dataset Test) Load(string directory, IReadOnlyList<string>? labelNames)
+    {
+        if (!Directory.Exists(directory))
+            throw new UserInputException($"data folder '{directory}' does not exist; pass idx:DIR with the folder that holds train-images-idx3-ubyte[.gz]");
+        return (LoadSplit(directory, "train", labelNames), LoadSplit(directory, "t10k", labelNames));
+    }
+
+    static Dataset LoadSplit(string directory, string prefix, IReadOnlyList<string>? labelNames)
+    {
+        var imagesPath = Find(directory, $"{prefix}-images-idx3-ubyte")
+            ?? throw new UserInputException($"'{directory}' has no {prefix}-images-idx3-ubyte[.gz]; pass idx:DIR with a complete MNIST-format set");
+        var (imageDims, pixels) = Read(imagesPath);
+        if (imageDims.Length != 3)
+            throw new UserInputException($"'{imagesPath}' holds a {imageDims.Length}-dimensional array, not images [N, H, W]; check the file name");
+        int count = imageDims[0], height = imageDims[1], width = imageDims[2];
+
+        int[]? labels = null;
+        if (Find(directory, $"{prefix}-labels-idx1-ubyte") is string labelsPath)
+        {
+            var (labelDims, labelBytes) = Read(labelsPath);
+            if (labelDims.Length != 1 || labelDims[0] != count)
+                throw new UserInputException(
+                    $"'{labelsPath}' holds {string.Join("×", labelDims)} labels for {count} images; use the label file that belongs to '{Path.GetFileName(imagesPath)}'");
+            labels = labelBytes.Select(b => (int)b).ToArray();
+        }
+
+        using var raw = tensor(pixels, [count, 1, height, width], ScalarType.Byte);
+        var features = raw.to(ScalarType.Float32).div_(255f);
+        return new Dataset(features, DataShape.Image(1, height, width), labels, labelNames);
+    }
+
+    static string? Find(string directory, string name) =>
+        new[] { name, name + ".gz" }.Select(file => Path.Combine(directory, file)).FirstOrDefault(File.Exists);
+
+    /// <summary>Reads one IDX file of unsigned bytes: (dimensions, payload).</summary>
+    public static (int[] Dimensions, byte[] Payload) Read(string path)
+    {
+        try
+        {
+            using var file = File.OpenRead(path);
+            bool gzip = file.Length >= 2 && file.ReadByte() == 0x1f && file.ReadByte() == 0x8b;
+            long available = gzip ? GzipDeclaredSize(file) : file.Length;
+            file.Position = 0;
+            using var stream = gzip ? new GZipStream(file, CompressionMode.Decompress) : (Stream)file;
+
+            Span<byte> magic = stackalloc byte[4];
+            ReadExactly(stream, magic, path, "its header");
+            if (magic[0] != 0 || magic[1] != 0)
+                throw Corrupt(path, "does not start with the IDX magic number");
+            if (magic[2] != 0x08)
+                throw Corrupt(path, $"stores element type 0x{magic[2]:x2}; only unsigned bytes (0x08) are supported");
+            int rank = magic[3];
+            if (rank is < 1 or > 4) throw Corrupt(path, $"declares {rank} dimensions");
+
+            var dims = new int[rank];
+            Span<byte> word = stackalloc byte[4];
+            long payload = 1;
+            for (int i = 0; i < rank; i++)
+            {
+                ReadExactly(stream, word, path, "its header");
+                dims[i] = BinaryPrimitives.ReadInt32BigEndian(word);
+                if (dims[i] <= 0) throw Corrupt(path, $"declares dimension {i} as {dims[i]}");
+                payload *= dims[i];
+                if (payload > MaxPayload) throw Corrupt(path, "declares more than 2 GiB of data");
+            }
+            long header = 4 + 4L * rank;
+            if (payload > available - header)
+                throw Corrupt(path, $"declares {payload} bytes of data but holds only {Math.Max(0, available - header)}; it is truncated");
+
+            var data = new byte[payload];
+            ReadExactly(stream, data, path, "its data");
+            return (dims, data);
+        }
+        catch (InvalidDataException error)
+        {
+            throw Corrupt(path, $"is not valid gzip ({error.Message})");
+        }
+        catch (IOException error) when (error is not FileNotFoundException)
+        {
+            throw new UserInputException($"cannot read '{path}': {error.Message}; check the file and its permissions");
+        }
+        catch (UnauthorizedAccessException)
+        {
+            throw new UserInputException($"cannot read '{path}': permission denied; check its permissions");
+        }
+    }
+
+    /// <summary>The uncompressed size a gzip file declares in its last four bytes (ISIZE, modulo 2³²).</summary>
+    static long GzipDeclaredSize(FileStream file)
+    {
+        if (file.Length < 18) return 0;
+        Span<byte> trailer = stackalloc byte[4];
+        file.Position = file.Length - 4;
+        file.ReadExactly(trailer);
+        uint size = BinaryPrimitives.ReadUInt32LittleEndian(trailer);
+        // ISIZE wraps at 4 GiB; anything we accept is below 2 GiB, so a small ISIZE is the true size.
+        return size;
+    }
+
+    static void ReadExactly(Stream stream, Span<byte> buffer, string path, string what)
+    {
+        int total = 0;
+        while (total < buffer.Length)
+        {
+            int read = stream.Read(buffer[total..]);
+            if (read == 0) throw Corrupt(path, $"ends in the middle of {what}; it is truncated");
+            total += read;
+        }
+    }
+
+    static UserInputException Corrupt(string path, string problem) =>
+        new($"'{path}' {problem}; replace it with an intact MNIST-format IDX file");
+}

@@ -1,0 +1,71 @@
+using System.ComponentModel;
+using Latent.Data;
+using Latent.Models;
+using static TorchSharp.torch;
+
+namespace Latent.Evaluation;
+
+/// <summary>Options of <c>latent eval</c>.</summary>
+public sealed record EvaluationOptions
+{
+    [Description("importance samples per test example for the IWAE estimate of −log p(x) (0 skips it)")]
+    public int IwaeSamples { get; init; }
+
+    [Description("also fit a linear probe and k-NN on frozen representations of the training split")]
+    public bool Probe { get; init; }
+
+    [Description("examples per forward pass")]
+    public int BatchSize { get; init; } = 500;
+
+    public void Validate()
+    {
+        if (IwaeSamples < 0) throw new UserInputException($"--iwae-samples {IwaeSamples} must be 0 (off) or positive, e.g. 64");
+        if (BatchSize <= 0) throw new UserInputException($"--batch-size {BatchSize} must be positive");
+    }
+}
+
+/// <summary>
+/// The figures of <c>eval.json</c> on the test split: reconstruction error for every family, then
+/// whatever the family adds (SPEC §4 lists the keys).
+/// </summary>
+public static class Evaluator
+{
+    public static SortedDictionary<string, double> Evaluate(Autoencoder model, Dataset test, EvaluationOptions options)
+    {
+        options.Validate();
+        model.eval();
+        var figures = new SortedDictionary<string, double>(StringComparer.Ordinal);
+        if (test.Shape.Kind != DataKind.Tokens)
+        {
+            double mse = ReconstructionError(model, test, options.BatchSize);
+            figures["test_mse"] = mse;
+            // PSNR for data on the [0, 1] scale: 10·log10(peak² / MSE) with peak 1, from the pooled MSE.
+            if (test.Shape.IsUnitRange) figures["test_psnr_db"] = 10 * Math.Log10(1 / mse);
+        }
+        foreach (var (key, value) in model.Evaluate(test, options)) figures[key] = value;
+        return figures;
+    }
+
+    /// <summary>Mean squared error per element between the test examples and their reconstructions.</summary>
+    public static double ReconstructionError(Autoencoder model, Dataset data, int batchSize = 500)
+    {
+        double sum = 0;
+        using var noGrad = no_grad();
+        foreach (var batch in data.Batches(batchSize))
+        {
+            using var scope = NewDisposeScope();
+            sum += (model.Reconstruct(batch) - batch).square().sum().item<float>();
+        }
+        return sum / ((double)data.Count * data.Shape.Size);
+    }
+
+    /// <summary>Representations of all examples, [N, D], computed in batches without gradients.</summary>
+    public static Tensor EncodeAll(Autoencoder model, Dataset data, int batchSize = 500)
+    {
+        using var noGrad = no_grad();
+        var parts = data.Batches(batchSize).Select(model.Encode).ToArray();
+        var all = cat(parts, 0);
+        foreach (var part in parts) part.Dispose();
+        return all;
+    }
+}

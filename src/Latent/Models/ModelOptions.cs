@@ -1,0 +1,57 @@
+using System.ComponentModel;
+using Latent.Data;
+
+namespace Latent.Models;
+
+/// <summary>The network family that encoder and decoder are built from.</summary>
+public enum Architecture
+{
+    /// <summary>Fully connected layers on the flattened example.</summary>
+    Mlp,
+    /// <summary>Stride-2 convolutions down, transposed convolutions up (images).</summary>
+    Conv,
+    /// <summary>A vision transformer over image patches.</summary>
+    Vit,
+    /// <summary>A transformer over token sequences.</summary>
+    Transformer,
+}
+
+/// <summary>
+/// Options every family shares. Each family derives a sealed record that adds its own; all of them
+/// are bound from the command line by name (<c>LatentDim</c> is <c>--latent-dim</c>) and written
+/// into the run's manifest.
+/// </summary>
+public abstract record ModelOptions
+{
+    [Description("network that encoder and decoder are built from: mlp or conv (vit, transformer where the family supports them)")]
+    public Architecture Arch { get; init; } = Architecture.Mlp;
+
+    [Description("dimension D of the latent space")]
+    public int LatentDim { get; init; } = 32;
+
+    [Description("widths of the MLP encoder's hidden layers, comma-separated; the decoder mirrors them")]
+    public int[] Hidden { get; init; } = [512, 256];
+
+    [Description("channels of the conv encoder's stride-2 stages, comma-separated; the decoder mirrors them")]
+    public int[] Channels { get; init; } = [32, 64];
+
+    /// <summary>Throws a <see cref="UserInputException"/> when the options cannot work on data of this shape.</summary>
+    public virtual void Validate(DataShape shape)
+    {
+        if (LatentDim <= 0)
+            throw new UserInputException($"--latent-dim {LatentDim} must be positive; pass the size of the latent space, e.g. 32");
+        if (Hidden.Length == 0 || Hidden.Any(width => width <= 0))
+            throw new UserInputException($"--hidden {string.Join(",", Hidden)} needs positive widths; pass e.g. 512,256");
+        if (Channels.Length == 0 || Channels.Any(count => count <= 0))
+            throw new UserInputException($"--channels {string.Join(",", Channels)} needs positive counts; pass e.g. 32,64");
+        if (Arch == Architecture.Conv)
+        {
+            if (shape.Kind != DataKind.Image)
+                throw new UserInputException($"--arch conv needs images but the data are {shape}; pass --arch mlp");
+            int stride = 1 << Channels.Length;
+            if (shape.Height % stride != 0 || shape.Width % stride != 0)
+                throw new UserInputException(
+                    $"--arch conv with {Channels.Length} stride-2 stages needs image sides divisible by {stride}, not {shape.Height}×{shape.Width}; pass --image-size {shape.Height / stride * stride} or fewer --channels");
+        }
+    }
+}

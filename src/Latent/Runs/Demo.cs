@@ -1,0 +1,76 @@
+using System.Text.Json;
+using Latent.Data;
+using Latent.Evaluation;
+using Latent.Models;
+using Latent.Models.Plain;
+using Latent.Training;
+
+namespace Latent.Runs;
+
+/// <summary>Options of <c>latent demo</c>.</summary>
+public sealed record DemoOptions
+{
+    [System.ComponentModel.Description("folder for the demo's runs; a previous demo there is replaced")]
+    public string Out { get; init; } = Path.Combine("runs", "demo");
+
+    [System.ComponentModel.Description("train longer, for publication-quality figures")]
+    public bool Full { get; init; }
+}
+
+/// <summary>
+/// The main job: trains every family briefly on the built-in shapes (and on Fashion-MNIST when it is
+/// installed), evaluates each run and leaves its figures, all under one folder.
+/// </summary>
+public static class Demo
+{
+    const string Marker = ".latent-demo";
+
+    /// <summary>One demo run: a name, the data it uses, what to train.</summary>
+    public sealed record Entry(string Name, DataOptions Data, ModelOptions Model, TrainingOptions Training);
+
+    public static IReadOnlyList<Entry> Plan(DemoOptions options)
+    {
+        var datasets = new List<(string Name, DataOptions Data, int Epochs)> { ("shapes", new DataOptions { Data = "shapes" }, options.Full ? 30 : 4) };
+        if (DataCatalog.FashionMnistInstalled())
+            datasets.Add(("fashion-mnist", new DataOptions { Data = "fashion-mnist" }, options.Full ? 30 : 3));
+        return datasets.SelectMany(data => new[]
+        {
+            new Entry($"{data.Name}-ae-mlp", data.Data, new PlainOptions { Arch = Architecture.Mlp, LatentDim = 32 },
+                new TrainingOptions { Epochs = data.Epochs }),
+            new Entry($"{data.Name}-ae-conv", data.Data, new PlainOptions { Arch = Architecture.Conv, LatentDim = 32 },
+                new TrainingOptions { Epochs = data.Epochs }),
+        }).ToList();
+    }
+
+    /// <summary>Runs the plan; <paramref name="say"/> receives one line per finished run.</summary>
+    public static IReadOnlyList<RunDirectory> Run(DemoOptions options, ITrainingObserver observer, Action<string> say)
+    {
+        Prepare(options.Out);
+        var runs = new List<RunDirectory>();
+        foreach (var entry in Plan(options))
+        {
+            say($"training {entry.Name} ({ModelCatalog.Of(entry.Model).Summary}) for {entry.Training.Epochs} epochs");
+            var run = TrainingRun.Start(new TrainRequest(entry.Model, entry.Data, entry.Training, Path.Combine(options.Out, entry.Name), "latent demo"), observer);
+            var manifest = run.ReadManifest();
+            using var model = run.LoadModel(manifest);
+            var figures = Evaluator.Evaluate(model, RunData.Load(manifest, manifest.Data, DataSplit.Test), new EvaluationOptions());
+            AtomicFile.WriteAllText(run.EvalPath, JsonSerializer.Serialize(figures, Json.Options));
+            say($"{entry.Name}: test_mse {figures["test_mse"]:G4}, reconstructions in {run.File("reconstructions.png")}");
+            runs.Add(run);
+        }
+        return runs;
+    }
+
+    /// <summary>Empties the demo folder, but only if it is one a demo made (it carries the marker file).</summary>
+    static void Prepare(string folder)
+    {
+        if (Directory.Exists(folder) && Directory.EnumerateFileSystemEntries(folder).Any())
+        {
+            if (!File.Exists(Path.Combine(folder, Marker)))
+                throw new UserInputException($"'{folder}' exists and was not made by 'latent demo'; pass --out with a new folder");
+            Directory.Delete(folder, recursive: true);
+        }
+        Directory.CreateDirectory(folder);
+        File.WriteAllText(Path.Combine(folder, Marker), "made by latent demo; the next demo replaces this folder\n");
+    }
+}

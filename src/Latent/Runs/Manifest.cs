@@ -1,0 +1,84 @@
+using System.Reflection;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+using Latent.Data;
+using Latent.Models;
+using Latent.Training;
+using TorchSharp;
+
+namespace Latent.Runs;
+
+/// <summary>Versions of the software that produced a run.</summary>
+public sealed record Versions(
+    string Latent,
+    [property: JsonPropertyName("torchsharp")] string TorchSharp,
+    [property: JsonPropertyName("libtorch")] string LibTorch)
+{
+    public static Versions Current => new(
+        typeof(Versions).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0",
+        typeof(torch).Assembly.GetName().Version?.ToString(3) ?? "?",
+        torch.__version__);
+}
+
+/// <summary>
+/// <c>manifest.json</c>: everything needed to rebuild a run's model and data (family, every option,
+/// data spec and shape, seed, versions). The model options are stored under the family's own type.
+/// </summary>
+public sealed record Manifest
+{
+    public required string Family { get; init; }
+    public required ModelOptions Model { get; init; }
+    public required DataOptions Data { get; init; }
+    public required DataShape Shape { get; init; }
+    /// <summary>Null for closed-form fits (PCA).</summary>
+    public TrainingOptions? Training { get; init; }
+    public IReadOnlyList<string>? LabelNames { get; init; }
+    public required Versions Versions { get; init; }
+    public required DateTimeOffset Created { get; init; }
+    /// <summary>The command line that created the run.</summary>
+    public string? Command { get; init; }
+
+    public string ToJson()
+    {
+        var node = new JsonObject
+        {
+            ["family"] = Family,
+            ["model"] = JsonSerializer.SerializeToNode(Model, Model.GetType(), Json.Options),
+            ["data"] = JsonSerializer.SerializeToNode(Data, Json.Options),
+            ["shape"] = JsonSerializer.SerializeToNode(Shape, Json.Options),
+            ["training"] = Training is null ? null : JsonSerializer.SerializeToNode(Training, Json.Options),
+            ["label_names"] = LabelNames is null ? null : JsonSerializer.SerializeToNode(LabelNames, Json.Options),
+            ["versions"] = JsonSerializer.SerializeToNode(Versions, Json.Options),
+            ["created"] = Created.ToString("O"),
+            ["command"] = Command,
+        };
+        return node.ToJsonString(Json.Options);
+    }
+
+    public static Manifest FromJson(string json, string path)
+    {
+        try
+        {
+            var node = JsonNode.Parse(json)!.AsObject();
+            var family = ModelCatalog.Find(node["family"]!.GetValue<string>());
+            T Read<T>(string key) => node[key].Deserialize<T>(Json.Options) ?? throw new JsonException($"missing '{key}'");
+            return new Manifest
+            {
+                Family = family.Name,
+                Model = (ModelOptions)(node["model"].Deserialize(family.OptionsType, Json.Options) ?? throw new JsonException("missing 'model'")),
+                Data = Read<DataOptions>("data"),
+                Shape = Read<DataShape>("shape"),
+                Training = node["training"].Deserialize<TrainingOptions>(Json.Options),
+                LabelNames = node["label_names"].Deserialize<string[]>(Json.Options),
+                Versions = Read<Versions>("versions"),
+                Created = DateTimeOffset.Parse(node["created"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture),
+                Command = node["command"]?.GetValue<string>(),
+            };
+        }
+        catch (Exception error) when (error is JsonException or InvalidOperationException or NullReferenceException or FormatException)
+        {
+            throw new UserInputException($"'{path}' is not a valid run manifest ({error.Message}); restore it or train the run again");
+        }
+    }
+}

@@ -1,0 +1,65 @@
+using Latent.Data;
+using Latent.Models;
+using Latent.Reporting;
+using Latent.Training;
+using TorchSharp;
+
+namespace Latent.Runs;
+
+/// <summary>What <c>latent train</c> asks for.</summary>
+public sealed record TrainRequest(ModelOptions Model, DataOptions Data, TrainingOptions Training, string Out, string? Command = null);
+
+/// <summary>
+/// Starts or resumes a run: checks every option and loads the data before anything is written, so a
+/// bad request leaves no half-made run; then writes the manifest, trains, and draws the figures.
+/// </summary>
+public static class TrainingRun
+{
+    public static RunDirectory Start(TrainRequest request, ITrainingObserver observer)
+    {
+        request.Training.Validate();
+        var run = RunDirectory.New(request.Out);
+        var data = DataCatalog.Load(request.Data, request.Training.Seed);
+        var family = ModelCatalog.Of(request.Model);
+        request.Model.Validate(data.Shape);
+
+        torch.manual_seed(request.Training.Seed);
+        using var model = family.Create(request.Model, data.Shape);
+        run.WriteManifest(new Manifest
+        {
+            Family = family.Name, Model = request.Model, Data = request.Data, Shape = data.Shape, Training = request.Training,
+            LabelNames = data.Train.LabelNames, Versions = Versions.Current, Created = DateTimeOffset.Now, Command = request.Command,
+        });
+        new Trainer(request.Training, observer).Fit(model, data, run, resume: false);
+        Finish(run, data);
+        return run;
+    }
+
+    /// <summary>Continues a run from checkpoint/last.safetensors; <paramref name="epochs"/> may extend it.</summary>
+    public static RunDirectory Resume(string path, int? epochs, ITrainingObserver observer)
+    {
+        var run = RunDirectory.Open(path);
+        var manifest = run.ReadManifest();
+        var training = manifest.Training
+            ?? throw new UserInputException($"'{path}' is a closed-form {manifest.Family} fit with nothing to resume; fit it again instead");
+        if (epochs is int more)
+        {
+            training = training with { Epochs = more };
+            training.Validate();
+            run.WriteManifest(manifest with { Training = training });
+        }
+        var data = DataCatalog.Load(manifest.Data, training.Seed);
+        torch.manual_seed(training.Seed);
+        using var model = ModelCatalog.Find(manifest.Family).Create(manifest.Model, manifest.Shape);
+        new Trainer(training, observer).Fit(model, data, run, resume: true);
+        Finish(run, data);
+        return run;
+    }
+
+    /// <summary>Figures every finished run gets, drawn with its selected (best) weights.</summary>
+    static void Finish(RunDirectory run, DataSplits data)
+    {
+        using var model = run.LoadModel(run.ReadManifest());
+        RunFigures.SaveReconstructions(run.File("reconstructions.png"), model, data.Test);
+    }
+}

@@ -1,0 +1,79 @@
+using System.ComponentModel;
+
+namespace Latent.Training;
+
+public enum OptimizerKind
+{
+    /// <summary>Adam (Kingma &amp; Ba 2015); weight decay, if any, is added to the gradient (L2).</summary>
+    Adam,
+    /// <summary>AdamW (Loshchilov &amp; Hutter 2019): weight decay decoupled from the gradient.</summary>
+    AdamW,
+}
+
+public enum ScheduleKind
+{
+    /// <summary>Linear warm-up, then a half cosine from the base rate down to zero.</summary>
+    Cosine,
+    /// <summary>Linear warm-up, then the base rate throughout.</summary>
+    Constant,
+}
+
+/// <summary>How a model is trained; every field is recorded in the run's manifest.</summary>
+public sealed record TrainingOptions
+{
+    [Description("passes over the training split")]
+    public int Epochs { get; init; } = 10;
+
+    [Description("examples per optimiser step")]
+    public int BatchSize { get; init; } = 128;
+
+    [Description("base learning rate")]
+    public double Lr { get; init; } = 1e-3;
+
+    [Description("optimiser: adam or adamw")]
+    public OptimizerKind Optimizer { get; init; } = OptimizerKind.Adam;
+
+    [Description("weight decay (L2 for adam, decoupled for adamw)")]
+    public double WeightDecay { get; init; }
+
+    [Description("learning-rate schedule after warm-up: cosine or constant")]
+    public ScheduleKind Schedule { get; init; } = ScheduleKind.Cosine;
+
+    [Description("fraction of all steps spent raising the learning rate linearly from zero")]
+    public double Warmup { get; init; } = 0.02;
+
+    [Description("clip the global gradient norm to this value; 0 turns clipping off")]
+    public double GradClip { get; init; }
+
+    [Description("seed for initial weights, the validation split, data order and every random draw")]
+    public int Seed { get; init; } = 1;
+
+    [Description("also checkpoint every this many steps (0: only at the end of each epoch)")]
+    public int CheckpointEvery { get; init; }
+
+    [Description("device to train on: cpu, or cuda where a TorchSharp CUDA package is referenced")]
+    public string Device { get; init; } = "cpu";
+
+    public void Validate()
+    {
+        if (Epochs <= 0) throw new UserInputException($"--epochs {Epochs} must be positive; pass e.g. --epochs 10");
+        if (BatchSize <= 0) throw new UserInputException($"--batch-size {BatchSize} must be positive; pass e.g. --batch-size 128");
+        if (!(Lr > 0) || !double.IsFinite(Lr)) throw new UserInputException($"--lr {Lr} must be a positive number; pass e.g. --lr 1e-3");
+        if (WeightDecay < 0 || !double.IsFinite(WeightDecay)) throw new UserInputException($"--weight-decay {WeightDecay} must be zero or positive");
+        if (Warmup is < 0 or >= 1 || double.IsNaN(Warmup)) throw new UserInputException($"--warmup {Warmup} must be a fraction in [0, 1), e.g. 0.02");
+        if (GradClip < 0 || !double.IsFinite(GradClip)) throw new UserInputException($"--grad-clip {GradClip} must be zero (off) or positive");
+        if (CheckpointEvery < 0) throw new UserInputException($"--checkpoint-every {CheckpointEvery} must be zero (epoch ends only) or a number of steps");
+        if (Device is not ("cpu" or "cuda") && !Device.StartsWith("cuda:", StringComparison.Ordinal))
+            throw new UserInputException($"--device {Device} is not a device; pass cpu or cuda");
+    }
+
+    /// <summary>The learning rate at a 0-based step of <paramref name="totalSteps"/>.</summary>
+    public double LearningRate(long step, long totalSteps)
+    {
+        long warmupSteps = (long)Math.Round(Warmup * totalSteps);
+        if (step < warmupSteps) return Lr * (step + 1) / warmupSteps;
+        if (Schedule == ScheduleKind.Constant) return Lr;
+        double progress = (double)(step - warmupSteps) / Math.Max(1, totalSteps - warmupSteps);
+        return 0.5 * Lr * (1 + Math.Cos(Math.PI * Math.Min(1, progress)));
+    }
+}
