@@ -8,13 +8,15 @@ public sealed record ModelFamily(
     string Name,
     string Summary,
     Type OptionsType,
+    IReadOnlyList<Architecture> Architectures,
     Func<ModelOptions> DefaultOptions,
     Func<ModelOptions, DataShape, Autoencoder> Create)
 {
     /// <summary>Builds a family whose options are <typeparamref name="TOptions"/>.</summary>
-    public static ModelFamily Of<TOptions>(string name, string summary, Func<TOptions, DataShape, Autoencoder> create)
+    public static ModelFamily Of<TOptions>(string name, string summary, Architecture[] architectures,
+                                           Func<TOptions, DataShape, Autoencoder> create)
         where TOptions : ModelOptions, new() =>
-        new(name, summary, typeof(TOptions), () => new TOptions(), (options, shape) => create((TOptions)options, shape));
+        new(name, summary, typeof(TOptions), architectures, () => new TOptions(), (options, shape) => create((TOptions)options, shape));
 }
 
 /// <summary>The one catalogue that maps a family name (<c>--model</c>) to its factory.</summary>
@@ -23,7 +25,7 @@ public static class ModelCatalog
     public static readonly IReadOnlyList<ModelFamily> Families =
     [
         ModelFamily.Of<PlainOptions>("ae", "plain autoencoder: deterministic encoder and decoder, ℓ2 reconstruction loss",
-            (options, shape) => new PlainAutoencoder(options, shape)),
+            [Architecture.Mlp, Architecture.Conv], (options, shape) => new PlainAutoencoder(options, shape)),
     ];
 
     public static ModelFamily Find(string name) =>

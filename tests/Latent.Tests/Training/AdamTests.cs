@@ -1,0 +1,55 @@
+using Latent.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Latent.Tests.Training;
+
+/// <summary>Our Adam must take the same steps as torch.optim's, which PyTorch users know.</summary>
+public sealed class AdamTests
+{
+    static nn.Module<Tensor, Tensor> Model()
+    {
+        manual_seed(7);
+        return nn.Sequential(nn.Linear(5, 4), nn.Tanh(), nn.Linear(4, 1));
+    }
+
+    [Theory]
+    [InlineData(false, 0.0)]
+    [InlineData(false, 0.1)]
+    [InlineData(true, 0.1)]
+    public void Matches_torch_optim_step_for_step(bool decoupled, double weightDecay)
+    {
+        using var ours = Model();
+        using var theirs = Model();
+        using var adam = new Adam(ours.named_parameters(), weightDecay, decoupled);
+        var reference = decoupled
+            ? (optim.Optimizer)optim.AdamW(theirs.parameters(), lr: 0.01, weight_decay: weightDecay)
+            : optim.Adam(theirs.parameters(), lr: 0.01, weight_decay: weightDecay);
+        manual_seed(8);
+        using var x = randn(16, 5);
+        using var y = randn(16, 1);
+        for (int step = 0; step < 25; step++)
+        {
+            adam.ZeroGrad();
+            nn.functional.mse_loss(ours.forward(x), y).backward();
+            adam.Step(0.01);
+            reference.zero_grad();
+            nn.functional.mse_loss(theirs.forward(x), y).backward();
+            reference.step();
+        }
+        foreach (var (a, b) in ours.parameters().Zip(theirs.parameters()))
+            Assert.True(a.allclose(b, rtol: 1e-5, atol: 1e-6), $"max difference {(a - b).abs().max().item<float>()}");
+    }
+
+    [Fact]
+    public void The_cosine_schedule_warms_up_then_decays_to_zero()
+    {
+        var options = new TrainingOptions { Lr = 1.0, Warmup = 0.1 };
+        Assert.Equal(0.1, options.LearningRate(0, 100), 9);
+        Assert.Equal(1.0, options.LearningRate(9, 100), 9);
+        Assert.Equal(1.0, options.LearningRate(10, 100), 9);
+        Assert.Equal(0.5, options.LearningRate(55, 100), 9);
+        Assert.True(options.LearningRate(99, 100) < 0.001);
+        Assert.Equal(1.0, (options with { Schedule = ScheduleKind.Constant }).LearningRate(99, 100));
+    }
+}
