@@ -21,4 +21,21 @@ public static class RunFigures
         ImageGrid.Save(path, ImageGrid.Pairs(originals, reconstructions, columns), columns, scale: 2);
         return true;
     }
+
+    /// <summary>Train and validation loss per epoch, from metrics.jsonl, one line per logged loss term.</summary>
+    public static bool SaveLossCurves(string path, string metricsPath)
+    {
+        var rows = Runs.MetricsLog.Read(metricsPath);
+        if (rows.Count == 0) return false;
+        var epochs = rows.Select(row => row["epoch"]).ToArray();
+        var keys = rows[0].Keys.Where(key => key.StartsWith("train_", StringComparison.Ordinal) || key.StartsWith("val_", StringComparison.Ordinal));
+        var series = keys.Select(key => (key, epochs, rows.Select(row => row.GetValueOrDefault(key, double.NaN)).ToArray()))
+                         .Where(s => s.Item3.All(double.IsFinite) && s.Item3.All(v => v > 0)).ToList();
+        // A family with a single term logs it twice (as the loss and by name): draw it once.
+        series = series.Where(s => !series.Any(other => other.key != s.key && other.key.EndsWith("_loss", StringComparison.Ordinal)
+                                                    && other.key[..other.key.IndexOf('_')] == s.key[..s.key.IndexOf('_')]
+                                                    && other.Item3.SequenceEqual(s.Item3))).ToList();
+        Plots.Lines(path, "Loss per epoch", "epoch", "loss (log scale)", series, logY: true);
+        return true;
+    }
 }
