@@ -1,5 +1,6 @@
 using Latent.Cli.CommandLine;
 using Latent.Data;
+using Latent.Models.VectorQuantized;
 using Latent.Reporting;
 using Latent.Runs;
 using static TorchSharp.torch;
@@ -9,8 +10,8 @@ namespace Latent.Cli.Commands;
 public sealed class DecodeCommand : Command
 {
     public override string Name => "decode";
-    public override string Summary => "decode latent codes from a CSV file into images (or rows)";
-    public override string Usage => "latent decode --run DIR --in FILE.csv --out FILE.png|FILE.csv";
+    public override string Summary => "decode latent codes from a CSV file (or a VQ-VAE's FILE.vq) into images (or rows)";
+    public override string Usage => "latent decode --run DIR --in FILE.csv|FILE.vq --out FILE.png|FILE.csv";
 
     public override int Run(Arguments arguments, Output output)
     {
@@ -21,17 +22,23 @@ public sealed class DecodeCommand : Command
         arguments.RejectUnknown();
 
         using var model = run.LoadModel(manifest);
-        using var codes = LatentCsv.Read(inPath, model.RepresentationSize);
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var decoded = cat(codes.split(500).Select(model.Decode).ToArray(), 0);
+        Tensor decoded;
+        if (inPath.EndsWith(".vq", StringComparison.OrdinalIgnoreCase))
+            decoded = PackedCodes.Decode(model as VqVae ?? throw new UserInputException($"a {manifest.Family} model cannot decode VQ codes; pass the vqvae --run that wrote '{inPath}'"), inPath);
+        else
+        {
+            var codes = LatentCsv.Read(inPath, model.RepresentationSize);
+            decoded = cat(codes.split(500).Select(model.Decode).ToArray(), 0);
+        }
         if (outPath.EndsWith(".csv", StringComparison.OrdinalIgnoreCase))
             LatentCsv.Write(outPath, decoded.flatten(1), labels: null);
         else if (manifest.Shape.Kind == DataKind.Image)
             ImageGrid.Save(outPath, decoded, columns: (int)Math.Ceiling(Math.Sqrt(decoded.shape[0])), scale: 2);
         else
             throw new UserInputException($"{manifest.Shape} have no picture; pass --out FILE.csv");
-        output.Line($"{codes.shape[0]} examples decoded to {Path.GetFullPath(outPath)}");
+        output.Line($"{decoded.shape[0]} examples decoded to {Path.GetFullPath(outPath)}");
         return 0;
     }
 }

@@ -1,5 +1,6 @@
 using Latent.Cli.CommandLine;
 using Latent.Evaluation;
+using Latent.Models.VectorQuantized;
 using Latent.Runs;
 
 namespace Latent.Cli.Commands;
@@ -7,8 +8,8 @@ namespace Latent.Cli.Commands;
 public sealed class EncodeCommand : Command
 {
     public override string Name => "encode";
-    public override string Summary => "write the latent codes of a data split as CSV";
-    public override string Usage => "latent encode --run DIR --data SPEC --out FILE.csv [--split test|train|validation]";
+    public override string Summary => "write the latent codes of a data split as CSV (or a VQ-VAE's discrete codes, bit-packed, as FILE.vq)";
+    public override string Usage => "latent encode --run DIR --data SPEC --out FILE.csv|FILE.vq [--split test|train|validation]";
 
     public override int Run(Arguments arguments, Output output)
     {
@@ -21,6 +22,13 @@ public sealed class EncodeCommand : Command
 
         var dataset = RunData.Load(manifest, data, split);
         using var model = run.LoadModel(manifest);
+        if (outPath.EndsWith(".vq", StringComparison.OrdinalIgnoreCase))
+        {
+            var vq = model as VqVae ?? throw new UserInputException($"a {manifest.Family} model has no discrete codes to pack; pass --out FILE.csv, or a vqvae --run");
+            long bytes = PackedCodes.Encode(vq, dataset, outPath);
+            output.Line($"{dataset.Count} examples × {vq.BitsPerExample} bits ({string.Join("×", vq.Grid)} positions × {vq.Heads} heads × {PackedCodes.BitsPerCode(vq.CodebookSize)} bits) = {bytes} bytes written to {Path.GetFullPath(outPath)}");
+            return 0;
+        }
         using var codes = Evaluator.EncodeAll(model, dataset);
         LatentCsv.Write(outPath, codes, dataset.Labels);
         output.Line($"{dataset.Count} codes of dimension {codes.shape[1]} written to {Path.GetFullPath(outPath)}");

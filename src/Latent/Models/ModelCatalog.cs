@@ -1,5 +1,6 @@
 using Latent.Data;
 using Latent.Models.Plain;
+using Latent.Models.VectorQuantized;
 
 namespace Latent.Models;
 
@@ -26,6 +27,8 @@ public static class ModelCatalog
     [
         ModelFamily.Of<PlainOptions>("ae", "plain autoencoder: deterministic encoder and decoder, ℓ2 reconstruction loss",
             [Architecture.Mlp, Architecture.Conv], (options, shape) => new PlainAutoencoder(options, shape)),
+        ModelFamily.Of<VqOptions>("vqvae", "VQ-VAE: nearest of K codes per position, straight-through gradient, codebook and commitment losses, prior over codes",
+            [Architecture.Mlp, Architecture.Conv], (options, shape) => new VqVae(options, shape)),
     ];
 
     public static ModelFamily Find(string name) =>

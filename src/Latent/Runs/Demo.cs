@@ -3,6 +3,7 @@ using Latent.Data;
 using Latent.Evaluation;
 using Latent.Models;
 using Latent.Models.Plain;
+using Latent.Models.VectorQuantized;
 using Latent.Training;
 
 namespace Latent.Runs;
@@ -38,6 +39,8 @@ public static class Demo
             new Entry($"{data.Name}-ae-mlp", data.Data, new PlainOptions { Arch = Architecture.Mlp, LatentDim = 32 },
                 new TrainingOptions { Epochs = data.Epochs }),
             new Entry($"{data.Name}-ae-conv", data.Data, new PlainOptions { Arch = Architecture.Conv, LatentDim = 32 },
+                new TrainingOptions { Epochs = data.Epochs }),
+            new Entry($"{data.Name}-vqvae-conv", data.Data, new VqOptions { Arch = Architecture.Conv, PriorEpochs = options.Full ? 10 : 1 },
                 new TrainingOptions { Epochs = data.Epochs }),
         }).ToList();
     }

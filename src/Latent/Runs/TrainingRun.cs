@@ -31,7 +31,7 @@ public static class TrainingRun
             LabelNames = data.Train.LabelNames, Versions = Versions.Current, Created = DateTimeOffset.Now, Command = request.Command,
         });
         new Trainer(request.Training, observer).Fit(model, data, run, resume: false);
-        Finish(run, data);
+        Finish(run, data, request.Training.Seed, observer);
         return run;
     }
 
@@ -52,15 +52,25 @@ public static class TrainingRun
         torch.manual_seed(training.Seed);
         using var model = ModelCatalog.Find(manifest.Family).Create(manifest.Model, manifest.Shape);
         new Trainer(training, observer).Fit(model, data, run, resume: true);
-        Finish(run, data);
+        Finish(run, data, training.Seed, observer);
         return run;
     }
 
-    /// <summary>Figures every finished run gets, drawn with its selected (best) weights.</summary>
-    static void Finish(RunDirectory run, DataSplits data)
+    /// <summary>
+    /// On the selected (best) weights: fits a second stage where the family has one (a VQ-VAE's prior
+    /// over codes) and saves the model again, then draws the figures every finished run gets.
+    /// </summary>
+    static void Finish(RunDirectory run, DataSplits data, int seed, ITrainingObserver observer)
     {
         using var model = run.LoadModel(run.ReadManifest());
+        if (model is ISecondStage stage)
+        {
+            stage.FitSecondStage(data, seed, observer);
+            run.SaveModel(model);
+        }
         RunFigures.SaveReconstructions(run.File("reconstructions.png"), model, data.Test);
         RunFigures.SaveLossCurves(run.File("loss.png"), run.MetricsPath);
+        RunFigures.SaveCodebookUsage(run.File("codebook-usage.png"), model, data.Test);
+        if (model is IGenerative generative) RunFigures.SaveSamples(run.File("samples.png"), generative, data.Shape, seed);
     }
 }

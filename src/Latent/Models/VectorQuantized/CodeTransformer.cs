@@ -1,0 +1,172 @@
+// A small decoder-only transformer over code sequences: the autoregressive prior p(k_1..k_T) = Π p(k_t | k_<t)
+// that makes VQ-VAE samples coherent (van den Oord et al. 2017, §3.2, used a PixelCNN; a GPT-style
+// transformer over the raster-ordered code grid is the common modern choice, e.g. Esser et al. 2021,
+// "Taming Transformers"). The layout and state-dict names follow karpathy/nanoGPT's GPT.
+
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Latent.Models.VectorQuantized;
+
+/// <summary>
+/// Tokens [B, t] → next-code logits [B, t, K]. A code sequence has T = positions × heads tokens,
+/// position-major (raster order over the grid, the heads of a position one after another); the
+/// token of code c in head h is h·K + c, so each head's codes have their own embeddings, and the
+/// token after the last code is a start token that begins every sequence.
+/// </summary>
+public sealed class CodeTransformer : nn.Module<Tensor, Tensor>
+{
+    /// <summary>Attention heads per block.</summary>
+    public const int AttentionHeads = 4;
+
+    private readonly Embedding wte;
+    private readonly Embedding wpe;
+    private readonly ModuleList<TransformerBlock> h;
+    private readonly LayerNorm ln_f;
+    private readonly Linear lm_head;
+
+    public CodeTransformer(int sequenceLength, int heads, int codebookSize, int width, int layers) : base(nameof(CodeTransformer))
+    {
+        SequenceLength = sequenceLength;
+        CodeHeads = heads;
+        CodebookSize = codebookSize;
+        wte = nn.Embedding(heads * codebookSize + 1, width);
+        wpe = nn.Embedding(sequenceLength, width);
+        h = nn.ModuleList(Enumerable.Range(0, layers).Select(_ => new TransformerBlock(width)).ToArray());
+        ln_f = nn.LayerNorm(width);
+        lm_head = nn.Linear(width, codebookSize);
+        using (no_grad())
+        {
+            // GPT-2's initialisation: small embeddings, so that early training is not dominated by them.
+            nn.init.normal_(wte.weight, 0, 0.02);
+            nn.init.normal_(wpe.weight, 0, 0.02);
+        }
+        RegisterComponents();
+    }
+
+    /// <summary>T, codes per example.</summary>
+    public int SequenceLength { get; }
+
+    /// <summary>L, codes per position.</summary>
+    public int CodeHeads { get; }
+
+    /// <summary>K.</summary>
+    public int CodebookSize { get; }
+
+    /// <summary>The token that starts every sequence.</summary>
+    public long StartToken => (long)CodeHeads * CodebookSize;
+
+    /// <summary>Tokens [B, t] (t ≤ T) → logits [B, t, K] of the code that follows each prefix.</summary>
+    public override Tensor forward(Tensor tokens)
+    {
+        using var positions = arange(tokens.shape[1], ScalarType.Int64, tokens.device);
+        var x = wte.forward(tokens) + wpe.forward(positions); // [B, t, width]
+        foreach (var block in h) x = block.forward(x);
+        return lm_head.forward(ln_f.forward(x));
+    }
+
+    /// <summary>Codes [B, T] (head-local, in [0, K)) → the inputs that predict them: start token, then all but the last, as tokens.</summary>
+    public Tensor Inputs(Tensor codes)
+    {
+        using var scope = NewDisposeScope();
+        var tokens = codes + HeadOffsets(codes.shape[1], codes.device);
+        var start = full(codes.shape[0], 1, StartToken, ScalarType.Int64, codes.device);
+        return cat([start, tokens.narrow(1, 0, codes.shape[1] - 1)], 1).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>h·K for each of the first <paramref name="length"/> sequence positions [1, length].</summary>
+    public Tensor HeadOffsets(long length, Device device) =>
+        arange(length, ScalarType.Int64, device).remainder(CodeHeads).mul_(CodebookSize).unsqueeze(0);
+
+    /// <summary>Mean negative log-likelihood in nats per code of codes [B, T].</summary>
+    public Tensor NegativeLogLikelihood(Tensor codes)
+    {
+        using var scope = NewDisposeScope();
+        var logits = forward(Inputs(codes)); // [B, T, K]
+        return nn.functional.cross_entropy(logits.reshape(-1, CodebookSize), codes.reshape(-1)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Draws <paramref name="count"/> code sequences [count, T] one code at a time, with torch's global generator.</summary>
+    public Tensor Sample(int count, Device device)
+    {
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        var tokens = full(count, 1, StartToken, ScalarType.Int64, device);
+        var codes = new List<Tensor>();
+        for (int t = 0; t < SequenceLength; t++)
+        {
+            var logits = forward(tokens).select(1, -1);                                  // [count, K]
+            var code = nn.functional.softmax(logits, 1).multinomial(1);                  // [count, 1]
+            codes.Add(code);
+            tokens = cat([tokens, code + (long)(t % CodeHeads) * CodebookSize], 1);
+        }
+        return cat(codes, 1).MoveToOuterDisposeScope();
+    }
+}
+
+/// <summary>Pre-norm transformer block: x + attn(ln_1(x)), then x + mlp(ln_2(x)).</summary>
+internal sealed class TransformerBlock : nn.Module<Tensor, Tensor>
+{
+    private readonly LayerNorm ln_1;
+    private readonly CausalSelfAttention attn;
+    private readonly LayerNorm ln_2;
+    private readonly FeedForward mlp;
+
+    public TransformerBlock(int width) : base(nameof(TransformerBlock))
+    {
+        ln_1 = nn.LayerNorm(width);
+        attn = new CausalSelfAttention(width, CodeTransformer.AttentionHeads);
+        ln_2 = nn.LayerNorm(width);
+        mlp = new FeedForward(width);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        x = x + attn.forward(ln_1.forward(x));
+        return x + mlp.forward(ln_2.forward(x));
+    }
+}
+
+/// <summary>Multi-head self-attention where each position sees only itself and earlier ones.</summary>
+internal sealed class CausalSelfAttention : nn.Module<Tensor, Tensor>
+{
+    private readonly Linear c_attn;
+    private readonly Linear c_proj;
+    private readonly int _heads;
+
+    public CausalSelfAttention(int width, int heads) : base(nameof(CausalSelfAttention))
+    {
+        _heads = heads;
+        c_attn = nn.Linear(width, 3 * width);
+        c_proj = nn.Linear(width, width);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        long batch = x.shape[0], length = x.shape[1], width = x.shape[2];
+        // [B, t, 3·width] -> 3 × [B, t, heads, width/heads] -> [B, heads, t, width/heads]
+        var qkv = c_attn.forward(x).reshape(batch, length, 3, _heads, width / _heads).permute(2, 0, 3, 1, 4);
+        var attended = nn.functional.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2], is_casual: true);
+        // [B, heads, t, width/heads] -> [B, t, width]
+        return c_proj.forward(attended.transpose(1, 2).reshape(batch, length, width));
+    }
+}
+
+/// <summary>Linear → GELU → Linear, four times wider inside.</summary>
+internal sealed class FeedForward : nn.Module<Tensor, Tensor>
+{
+    private readonly Linear c_fc;
+    private readonly Linear c_proj;
+
+    public FeedForward(int width) : base(nameof(FeedForward))
+    {
+        c_fc = nn.Linear(width, 4 * width);
+        c_proj = nn.Linear(4 * width, width);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x) => c_proj.forward(nn.functional.gelu(c_fc.forward(x)));
+}

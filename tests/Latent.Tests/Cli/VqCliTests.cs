@@ -1,0 +1,88 @@
+namespace Latent.Tests.Cli;
+
+/// <summary>The VQ-VAE on the command line: codebook figures in eval.json, packed codes, sampling.</summary>
+public sealed class VqCliTests
+{
+    static (int Code, string Output, string Error) Run(params string[] args)
+    {
+        var (stdout, stderr) = (new StringWriter(), new StringWriter());
+        var (oldOut, oldError) = (Console.Out, Console.Error);
+        Console.SetOut(stdout);
+        Console.SetError(stderr);
+        try { return (Latent.Cli.Cli.Run(args), stdout.ToString(), stderr.ToString()); }
+        finally
+        {
+            Console.SetOut(oldOut);
+            Console.SetError(oldError);
+        }
+    }
+
+    static void AssertUsageError((int Code, string Output, string Error) result, string expected)
+    {
+        Assert.Equal(2, result.Code);
+        Assert.StartsWith("latent: error: ", result.Error);
+        Assert.Contains(expected, result.Error);
+        Assert.Single(result.Error.TrimEnd('\n').Split('\n'));
+    }
+
+    [Fact]
+    public void Train_eval_encode_to_bits_decode_and_sample_work_end_to_end()
+    {
+        using var folder = new TempDirectory();
+        var run = folder.File("run");
+        var train = Run("train", "--model", "vqvae", "--data", "shapes", "--limit", "300", "--epochs", "1", "--hidden", "32",
+                        "--latent-dim", "4", "--slots", "6", "--heads", "2", "--codebook-size", "16",
+                        "--prior-epochs", "1", "--prior-width", "8", "--prior-layers", "1", "--out", run, "--quiet");
+        Assert.Equal(0, train.Code);
+        Assert.Equal("", train.Error);
+        Assert.True(File.Exists(Path.Combine(run, "codebook-usage.png")));
+        Assert.True(File.Exists(Path.Combine(run, "samples.png")));
+
+        Assert.Equal(0, Run("eval", "--run", run).Code);
+        var eval = File.ReadAllText(Path.Combine(run, "eval.json"));
+        foreach (var key in new[] { "codebook_usage", "codebook_perplexity", "bits_per_example", "prior_bits_per_example", "test_mse" })
+            Assert.Contains($"\"{key}\"", eval);
+        Assert.Contains("\"bits_per_example\": 48", eval); // 6 slots × 2 heads × 4 bits
+
+        var codes = folder.File("codes.vq");
+        var encode = Run("encode", "--run", run, "--data", "shapes", "--out", codes);
+        Assert.Equal(0, encode.Code);
+        Assert.Equal(16 + 4 + 8 + 2000 * 48 / 8, new FileInfo(codes).Length); // header, one grid side, count; 2000 test examples
+        Assert.Contains("48 bits", encode.Output);
+
+        Assert.Equal(0, Run("decode", "--run", run, "--in", codes, "--out", folder.File("decoded.png")).Code);
+        Assert.True(new FileInfo(folder.File("decoded.png")).Length > 1000);
+        Assert.Equal(0, Run("sample", "--run", run, "--count", "4", "--out", folder.File("s.png")).Code);
+        Assert.True(File.Exists(folder.File("s.png")));
+
+        // The codes of one run do not decode with another: the header says whose they are.
+        var other = folder.File("other");
+        Assert.Equal(0, Run("train", "--model", "vqvae", "--data", "shapes", "--limit", "200", "--epochs", "1", "--hidden", "16",
+                            "--latent-dim", "4", "--slots", "6", "--codebook-size", "8", "--prior-epochs", "0", "--out", other, "--quiet").Code);
+        AssertUsageError(Run("decode", "--run", other, "--in", codes, "--out", folder.File("x.png")), "pass the --run that encoded it");
+    }
+
+    [Fact]
+    public void Packed_codes_need_a_vqvae_run()
+    {
+        using var folder = new TempDirectory();
+        var run = folder.File("ae");
+        Assert.Equal(0, Run("train", "--data", "shapes", "--limit", "200", "--epochs", "1", "--hidden", "16", "--latent-dim", "2", "--out", run, "--quiet").Code);
+        AssertUsageError(Run("encode", "--run", run, "--data", "shapes", "--out", folder.File("z.vq")), "no discrete codes");
+        File.WriteAllBytes(folder.File("z.vq"), [1, 2, 3]);
+        AssertUsageError(Run("decode", "--run", run, "--in", folder.File("z.vq"), "--out", folder.File("x.png")), "cannot decode VQ codes");
+        Assert.False(File.Exists(folder.File("x.png")));
+    }
+
+    [Theory]
+    [InlineData("--codebook-size 1 is out of range", "--codebook-size", "1")]
+    [InlineData("does not split into 3 heads", "--heads", "3")]
+    [InlineData("--ema-decay 1 must be in (0, 1)", "--ema-decay", "1")]
+    [InlineData("--restart-after -1", "--restart-after", "-1")]
+    public void Nonsense_vq_options_are_one_line_errors(string expected, params string[] args)
+    {
+        using var folder = new TempDirectory();
+        AssertUsageError(Run(["train", "--model", "vqvae", "--data", "shapes", .. args, "--out", folder.File("run")]), expected);
+        Assert.False(Directory.Exists(folder.File("run")));
+    }
+}
