@@ -16,7 +16,7 @@ namespace Latent.Models.VectorQuantized;
 /// (<c>prior.*</c>), so that a run's model.safetensors carries it; until it is fitted its counts
 /// are zero and sampling is refused.
 /// </summary>
-public sealed class CodePrior : nn.Module<Tensor, Tensor>
+public sealed class CodePrior : nn.Module
 {
     const int BatchSize = 128;
     const double LearningRate = 2e-3;
@@ -52,9 +52,6 @@ public sealed class CodePrior : nn.Module<Tensor, Tensor>
 
     /// <summary>Whether sampling uses the transformer.</summary>
     public bool IsAutoregressive => transformer is not null && trained_epochs.item<float>() > 0;
-
-    /// <summary>Draws codes [count, P, L] (see <see cref="Sample"/>).</summary>
-    public override Tensor forward(Tensor count) => Sample((int)count.item<long>());
 
     /// <summary>
     /// <paramref name="count"/> code grids [count, P, L] from the transformer when it is fitted, from

@@ -40,10 +40,10 @@ public sealed record VqOptions : ModelOptions
     public int Slots { get; init; } = 16;
 
     [Description("epochs of the autoregressive transformer prior over codes, fitted after training (0: sample from the empirical code distribution)")]
-    public int PriorEpochs { get; init; } = 6;
+    public int PriorEpochs { get; init; } = 4;
 
     [Description("width of the prior transformer")]
-    public int PriorWidth { get; init; } = 96;
+    public int PriorWidth { get; init; } = 64;
 
     [Description("blocks of the prior transformer")]
     public int PriorLayers { get; init; } = 2;
@@ -82,7 +82,7 @@ public sealed record VqOptions : ModelOptions
         if (PriorEpochs < 0)
             throw new UserInputException($"--prior-epochs {PriorEpochs} must be 0 (empirical prior only) or positive");
         if (PriorWidth <= 0 || PriorWidth % CodeTransformer.AttentionHeads != 0)
-            throw new UserInputException($"--prior-width {PriorWidth} must be a positive multiple of {CodeTransformer.AttentionHeads}; pass e.g. 96");
+            throw new UserInputException($"--prior-width {PriorWidth} must be a positive multiple of {CodeTransformer.AttentionHeads}; pass e.g. 64");
         if (PriorLayers is < 1 or > 24)
             throw new UserInputException($"--prior-layers {PriorLayers} is out of range; pass from 1 to 24 blocks");
         long sequence = (long)Positions(shape) * Heads;

@@ -140,18 +140,15 @@ public sealed class VqVae : Autoencoder, IGenerative, ISecondStage
 
     public override IReadOnlyDictionary<string, double> Evaluate(Dataset test, EvaluationOptions options)
     {
-        var health = CodebookHealth.Measure(CodeCounts(test, options.BatchSize));
+        using var codes = CodesOf(test, options.BatchSize);
+        var health = CodebookHealth.Measure(CountCodes(codes));
         var figures = new Dictionary<string, double>
         {
             ["codebook_usage"] = health.Usage,
             ["codebook_perplexity"] = health.Perplexity,
             ["bits_per_example"] = BitsPerExample,
         };
-        if (prior.IsFitted)
-        {
-            using var codes = CodesOf(test, options.BatchSize);
-            figures["prior_bits_per_example"] = prior.BitsPerExample(codes);
-        }
+        if (prior.IsFitted) figures["prior_bits_per_example"] = prior.BitsPerExample(codes);
         return figures;
     }
 
@@ -190,15 +187,17 @@ public sealed class VqVae : Autoencoder, IGenerative, ISecondStage
     /// <summary>How often each code of each head is chosen on <paramref name="data"/>: [L, K] counts.</summary>
     public long[][] CodeCounts(Dataset data, int batchSize = 500)
     {
-        using var noGrad = no_grad();
-        using var total = zeros((long)Heads * CodebookSize, ScalarType.Int64);
-        using var offsets = arange(Heads, ScalarType.Int64).mul_(CodebookSize); // head h's codes counted at h·K + c
-        foreach (var batch in data.Batches(batchSize))
-        {
-            using var scope = NewDisposeScope();
-            total.add_((Codes(batch) + offsets).reshape(-1).bincount(null, (long)Heads * CodebookSize));
-        }
-        var flat = total.data<long>().ToArray();
+        using var codes = CodesOf(data, batchSize);
+        return CountCodes(codes);
+    }
+
+    /// <summary>Codes [N, P, L] → how often each code of each head occurs: [L, K] counts.</summary>
+    public long[][] CountCodes(Tensor codes)
+    {
+        using var scope = NewDisposeScope();
+        // head h's codes are counted at h·K + c
+        var offsets = arange(Heads, ScalarType.Int64, codes.device).mul_(CodebookSize);
+        var flat = (codes + offsets).reshape(-1).bincount(null, (long)Heads * CodebookSize).cpu().data<long>().ToArray();
         return Enumerable.Range(0, Heads).Select(head => flat.AsSpan(head * CodebookSize, CodebookSize).ToArray()).ToArray();
     }
 
