@@ -34,7 +34,8 @@ public sealed class Trainer(TrainingOptions options, ITrainingObserver observer)
         model.to(torch.device(options.Device));
         using var optimizer = new Adam(model.named_parameters(), options.WeightDecay, options.Optimizer == OptimizerKind.AdamW);
         TrainingState state;
-        if (resume)
+        // A run killed between writing its manifest and its first checkpoint has trained nothing: start it afresh.
+        if (resume && File.Exists(run.LastCheckpointPath))
         {
             state = Checkpoint.Load(run.LastCheckpointPath, model, optimizer);
             MetricsLog.TruncateAfter(run.MetricsPath, state.Epoch);
