@@ -38,4 +38,28 @@ public static class RunFigures
         Plots.Lines(path, "Loss per epoch", "epoch", "loss (log scale)", series, logY: true);
         return true;
     }
+
+    /// <summary>
+    /// Test examples in latent space coloured by label: the codes themselves when D = 2, else their
+    /// first two principal components (an SVD of the centred codes).
+    /// </summary>
+    public static bool SaveLatentSpace(string path, Autoencoder model, Dataset data, int count = 2000)
+    {
+        using var scope = NewDisposeScope();
+        var subset = data.Take(count);
+        var codes = Evaluation.Evaluator.EncodeAll(model, subset).to(ScalarType.Float64);
+        if (codes.shape[1] < 2) return false;
+        bool projected = codes.shape[1] > 2;
+        if (projected)
+        {
+            var centred = codes - codes.mean([0], keepdim: true);
+            var (_, _, vh) = linalg.svd(centred, fullMatrices: false);
+            codes = centred.matmul(vh.narrow(0, 0, 2).t());  // [N, D] -> [N, 2]
+        }
+        var x = codes[.., 0].data<double>().ToArray();
+        var y = codes[.., 1].data<double>().ToArray();
+        Plots.Scatter(path, projected ? "Latent space (first two principal components)" : "Latent space",
+            projected ? "PC 1" : "z₁", projected ? "PC 2" : "z₂", x, y, subset.Labels, subset.LabelNames);
+        return true;
+    }
 }

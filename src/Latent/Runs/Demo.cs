@@ -55,9 +55,12 @@ public static class Demo
             using var model = run.LoadModel(manifest);
             var figures = Evaluator.Evaluate(model, RunData.Load(manifest, manifest.Data, DataSplit.Test), new EvaluationOptions());
             AtomicFile.WriteAllText(run.EvalPath, JsonSerializer.Serialize(figures, Json.Options));
-            say($"{entry.Name}: test_mse {figures["test_mse"]:G4}, reconstructions in {run.File("reconstructions.png")}");
+            Reporting.RunReport.Write(run);
+            say($"{entry.Name}: test_mse {figures["test_mse"]:G4}; report in {run.File("report.html")}");
             runs.Add(run);
         }
+        var report = Reporting.RunReport.Compare(runs, Path.Combine(options.Out, "report.html"));
+        say($"all runs side by side: {Path.GetFullPath(report)}");
         return runs;
     }
 
