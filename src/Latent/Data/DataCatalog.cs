@@ -36,7 +36,7 @@ public static class DataCatalog
         var (kind, argument) = ParseSpec(options.Data);
         return kind switch
         {
-            "shapes" => ShapesSource.Load(),
+            "shapes" => ShapesSource.Load(options.Limit),
             "fashion-mnist" => IdxSource.Load(FashionMnistDirectory(), IdxSource.FashionMnistLabelNames),
             "idx" => IdxSource.Load(argument, labelNames: null),
             "images" => CarveTest(ImageFolderSource.Load(argument, options.ImageSize)),
