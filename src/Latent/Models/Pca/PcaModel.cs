@@ -19,7 +19,9 @@ namespace Latent.Models.Pca;
 /// <para>
 /// The buffers mirror scikit-learn's fitted attributes (<c>mean_</c>, <c>components_</c>,
 /// <c>explained_variance_</c>, <c>explained_variance_ratio_</c>, <c>singular_values_</c>) under the
-/// same names without the trailing underscore, as float32 in model.safetensors.
+/// same names without the trailing underscore, in model.safetensors: float32, except the variances
+/// and singular values, kept in float64 (the precision of the decomposition, and no overflow for
+/// tables whose values are beyond 10¹⁹).
 /// </para>
 /// </summary>
 public sealed class PcaModel : Autoencoder, IClosedForm
@@ -40,9 +42,9 @@ public sealed class PcaModel : Autoencoder, IClosedForm
         int components = options.LatentDim, features = shape.Size;
         _mean = zeros(features);
         _components = zeros(components, features);
-        _explainedVariance = zeros(components);
+        _explainedVariance = zeros(components, ScalarType.Float64);
         _explainedVarianceRatio = zeros(components);
-        _singularValues = zeros(components);
+        _singularValues = zeros(components, ScalarType.Float64);
         register_buffer("mean", _mean);
         register_buffer("components", _components);
         register_buffer("explained_variance", _explainedVariance);
@@ -92,7 +94,7 @@ public sealed class PcaModel : Autoencoder, IClosedForm
         using var scope = NewDisposeScope();
         var threshold = _explainedVariance[0] * PrincipalComponents.ZeroVarianceTolerance;
         var resolved = _explainedVariance > threshold;
-        return where(resolved, _explainedVariance.sqrt(), ones_like(_explainedVariance)).MoveToOuterDisposeScope();
+        return where(resolved, _explainedVariance.sqrt(), ones_like(_explainedVariance)).to(_mean.dtype).MoveToOuterDisposeScope();
     }
 
     /// <summary>The reconstruction MSE. PCA is not trained by gradient descent; this is what <see cref="Fit"/> minimises in closed form.</summary>
@@ -104,6 +106,7 @@ public sealed class PcaModel : Autoencoder, IClosedForm
 
     public Diagnosis Fit(Dataset train)
     {
+        using var scope = NewDisposeScope();
         int rows = train.Count, components = Options.LatentDim;
         if (rows < 2)
             throw new UserInputException($"pca needs at least 2 training examples to estimate variances, not {rows}; add data or lower --validation-fraction");

@@ -51,7 +51,7 @@ public static class PrincipalComponents
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         if (x.dtype != ScalarType.Float32) x = x.to(ScalarType.Float32);
-        var mean = x.sum(0, false, ScalarType.Float64).div_(rows);                  // [F], accumulated in float64
+        var mean = x.sum([0], false, ScalarType.Float64).div_(rows);                  // [F], accumulated in float64
         var centred = x - mean.to(ScalarType.Float32);                              // [N, F]
         // Scale by a power of two (exact in binary floating point) so that squares of very large or
         // very small table values neither overflow nor underflow in float32; pixels are left alone.
