@@ -115,11 +115,7 @@ public sealed class PcaModel : Autoencoder, IClosedForm
                 $"--components {components} is more than the {rows} training examples; pass --components {rows} or fewer, or add data");
         using var noGrad = no_grad();
         var x = train.Features.flatten(1);                                            // [N, ...shape] -> [N, F]
-        using (var finite = x.isfinite().all())
-            if (!finite.item<bool>())
-                throw new UserInputException("the training data contain NaN or infinite values; remove or impute them before fitting pca");
-
-        using var axes = PrincipalComponents.Compute(x, components);
+        using var axes = PrincipalComponents.Compute(x, components);                  // rejects NaN and infinite values
         var variances = axes.Variances;
         double total = axes.TotalVariance;
         var kept = variances.Take(components).ToArray();

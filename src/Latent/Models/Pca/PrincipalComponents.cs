@@ -3,8 +3,8 @@ using static TorchSharp.torch;
 namespace Latent.Models.Pca;
 
 /// <summary>
-/// The principal axes of a data matrix, in float64: the mean, the top-K eigenvectors of the sample
-/// covariance (as rows) and every eigenvalue in decreasing order.
+/// The principal axes of a data matrix: the mean (float32), the top-K eigenvectors of the sample
+/// covariance (as rows, float64) and every eigenvalue in decreasing order.
 /// </summary>
 /// <param name="Mean">μ [F], the column means.</param>
 /// <param name="Components">W [K, F], orthonormal rows, the k-th the eigenvector of the k-th largest eigenvalue.</param>
@@ -26,10 +26,11 @@ public sealed record PrincipalAxes(Tensor Mean, Tensor Components, double[] Vari
 /// <para>
 /// Speed and exactness: for N ≥ F the cost is the Gram matrix X̃ᵀX̃, N·F² multiply-adds, computed
 /// in float32 by MKL in two column halves so that the symmetric block below the diagonal is copied
-/// rather than computed (¾ of the work), then decomposed by a float64 <c>eigh</c>. Accumulating in
-/// float32 keeps the eigenvalues to ~2·10⁻⁷ relative error on Fashion-MNIST (float precision; the
-/// data are float32 to begin with), at half the cost of a float64 Gram; bench/pca_vs_sklearn.sh
-/// checks this against numpy's float64 decomposition.
+/// rather than computed (¾ of the work), then decomposed by a float64 <c>eigh</c> (on one thread, see
+/// <see cref="Eigen"/>). Accumulating in float32 keeps the eigenvalues to
+/// ~2·10⁻⁷ relative error on Fashion-MNIST (float precision; the data are float32 to begin with), at
+/// half the cost of a float64 Gram; bench/pca_vs_sklearn.sh checks this against numpy's float64
+/// decomposition.
 /// </para>
 /// </summary>
 public static class PrincipalComponents
@@ -51,8 +52,17 @@ public static class PrincipalComponents
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         if (x.dtype != ScalarType.Float32) x = x.to(ScalarType.Float32);
-        var mean = x.sum([0], false, ScalarType.Float64).div_(rows);                  // [F], accumulated in float64
-        var centred = x - mean.to(ScalarType.Float32);                              // [N, F]
+        // Column means in float32: torch sums in cascades (~10⁻⁷ relative error), and a mean off by δ
+        // only adds N·δδᵀ to the Gram matrix. A non-finite mean means non-finite data (or a float32
+        // overflow of the sum), which checks the data for free where x.isfinite() costs a pass.
+        var mean = x.mean([0]);                                                     // [F]
+        if (!mean.isfinite().all().item<bool>())
+        {
+            if (!x.isfinite().all().item<bool>())
+                throw new UserInputException("the training data contain NaN or infinite values; remove or impute them before fitting pca");
+            mean = x.sum([0], false, ScalarType.Float64).div_(rows).to(ScalarType.Float32);
+        }
+        var centred = x - mean;                                                     // [N, F]
         // Scale by a power of two (exact in binary floating point) so that squares of very large or
         // very small table values neither overflow nor underflow in float32; pixels are left alone.
         double largest = Math.Max(Math.Abs(x.max().item<float>()), Math.Abs(x.min().item<float>())); // ≥ half of max |x̃|
@@ -63,11 +73,9 @@ public static class PrincipalComponents
         double sumOfSquares;                                                        // ‖X̃‖²_F = tr X̃ᵀX̃
         if (rows >= features)
         {
-            var gram = SymmetricGram(centred).to(ScalarType.Float64);               // X̃ᵀX̃ [F, F]
-            var (values, vectors) = linalg.eigh(gram);                              // ascending
-            variances = values.flip(0).clamp_min(0);
-            axes = vectors.flip(1);
-            sumOfSquares = gram.trace().item<double>();
+            var gram = SymmetricGram(centred);                                      // X̃ᵀX̃ [F, F], float32
+            sumOfSquares = gram.to(ScalarType.Float64).trace().item<double>();
+            (variances, axes) = Eigen(gram);
         }
         else
         {
@@ -88,6 +96,28 @@ public static class PrincipalComponents
 
         return new PrincipalAxes(mean.MoveToOuterDisposeScope(), top.MoveToOuterDisposeScope(),
                                  variances.data<double>().ToArray(), sumOfSquares * toVariance);
+    }
+
+    /// <summary>
+    /// All eigenvalues of the symmetric <paramref name="gram"/> [F, F] in float64 (descending,
+    /// clamped at 0: rounding can leave tiny negative ones) and the eigenvectors as columns.
+    /// <c>eigh</c> runs on one thread: an F × F problem of a few hundred is too small to gain from a
+    /// second, and LAPACK's many short parallel sections stall whenever another process holds a core
+    /// (measured on 784 × 784: 0.15 s on one thread, 0.4–0.7 s on two under load).
+    /// </summary>
+    static (Tensor Values, Tensor Vectors) Eigen(Tensor gram)
+    {
+        int threads = get_num_threads();
+        set_num_threads(1);
+        try
+        {
+            var (values, vectors) = linalg.eigh(gram.to(ScalarType.Float64));       // ascending
+            return (values.flip(0).clamp_min(0), vectors.flip(1));
+        }
+        finally
+        {
+            set_num_threads(threads);
+        }
     }
 
     /// <summary>
