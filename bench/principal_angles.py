@@ -4,8 +4,10 @@
     principal_angles.py RUN_A RUN_B
 
 A linear run's decoder columns are decoder.weight [F, K] (encoder.weight transposed when tied); a pca
-run's are components transposed. `latent eval` reports only the largest angle; this prints them all,
-with the eigenvalue ratios of the pca run, to show where the large ones come from.
+run's are components transposed, of which the first K (RUN_A's) are used, so one pca run with more
+components serves every K. `latent eval` reports only the largest angle; this prints them all, with
+the eigenvalue ratios of a pca RUN_B, to show where the large ones come from. For a like-for-like
+comparison both runs should see the same training rows (e.g. both with --validation-fraction 0).
 """
 import json, os, struct, sys
 
@@ -31,6 +33,7 @@ def decoder_columns(run):
 
 def main():
     (a, _), (b, weights_b) = decoder_columns(sys.argv[1]), decoder_columns(sys.argv[2])
+    b = b[:, :a.shape[1]] if "components" in weights_b else b
     qa, _ = np.linalg.qr(a.astype(np.float64))
     qb, _ = np.linalg.qr(b.astype(np.float64))
     cosines = np.clip(np.linalg.svd(qa.T @ qb, compute_uv=False), 0, 1)
@@ -40,7 +43,7 @@ def main():
         print(f"  {np.sum(angles < limit)} of {len(angles)} below {limit} deg")
     if "explained_variance" in weights_b:
         variances = weights_b["explained_variance"]
-        print("eigenvalue ratios lambda_k/lambda_k+1 of", sys.argv[2] + ":",
+        print(f"eigenvalue ratios lambda_k/lambda_k+1, k = 1..{len(variances) - 1}:",
               " ".join(f"{r:.3f}" for r in variances[:-1] / variances[1:]))
 
 

@@ -34,7 +34,7 @@ public static class ModelCatalog
     [
         ModelFamily.Of<PlainOptions>("ae", "plain autoencoder: deterministic encoder and decoder, ℓ2 reconstruction loss",
             [Architecture.Mlp, Architecture.Conv], (options, shape) => new PlainAutoencoder(options, shape)),
-        ModelFamily.Of<LinearOptions>("linear", "linear autoencoder: x̂ = V(Ux + b) + c by gradient descent; its optimum is PCA's subspace (--tied: V = Uᵀ)",
+        ModelFamily.Of<LinearOptions>("linear", "linear autoencoder: x̂ = VU(x − μ) + μ by gradient descent, whose optimum is PCA's subspace (--tied: V = Uᵀ)",
             [Architecture.Mlp], (options, shape) => new LinearAutoencoder(options, shape)),
         ModelFamily.Of<PcaOptions>("pca", "principal component analysis, fitted in closed form by 'latent pca' (exact, the linear optimum)",
             [Architecture.Mlp], (options, shape) => new PcaModel(options, shape)) with { ClosedForm = true },
