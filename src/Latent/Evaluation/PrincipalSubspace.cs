@@ -49,7 +49,7 @@ public static class PrincipalSubspace
         using var noGrad = no_grad();
         var (basisA, fullRankA) = Orthonormal(a);
         var (basisB, _) = Orthonormal(b);
-        var cosines = linalg.svdvals(basisA.T.matmul(basisB)).clamp(0, 1);           // descending, so θ ascending
+        var cosines = PrincipalComponents.OnOneThread(() => linalg.svdvals(basisA.T.matmul(basisB))).clamp(0, 1);           // descending, so θ ascending
         var angles = cosines.data<double>().Select(c => Math.Acos(c) * 180 / Math.PI).ToArray();
         if (!fullRankA) angles[^1] = 90;
         return angles;
@@ -67,15 +67,15 @@ public static class PrincipalSubspace
         var (basisB, _) = Orthonormal(b);
         if (!fullRankA) return 90;
         var overlap = basisA.T.matmul(basisB);                                          // [K, K]
-        double cosine = linalg.svdvals(overlap).min().item<double>();
-        double sine = linalg.svdvals(basisB - basisA.matmul(overlap)).max().item<double>();
+        double cosine = PrincipalComponents.OnOneThread(() => linalg.svdvals(overlap)).min().item<double>();
+        double sine = PrincipalComponents.OnOneThread(() => linalg.svdvals(basisB - basisA.matmul(overlap))).max().item<double>();
         return Math.Atan2(sine, cosine) * 180 / Math.PI;
     }
 
     /// <summary>An orthonormal basis [F, K] of the column space (left singular vectors, float64), and whether it has full rank K.</summary>
     static (Tensor Basis, bool FullRank) Orthonormal(Tensor columns)
     {
-        var (left, singular, _) = linalg.svd(columns.detach().to(ScalarType.Float64), fullMatrices: false);
+        var (left, singular, _) = PrincipalComponents.OnOneThread(() => linalg.svd(columns.detach().to(ScalarType.Float64), fullMatrices: false));
         double largest = singular.max().item<double>(), smallest = singular.min().item<double>();
         return (left, largest > 0 && smallest > largest * 1e-6);
     }

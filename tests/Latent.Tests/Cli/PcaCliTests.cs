@@ -117,8 +117,13 @@ public sealed class PcaCliTests
         var table = folder.File("lowrank.csv");
         LowRankData.Generate(rows: 1000, features: 12, [3, 2, 1.5], noise: 0.1, seed: 21).WriteCsv(table);
         var run = folder.File("linear");
-        Assert.Equal(0, Run("train", "--model", "linear", "--data", $"csv:{table}", "--latent-dim", "3", "--epochs", "30",
-                            "--batch-size", "50", "--lr", "0.1", "--out", run, "--quiet").Code);
+        int threads = TorchSharp.torch.get_num_threads(); // --threads 1 is process-wide: restore it for the next tests
+        try
+        {
+            Assert.Equal(0, Run("train", "--model", "linear", "--data", $"csv:{table}", "--latent-dim", "3", "--epochs", "30",
+                                "--batch-size", "50", "--lr", "0.1", "--threads", "1", "--out", run, "--quiet").Code);
+        }
+        finally { TorchSharp.torch.set_num_threads(threads); }
         Assert.Equal(0, Run("eval", "--run", run, "--quiet").Code);
         var eval = ReadJson(Path.Combine(run, "eval.json"));
         double error = eval["test_mse"]!.GetValue<double>(), optimum = eval["pca_optimum_mse"]!.GetValue<double>();

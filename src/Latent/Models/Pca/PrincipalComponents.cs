@@ -27,7 +27,7 @@ public sealed record PrincipalAxes(Tensor Mean, Tensor Components, double[] Vari
 /// Speed and exactness: for N ≥ F the cost is the Gram matrix X̃ᵀX̃, N·F² multiply-adds, computed
 /// in float32 by MKL in two column halves so that the symmetric block below the diagonal is copied
 /// rather than computed (¾ of the work), then decomposed by a float64 <c>eigh</c> (on one thread, see
-/// <see cref="Eigen"/>). Accumulating in float32 keeps the eigenvalues to
+/// <see cref="OnOneThread"/>). Accumulating in float32 keeps the eigenvalues to
 /// ~2·10⁻⁷ relative error on Fashion-MNIST (float precision; the data are float32 to begin with), at
 /// half the cost of a float64 Gram; bench/pca_vs_sklearn.sh checks this against numpy's float64
 /// decomposition.
@@ -81,7 +81,7 @@ public static class PrincipalComponents
         {
             // Fewer rows than features: the F × F covariance has rank < N, and the thin SVD of the
             // N × F data costs N²·F instead of F³.
-            var (_, singular, vh) = linalg.svd(centred.to(ScalarType.Float64), fullMatrices: false);
+            var (_, singular, vh) = OnOneThread(() => linalg.svd(centred.to(ScalarType.Float64), fullMatrices: false));
             variances = singular.square();
             axes = vh.T;
             sumOfSquares = variances.sum().item<double>();
@@ -101,23 +101,26 @@ public static class PrincipalComponents
     /// <summary>
     /// All eigenvalues of the symmetric <paramref name="gram"/> [F, F] in float64 (descending,
     /// clamped at 0: rounding can leave tiny negative ones) and the eigenvectors as columns.
-    /// <c>eigh</c> runs on one thread: an F × F problem of a few hundred is too small to gain from a
-    /// second, and LAPACK's many short parallel sections stall whenever another process holds a core
-    /// (measured on 784 × 784: 0.15 s on one thread, 0.4–0.7 s on two under load).
     /// </summary>
     static (Tensor Values, Tensor Vectors) Eigen(Tensor gram)
     {
+        var (values, vectors) = OnOneThread(() => linalg.eigh(gram.to(ScalarType.Float64)));   // ascending
+        return (values.flip(0).clamp_min(0), vectors.flip(1));
+    }
+
+    /// <summary>
+    /// Runs a LAPACK decomposition (eigh, svd) on one thread. Their many short parallel sections
+    /// stall whenever another process holds a core, and the problems here are too small to gain from
+    /// a second thread anyway. Measured under load on two cores: eigh of 784 × 784 in 0.15 s on one
+    /// thread against 0.4–0.7 s on two; the SVD of 256 × 1024 in 0.1–0.2 s against 0.8–9 s.
+    /// </summary>
+    internal static T OnOneThread<T>(Func<T> decomposition)
+    {
         int threads = get_num_threads();
+        if (threads == 1) return decomposition();
         set_num_threads(1);
-        try
-        {
-            var (values, vectors) = linalg.eigh(gram.to(ScalarType.Float64));       // ascending
-            return (values.flip(0).clamp_min(0), vectors.flip(1));
-        }
-        finally
-        {
-            set_num_threads(threads);
-        }
+        try { return decomposition(); }
+        finally { set_num_threads(threads); }
     }
 
     /// <summary>
