@@ -17,7 +17,10 @@ public sealed class EvalCommand : Command
         var run = OpenRun(arguments);
         var manifest = run.ReadManifest();
         var data = OptionBinder.Bind(arguments, manifest.Data);
-        var options = OptionBinder.Bind(arguments, new EvaluationOptions());
+        var options = OptionBinder.Bind(arguments, new EvaluationOptions()) with
+        {
+            TrainingSplit = new Lazy<Latent.Data.Dataset>(() => RunData.Load(manifest, data, DataSplit.Train)),
+        };
         arguments.RejectUnknown();
 
         var test = RunData.Load(manifest, data, DataSplit.Test);

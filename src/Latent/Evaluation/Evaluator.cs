@@ -17,6 +17,13 @@ public sealed record EvaluationOptions
     [Description("examples per forward pass")]
     public int BatchSize { get; init; } = 500;
 
+    /// <summary>
+    /// The run's training split, loaded on first use, for figures that compare the model with a fit
+    /// on it (<c>pca_optimum_mse</c>, <c>principal_angle_max_deg</c>); null where it is not at hand.
+    /// Not a command-line option.
+    /// </summary>
+    public Lazy<Dataset>? TrainingSplit { get; init; }
+
     public void Validate()
     {
         if (IwaeSamples < 0) throw new UserInputException($"--iwae-samples {IwaeSamples} must be 0 (off) or positive, e.g. 64");

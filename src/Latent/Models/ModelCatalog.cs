@@ -1,4 +1,6 @@
 using Latent.Data;
+using Latent.Models.Linear;
+using Latent.Models.Pca;
 using Latent.Models.Plain;
 
 namespace Latent.Models;
@@ -12,6 +14,12 @@ public sealed record ModelFamily(
     Func<ModelOptions> DefaultOptions,
     Func<ModelOptions, DataShape, Autoencoder> Create)
 {
+    /// <summary>
+    /// Fitted in closed form by <see cref="IClosedForm.Fit"/> (<c>latent NAME</c>, e.g. <c>latent pca</c>)
+    /// rather than trained by gradient descent; its runs have no training options.
+    /// </summary>
+    public bool ClosedForm { get; init; }
+
     /// <summary>Builds a family whose options are <typeparamref name="TOptions"/>.</summary>
     public static ModelFamily Of<TOptions>(string name, string summary, Architecture[] architectures,
                                            Func<TOptions, DataShape, Autoencoder> create)
@@ -26,6 +34,10 @@ public static class ModelCatalog
     [
         ModelFamily.Of<PlainOptions>("ae", "plain autoencoder: deterministic encoder and decoder, ℓ2 reconstruction loss",
             [Architecture.Mlp, Architecture.Conv], (options, shape) => new PlainAutoencoder(options, shape)),
+        ModelFamily.Of<LinearOptions>("linear", "linear autoencoder: x̂ = VU(x − μ) + μ by gradient descent, whose optimum is PCA's subspace (--tied: V = Uᵀ)",
+            [Architecture.Mlp], (options, shape) => new LinearAutoencoder(options, shape)),
+        ModelFamily.Of<PcaOptions>("pca", "principal component analysis, fitted in closed form by 'latent pca' (exact, the linear optimum)",
+            [Architecture.Mlp], (options, shape) => new PcaModel(options, shape)) with { ClosedForm = true },
     ];
 
     public static ModelFamily Find(string name) =>

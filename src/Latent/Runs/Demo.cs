@@ -2,6 +2,8 @@ using System.Text.Json;
 using Latent.Data;
 using Latent.Evaluation;
 using Latent.Models;
+using Latent.Models.Linear;
+using Latent.Models.Pca;
 using Latent.Models.Plain;
 using Latent.Training;
 
@@ -25,8 +27,8 @@ public static class Demo
 {
     const string Marker = ".latent-demo";
 
-    /// <summary>One demo run: a name, the data it uses, what to train.</summary>
-    public sealed record Entry(string Name, DataOptions Data, ModelOptions Model, TrainingOptions Training);
+    /// <summary>One demo run: a name, the data it uses, what to train (no training options: fitted in closed form).</summary>
+    public sealed record Entry(string Name, DataOptions Data, ModelOptions Model, TrainingOptions? Training);
 
     public static IReadOnlyList<Entry> Plan(DemoOptions options)
     {
@@ -39,6 +41,9 @@ public static class Demo
                 new TrainingOptions { Epochs = data.Epochs }),
             new Entry($"{data.Name}-ae-conv", data.Data, new PlainOptions { Arch = Architecture.Conv, LatentDim = 32 },
                 new TrainingOptions { Epochs = data.Epochs }),
+            new Entry($"{data.Name}-pca", data.Data, new PcaOptions { LatentDim = 32 }, null),
+            new Entry($"{data.Name}-linear", data.Data, new LinearOptions { LatentDim = 32 },
+                new TrainingOptions { Epochs = data.Epochs, Lr = LinearOptions.RecommendedLearningRate }),
         }).ToList();
     }
 
@@ -49,14 +54,28 @@ public static class Demo
         var runs = new List<RunDirectory>();
         foreach (var entry in Plan(options))
         {
-            say($"training {entry.Name} ({ModelCatalog.Of(entry.Model).Summary}) for {entry.Training.Epochs} epochs");
-            var run = TrainingRun.Start(new TrainRequest(entry.Model, entry.Data, entry.Training, Path.Combine(options.Out, entry.Name), "latent demo"), observer);
+            var summary = ModelCatalog.Of(entry.Model).Summary;
+            var folder = Path.Combine(options.Out, entry.Name);
+            RunDirectory run;
+            if (entry.Training is null)
+            {
+                say($"fitting {entry.Name} ({summary})");
+                run = FitRun.Start(new FitRequest(entry.Model, entry.Data, folder, "latent demo")).Run;
+            }
+            else
+            {
+                say($"training {entry.Name} ({summary}) for {entry.Training.Epochs} epochs");
+                run = TrainingRun.Start(new TrainRequest(entry.Model, entry.Data, entry.Training, folder, "latent demo"), observer);
+            }
             var manifest = run.ReadManifest();
             using var model = run.LoadModel(manifest);
-            var figures = Evaluator.Evaluate(model, RunData.Load(manifest, manifest.Data, DataSplit.Test), new EvaluationOptions());
+            var evaluation = new EvaluationOptions { TrainingSplit = new(() => RunData.Load(manifest, manifest.Data, DataSplit.Train)) };
+            var figures = Evaluator.Evaluate(model, RunData.Load(manifest, manifest.Data, DataSplit.Test), evaluation);
             AtomicFile.WriteAllText(run.EvalPath, JsonSerializer.Serialize(figures, Json.Options));
             Reporting.RunReport.Write(run);
-            say($"{entry.Name}: test_mse {figures["test_mse"]:G4}; report in {run.File("report.html")}");
+            var optimum = figures.TryGetValue("pca_optimum_mse", out var pcaMse)
+                ? $" (PCA optimum {pcaMse:G4}, largest principal angle {figures["principal_angle_max_deg"]:F2}°)" : "";
+            say($"{entry.Name}: test_mse {figures["test_mse"]:G4}{optimum}; report in {run.File("report.html")}");
             runs.Add(run);
         }
         var report = Reporting.RunReport.Compare(runs, Path.Combine(options.Out, "report.html"));

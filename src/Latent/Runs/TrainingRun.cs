@@ -17,6 +17,8 @@ public static class TrainingRun
 {
     public static RunDirectory Start(TrainRequest request, ITrainingObserver observer)
     {
+        if (ModelCatalog.Of(request.Model) is { ClosedForm: true } closedForm)
+            throw new UserInputException($"{closedForm.Name} is fitted in closed form, not trained; run 'latent {closedForm.Name} --data {request.Data.Data}' instead");
         request.Training.Validate();
         var run = RunDirectory.New(request.Out);
         var data = DataCatalog.Load(request.Data, request.Training.Seed);

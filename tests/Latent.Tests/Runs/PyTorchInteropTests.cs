@@ -47,6 +47,7 @@ public sealed class PyTorchInteropTests
         using var folder = new TempDirectory();
         var run = RunDirectory.New(folder.File("run"));
         using var model = ModelContractTests.Build(name, architecture, data.Shape);
+        if (model is IClosedForm closedForm) closedForm.Fit(data.Train);
         model.eval();
         run.WriteManifest(new Manifest
         {
@@ -66,7 +67,8 @@ public sealed class PyTorchInteropTests
         foreach (var (key, actual) in Outputs(model, x))
         {
             double difference = (actual - expected[key]).abs().max().item<float>();
-            Assert.True(difference <= Tolerance, $"pytorch → latent {name}/{architecture} {key}: max |difference| {difference:E2}");
+            double scale = Math.Max(1, expected[key].abs().max().item<float>()); // float32 sums of many terms: relative beyond 1
+            Assert.True(difference <= Tolerance * scale, $"pytorch → latent {name}/{architecture} {key}: max |difference| {difference:E2} (outputs up to {scale:G3})");
         }
     }
 }
