@@ -20,6 +20,9 @@ public sealed record ModelFamily(
     /// </summary>
     public bool ClosedForm { get; init; }
 
+    /// <summary>The training options <c>latent train --model NAME</c> starts from, before the command line's.</summary>
+    public Training.TrainingOptions DefaultTraining { get; init; } = new();
+
     /// <summary>Builds a family whose options are <typeparamref name="TOptions"/>.</summary>
     public static ModelFamily Of<TOptions>(string name, string summary, Architecture[] architectures,
                                            Func<TOptions, DataShape, Autoencoder> create)
@@ -35,7 +38,8 @@ public static class ModelCatalog
         ModelFamily.Of<PlainOptions>("ae", "plain autoencoder: deterministic encoder and decoder, ℓ2 reconstruction loss",
             [Architecture.Mlp, Architecture.Conv], (options, shape) => new PlainAutoencoder(options, shape)),
         ModelFamily.Of<LinearOptions>("linear", "linear autoencoder: x̂ = VU(x − μ) + μ by gradient descent, whose optimum is PCA's subspace (--tied: V = Uᵀ)",
-            [Architecture.Mlp], (options, shape) => new LinearAutoencoder(options, shape)),
+            [Architecture.Mlp], (options, shape) => new LinearAutoencoder(options, shape))
+            with { DefaultTraining = new() { Lr = LinearOptions.RecommendedLearningRate } },
         ModelFamily.Of<PcaOptions>("pca", "principal component analysis, fitted in closed form by 'latent pca' (exact, the linear optimum)",
             [Architecture.Mlp], (options, shape) => new PcaModel(options, shape)) with { ClosedForm = true },
     ];

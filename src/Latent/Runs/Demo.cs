@@ -43,7 +43,7 @@ public static class Demo
                 new TrainingOptions { Epochs = data.Epochs }),
             new Entry($"{data.Name}-pca", data.Data, new PcaOptions { LatentDim = 32 }, null),
             new Entry($"{data.Name}-linear", data.Data, new LinearOptions { LatentDim = 32 },
-                new TrainingOptions { Epochs = data.Epochs, Lr = LinearOptions.RecommendedLearningRate }),
+                ModelCatalog.Find("linear").DefaultTraining with { Epochs = data.Epochs }),
         }).ToList();
     }
 
