@@ -10,7 +10,7 @@ public sealed class EvalCommand : Command
 {
     public override string Name => "eval";
     public override string Summary => "evaluate a run on its test split and write eval.json";
-    public override string Usage => "latent eval --run DIR [--data SPEC] [--iwae-samples N] [--probe]";
+    public override string Usage => "latent eval --run DIR [--data SPEC] [--iwae-samples N] [--probe] [--probe-raw]";
 
     public override int Run(Arguments arguments, Output output)
     {
@@ -21,8 +21,9 @@ public sealed class EvalCommand : Command
         arguments.RejectUnknown();
 
         var test = RunData.Load(manifest, data, DataSplit.Test);
+        var train = options.Probe || options.ProbeRaw ? RunData.Load(manifest, data, DataSplit.Train) : null; // the probes learn on train
         using var model = run.LoadModel(manifest);
-        var figures = Evaluator.Evaluate(model, test, options);
+        var figures = Evaluator.Evaluate(model, test, options, train);
         AtomicFile.WriteAllText(run.EvalPath, JsonSerializer.Serialize(figures, Json.Options));
         foreach (var (key, value) in figures) output.Line($"{key,-26} {value.ToString("G6", CultureInfo.InvariantCulture)}");
         output.Line($"written to {run.EvalPath}");

@@ -14,6 +14,9 @@ public sealed record EvaluationOptions
     [Description("also fit a linear probe and k-NN on frozen representations of the training split")]
     public bool Probe { get; init; }
 
+    [Description("also fit the probes on the raw features (pixels), the baseline for --probe")]
+    public bool ProbeRaw { get; init; }
+
     [Description("examples per forward pass")]
     public int BatchSize { get; init; } = 500;
 
@@ -30,7 +33,8 @@ public sealed record EvaluationOptions
 /// </summary>
 public static class Evaluator
 {
-    public static SortedDictionary<string, double> Evaluate(Autoencoder model, Dataset test, EvaluationOptions options)
+    /// <summary>The figures of <c>eval.json</c>; the probes (options.Probe, options.ProbeRaw) also need the <paramref name="train"/> split.</summary>
+    public static SortedDictionary<string, double> Evaluate(Autoencoder model, Dataset test, EvaluationOptions options, Dataset? train = null)
     {
         options.Validate();
         model.eval();
@@ -43,6 +47,12 @@ public static class Evaluator
             if (test.Shape.IsUnitRange) figures["test_psnr_db"] = 10 * Math.Log10(1 / mse);
         }
         foreach (var (key, value) in model.Evaluate(test, options)) figures[key] = value;
+        if (options.Probe || options.ProbeRaw)
+        {
+            if (train is null) throw new ArgumentNullException(nameof(train), "the probes are fitted on the training split");
+            if (options.Probe) foreach (var (key, value) in Probes.Evaluate(model, train, test, options.BatchSize)) figures[key] = value;
+            if (options.ProbeRaw) foreach (var (key, value) in Probes.EvaluateRaw(train, test)) figures[key] = value;
+        }
         return figures;
     }
 

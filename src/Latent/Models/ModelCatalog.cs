@@ -1,4 +1,6 @@
 using Latent.Data;
+using Latent.Models.Denoising;
+using Latent.Models.Masked;
 using Latent.Models.Plain;
 
 namespace Latent.Models;
@@ -26,6 +28,10 @@ public static class ModelCatalog
     [
         ModelFamily.Of<PlainOptions>("ae", "plain autoencoder: deterministic encoder and decoder, ℓ2 reconstruction loss",
             [Architecture.Mlp, Architecture.Conv], (options, shape) => new PlainAutoencoder(options, shape)),
+        ModelFamily.Of<DaeOptions>("dae", "denoising autoencoder: corrupt the input (mask, Gaussian, salt-and-pepper), reconstruct the clean one",
+            [Architecture.Mlp, Architecture.Conv, Architecture.Transformer], (options, shape) => new DenoisingAutoencoder(options, shape)),
+        ModelFamily.Of<MaeOptions>("mae", "masked autoencoder: a ViT encodes the visible quarter of the patches, a light decoder predicts the rest",
+            [Architecture.Vit], (options, shape) => new MaskedAutoencoder(options, shape)),
     ];
 
     public static ModelFamily Find(string name) =>
