@@ -73,7 +73,13 @@ public static class Evaluator
     public static Tensor EncodeAll(Autoencoder model, Dataset data, int batchSize = 500)
     {
         using var noGrad = no_grad();
-        var parts = data.Batches(batchSize).Select(model.Encode).ToArray();
+        var parts = new List<Tensor>();
+        foreach (var batch in data.Batches(batchSize))
+        {
+            // One scope per batch: a deep encoder's intermediates would otherwise wait for the GC (tens of GB over 60k images).
+            using var scope = NewDisposeScope();
+            parts.Add(model.Encode(batch).MoveToOuterDisposeScope());
+        }
         var all = cat(parts, 0);
         foreach (var part in parts) part.Dispose();
         return all;

@@ -78,10 +78,10 @@ public sealed record DaeOptions : ModelOptions
     public double? MaskValue { get; init; }
 
     [Description("transformer: width of token and patch embeddings (also the token embedding width of --arch mlp)")]
-    public int Width { get; init; } = 128;
+    public int Width { get; init; } = 64;
 
     [Description("transformer: number of blocks")]
-    public int Depth { get; init; } = 4;
+    public int Depth { get; init; } = 3;
 
     [Description("transformer: attention heads per block (must divide --width)")]
     public int Heads { get; init; } = 4;

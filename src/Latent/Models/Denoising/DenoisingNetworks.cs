@@ -108,6 +108,10 @@ public sealed class SequenceTransformerEncoder : nn.Module<Tensor, Tensor>
         norm = nn.LayerNorm(options.Width, eps: 1e-6);
         RegisterComponents();
         Transformers.Initialise(blocks);
+        // Token embeddings on the scale of the positions (N(0, 0.02²), as BERT): at torch's default N(0, 1)
+        // the positions are drowned out and the model long predicts the unigram distribution.
+        if (embed is Embedding tokens)
+            using (no_grad()) nn.init.normal_(tokens.weight, std: 0.02);
     }
 
     /// <summary>N: tokens in the window, or patches in the image.</summary>
