@@ -77,7 +77,8 @@ public sealed class DenoisingTests
         var shape = kind switch { "tokens" => DataShape.Tokens(16, 30), "table" => DataShape.Table(5), _ => DataShape.Image(1, 32, 32) };
         var error = Assert.Throws<UserInputException>(() => new DaeOptions { Noise = noise, Arch = architecture }.Validate(shape));
         Assert.Contains(expected, error.Message);
-        Assert.Throws<UserInputException>(() => new DaeOptions { MaskValue = 0 }.Validate(DataShape.Table(5)));
+        Assert.Throws<UserInputException>(() => new DaeOptions { MaskValue = 0.5 }.Validate(DataShape.Table(5)));
+        Assert.Throws<UserInputException>(() => new DaeOptions { LearnMaskValue = true }.Validate(DataShape.Tokens(16, 30)));
     }
 
     static List<double> Train(Autoencoder model, Tensor data, int steps, double learningRate = 3e-3, int batchSize = 64)
@@ -169,8 +170,8 @@ public sealed class DenoisingTests
     public void A_fixed_mask_value_adds_no_parameter_and_a_learned_one_is_a_per_pixel_tensor()
     {
         var shape = DataShape.Image(1, 32, 32);
-        using var learned = new DenoisingAutoencoder(new DaeOptions(), shape);
-        using var fixedValue = new DenoisingAutoencoder(new DaeOptions { MaskValue = 0 }, shape);
+        using var learned = new DenoisingAutoencoder(new DaeOptions { LearnMaskValue = true }, shape);
+        using var fixedValue = new DenoisingAutoencoder(new DaeOptions { MaskValue = 0.5 }, shape);
         Assert.Equal(new long[] { 1, 32, 32 }, learned.state_dict()["maskEmbedding"].shape);
         Assert.DoesNotContain("maskEmbedding", fixedValue.state_dict().Keys);
     }

@@ -74,8 +74,11 @@ public sealed record DaeOptions : ModelOptions
     [Description("elements the reconstruction loss counts: all, or masked (only the corrupted ones)")]
     public LossOn LossOn { get; init; } = LossOn.All;
 
-    [Description("images: masked pixels take this fixed value; unset, the model learns one value per pixel position (tables and tokens always learn theirs)")]
-    public double? MaskValue { get; init; }
+    [Description("images: the value masked pixels take (0, black, as in Vincent et al. 2008)")]
+    public double MaskValue { get; init; }
+
+    [Description("images: learn the value masked pixels take, one per pixel position, instead of --mask-value (tables and tokens always learn theirs)")]
+    public bool LearnMaskValue { get; init; }
 
     [Description("transformer: width of token and patch embeddings (also the token embedding width of --arch mlp)")]
     public int Width { get; init; } = 64;
@@ -101,10 +104,10 @@ public sealed record DaeOptions : ModelOptions
             throw new UserInputException($"--noise {noise} adds real-valued noise, which tokens cannot take; pass --noise mask:0.15 or salt-pepper:0.1 for text");
         if (noise.Kind == NoiseKind.SaltPepper && shape.Kind == DataKind.Table)
             throw new UserInputException($"--noise {noise} needs a known minimum and maximum, which table columns lack; pass --noise mask:0.25 or gaussian:0.3 for tables");
-        if (MaskValue is double value && (shape.Kind != DataKind.Image || !double.IsFinite(value)))
-            throw new UserInputException(shape.Kind != DataKind.Image
-                ? "--mask-value applies to pixels; tables and tokens always learn their [MASK] embedding, so drop it"
-                : $"--mask-value {value} is not a finite number; pass e.g. 0 or leave it out to learn one");
+        if ((MaskValue != 0 || LearnMaskValue) && shape.Kind != DataKind.Image)
+            throw new UserInputException($"--{(LearnMaskValue ? "learn-mask-value" : "mask-value")} applies to pixels; tables and tokens always learn their [MASK] embedding, so drop it");
+        if (!double.IsFinite(MaskValue))
+            throw new UserInputException($"--mask-value {MaskValue} is not a finite number; pass e.g. 0");
         if (shape.Kind == DataKind.Tokens && shape.VocabularySize <= Vocabulary.Reserved)
             throw new UserInputException($"the text has no tokens besides [UNK] and [MASK]; pass a longer text:FILE");
         switch (Arch)

@@ -14,15 +14,17 @@ namespace Latent.Models.Denoising;
 /// corrupted ones (<see cref="LossOn"/>; BERT and MAE use the latter). Undoing corruption cannot be
 /// done by copying, so no bottleneck is needed and the code may be wide.
 /// <list type="bullet">
-/// <item>Images (mlp, conv, transformer over patches): masked pixels take a fixed value or a learned
-/// value per pixel position; ℓ is the squared error of the sigmoid output.</item>
+/// <item>Images (mlp, conv, transformer over patches): masked pixels take a fixed value (0 by default)
+/// or a learned value per pixel position; ℓ is the squared error of the sigmoid output.</item>
 /// <item>Table rows (mlp): standardised per column (<see cref="Standardizer"/>); masked features take
 /// a learned value per feature; ℓ is the squared error in standardised units.</item>
 /// <item>Tokens (mlp, transformer): masked tokens take the id [MASK], whose embedding is learned like
 /// any other; ℓ is the cross-entropy over the vocabulary, −log p(x_t | x̃).</item>
 /// </list>
 /// Representation (<see cref="Encode"/>, of the clean input): the D-dimensional code for mlp and conv;
-/// for the transformer, every position's final state, flattened to N·W values.
+/// for the transformer, every position's final state, flattened to N·W values. <see cref="Autoencoder.Reconstruct"/>
+/// of a clean input is what the model makes of an input it never saw in training (it expects hidden
+/// elements: a DAE masked with 0 brightens clean images); <see cref="Inpaint"/> is its real use.
 /// </summary>
 public sealed class DenoisingAutoencoder : Autoencoder, IInpainting
 {
@@ -44,8 +46,8 @@ public sealed class DenoisingAutoencoder : Autoencoder, IInpainting
                                      new TokenMlpDecoder(options.LatentDim, options.Hidden, shape, options.Width)),
             _ => (Networks.Encoder(options, shape, options.LatentDim), Networks.Decoder(options, shape, options.LatentDim)),
         };
-        // A learned [MASK] value: per pixel position (starting at mid-grey) or per standardised feature (starting at the mean).
-        if (options.Corruption.Kind == NoiseKind.Mask && shape.Kind != DataKind.Tokens && options.MaskValue is null)
+        // A learned [MASK] value: per standardised feature (starting at the mean) or, on request, per pixel position (starting at mid-grey).
+        if (options.Corruption.Kind == NoiseKind.Mask && (shape.Kind == DataKind.Table || shape.Kind == DataKind.Image && options.LearnMaskValue))
             maskEmbedding = nn.Parameter(full(shape.Dimensions, shape.Kind == DataKind.Image ? 0.5f : 0f));
         if (shape.Kind == DataKind.Table) standardizer = new Standardizer(shape.Width);
         RegisterComponents();
@@ -154,9 +156,9 @@ public sealed class DenoisingAutoencoder : Autoencoder, IInpainting
         _ => output.argmax(-1),
     };
 
-    /// <summary>What masked elements become: the learned [MASK] value, or the fixed --mask-value; null for tokens.</summary>
+    /// <summary>What masked elements become: the learned [MASK] value, or --mask-value; null for tokens.</summary>
     Tensor? MaskFill(Tensor like) => Shape.Kind == DataKind.Tokens ? null
-        : maskEmbedding ?? full(1, _options.MaskValue ?? 0, dtype: like.dtype, device: like.device);
+        : maskEmbedding ?? full(1, _options.MaskValue, dtype: like.dtype, device: like.device);
 
     /// <summary>Per-element loss: squared error of pixels (after the sigmoid) and of standardised values; cross-entropy of tokens.</summary>
     Tensor ElementLoss(Tensor output, Tensor target) => Shape.Kind switch
