@@ -10,7 +10,7 @@ public sealed class EvalCommand : Command
 {
     public override string Name => "eval";
     public override string Summary => "evaluate a run on its test split and write eval.json";
-    public override string Usage => "latent eval --run DIR [--data SPEC] [--iwae-samples N] [--probe]";
+    public override string Usage => "latent eval --run DIR [--data SPEC] [--iwae-samples N] [--probe] [--probe-raw]";
 
     public override int Run(Arguments arguments, Output output)
     {

@@ -1,6 +1,8 @@
 using Latent.Data;
 using Latent.Models.Linear;
 using Latent.Models.Pca;
+using Latent.Models.Denoising;
+using Latent.Models.Masked;
 using Latent.Models.Plain;
 
 namespace Latent.Models;
@@ -42,6 +44,10 @@ public static class ModelCatalog
             with { DefaultTraining = new() { Lr = LinearOptions.RecommendedLearningRate } },
         ModelFamily.Of<PcaOptions>("pca", "principal component analysis, fitted in closed form by 'latent pca' (exact, the linear optimum)",
             [Architecture.Mlp], (options, shape) => new PcaModel(options, shape)) with { ClosedForm = true },
+        ModelFamily.Of<DaeOptions>("dae", "denoising autoencoder: corrupt the input (mask, Gaussian, salt-and-pepper), reconstruct the clean one",
+            [Architecture.Mlp, Architecture.Conv, Architecture.Transformer], (options, shape) => new DenoisingAutoencoder(options, shape)),
+        ModelFamily.Of<MaeOptions>("mae", "masked autoencoder: a ViT encodes the visible quarter of the patches, a light decoder predicts the rest",
+            [Architecture.Vit], (options, shape) => new MaskedAutoencoder(options, shape)),
     ];
 
     public static ModelFamily Find(string name) =>

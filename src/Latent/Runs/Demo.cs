@@ -4,6 +4,8 @@ using Latent.Evaluation;
 using Latent.Models;
 using Latent.Models.Linear;
 using Latent.Models.Pca;
+using Latent.Models.Denoising;
+using Latent.Models.Masked;
 using Latent.Models.Plain;
 using Latent.Training;
 
@@ -35,7 +37,7 @@ public static class Demo
         var datasets = new List<(string Name, DataOptions Data, int Epochs)> { ("shapes", new DataOptions { Data = "shapes" }, options.Full ? 30 : 4) };
         if (DataCatalog.FashionMnistInstalled())
             datasets.Add(("fashion-mnist", new DataOptions { Data = "fashion-mnist" }, options.Full ? 30 : 3));
-        return datasets.SelectMany(data => new[]
+        var plan = datasets.SelectMany(data => new[]
         {
             new Entry($"{data.Name}-ae-mlp", data.Data, new PlainOptions { Arch = Architecture.Mlp, LatentDim = 32 },
                 new TrainingOptions { Epochs = data.Epochs }),
@@ -45,6 +47,15 @@ public static class Demo
             new Entry($"{data.Name}-linear", data.Data, new LinearOptions { LatentDim = 32 },
                 ModelCatalog.Find("linear").DefaultTraining with { Epochs = data.Epochs }),
         }).ToList();
+        // Denoising (half the pixels masked) and masked (three quarters of the 4×4 patches hidden) autoencoders;
+        // the ViT is slow on a CPU, so the brief demo trains it on 5000 images.
+        plan.AddRange(datasets.SelectMany(data => new[]
+        {
+            new Entry($"{data.Name}-dae-mlp", data.Data, new DaeOptions { Noise = "mask:0.5" }, new TrainingOptions { Epochs = data.Epochs }),
+            new Entry($"{data.Name}-mae-vit", data.Data with { Limit = options.Full ? null : 5000 }, new MaeOptions(),
+                new TrainingOptions { Epochs = options.Full ? data.Epochs : 3 }),
+        }));
+        return plan;
     }
 
     /// <summary>Runs the plan; <paramref name="say"/> receives one line per finished run.</summary>

@@ -21,6 +21,7 @@ public static class TrainingRun
             throw new UserInputException($"{closedForm.Name} is fitted in closed form, not trained; run 'latent {closedForm.Name} --data {request.Data.Data}' instead");
         request.Training.Validate();
         var run = RunDirectory.New(request.Out);
+        request = request with { Data = DataCatalog.Resolve(request.Data) }; // e.g. a text vocabulary, kept in the manifest
         var data = DataCatalog.Load(request.Data, request.Training.Seed);
         var family = ModelCatalog.Of(request.Model);
         request.Model.Validate(data.Shape);
@@ -63,6 +64,7 @@ public static class TrainingRun
     {
         using var model = run.LoadModel(run.ReadManifest());
         RunFigures.SaveReconstructions(run.File("reconstructions.png"), model, data.Test);
+        InpaintFigures.SaveForRun(run.File("inpaint.png"), model, data.Test); // dae and mae only
         RunFigures.SaveLossCurves(run.File("loss.png"), run.MetricsPath);
     }
 }
