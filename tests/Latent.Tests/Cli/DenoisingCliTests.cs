@@ -1,29 +1,10 @@
+using static Latent.Tests.Cli.CliRunner;
+
 namespace Latent.Tests.Cli;
 
 /// <summary>The dae and mae families from the command line: train, eval (with probes), inpaint, on images and on text.</summary>
 public sealed class DenoisingCliTests
 {
-    static (int Code, string Output, string Error) Run(params string[] args)
-    {
-        var (stdout, stderr) = (new StringWriter(), new StringWriter());
-        var (oldOut, oldError) = (Console.Out, Console.Error);
-        Console.SetOut(stdout);
-        Console.SetError(stderr);
-        try { return (Latent.Cli.Cli.Run(args), stdout.ToString(), stderr.ToString()); }
-        finally
-        {
-            Console.SetOut(oldOut);
-            Console.SetError(oldError);
-        }
-    }
-
-    static void AssertUsageError((int Code, string Output, string Error) result, string expected)
-    {
-        Assert.Equal(2, result.Code);
-        Assert.Contains(expected, result.Error);
-        Assert.Single(result.Error.TrimEnd('\n').Split('\n'));
-    }
-
     [Fact]
     public void A_denoising_run_on_images_inpaints_a_picture_and_reports_probe_accuracies()
     {

@@ -1,34 +1,13 @@
 using System.Text.Json.Nodes;
 using Latent.Runs;
 using Latent.Tests.Models;
+using static Latent.Tests.Cli.CliRunner;
 
 namespace Latent.Tests.Cli;
 
 /// <summary><c>latent pca</c>, and the linear autoencoder against it, as a user meets them.</summary>
 public sealed class PcaCliTests
 {
-    static (int Code, string Output, string Error) Run(params string[] args)
-    {
-        var (stdout, stderr) = (new StringWriter(), new StringWriter());
-        var (oldOut, oldError) = (Console.Out, Console.Error);
-        Console.SetOut(stdout);
-        Console.SetError(stderr);
-        try { return (Latent.Cli.Cli.Run(args), stdout.ToString(), stderr.ToString()); }
-        finally
-        {
-            Console.SetOut(oldOut);
-            Console.SetError(oldError);
-        }
-    }
-
-    static void AssertUsageError((int Code, string Output, string Error) result, string expected)
-    {
-        Assert.Equal(2, result.Code);
-        Assert.StartsWith("latent: error: ", result.Error);
-        Assert.Contains(expected, result.Error);
-        Assert.Single(result.Error.TrimEnd('\n').Split('\n'));
-    }
-
     static JsonObject ReadJson(string path) => JsonNode.Parse(File.ReadAllText(path))!.AsObject();
 
     [Fact]
