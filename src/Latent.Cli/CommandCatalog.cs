@@ -7,7 +7,7 @@ public static class CommandCatalog
 {
     public static readonly IReadOnlyList<Command> Commands =
     [
-        new TrainCommand(), new EvalCommand(), new ReconstructCommand(), new SampleCommand(), new EncodeCommand(), new DecodeCommand(),
+        new TrainCommand(), new EvalCommand(), new ReconstructCommand(), new SampleCommand(), new InterpolateCommand(), new EncodeCommand(), new DecodeCommand(),
         new DemoCommand(),
     ];
 

@@ -1,5 +1,6 @@
 using Latent.Data;
 using Latent.Models.Plain;
+using Latent.Models.Variational;
 
 namespace Latent.Models;
 
@@ -26,6 +27,8 @@ public static class ModelCatalog
     [
         ModelFamily.Of<PlainOptions>("ae", "plain autoencoder: deterministic encoder and decoder, ℓ2 reconstruction loss",
             [Architecture.Mlp, Architecture.Conv], (options, shape) => new PlainAutoencoder(options, shape)),
+        ModelFamily.Of<VaeOptions>("vae", "variational autoencoder: Gaussian encoder, loss recon + λ·KL(q(z|x) ‖ N(0, I)), samples from N(0, I)",
+            [Architecture.Mlp, Architecture.Conv], (options, shape) => new VariationalAutoencoder(options, shape)),
     ];
 
     public static ModelFamily Find(string name) =>

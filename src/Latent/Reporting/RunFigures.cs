@@ -22,6 +22,17 @@ public static class RunFigures
         return true;
     }
 
+    /// <summary>
+    /// Samples from a generative model (samples.png) and, for a 2-D latent space, the encoded test
+    /// points by label (latent-scatter.png) and the decoded latent grid (latent-manifold.png).
+    /// </summary>
+    public static void SaveLatentFigures(Func<string, string> file, Autoencoder model, Dataset test)
+    {
+        LatentFigures.SaveSamples(file("samples.png"), model);
+        LatentFigures.SaveScatter(file("latent-scatter.png"), model, test);
+        LatentFigures.SaveManifold(file("latent-manifold.png"), model, test);
+    }
+
     /// <summary>Train and validation loss per epoch, from metrics.jsonl, one line per logged loss term.</summary>
     public static bool SaveLossCurves(string path, string metricsPath)
     {

@@ -62,5 +62,6 @@ public static class TrainingRun
         using var model = run.LoadModel(run.ReadManifest());
         RunFigures.SaveReconstructions(run.File("reconstructions.png"), model, data.Test);
         RunFigures.SaveLossCurves(run.File("loss.png"), run.MetricsPath);
+        RunFigures.SaveLatentFigures(run.File, model, data.Test);
     }
 }
