@@ -3,6 +3,7 @@ using Latent.Data;
 using Latent.Evaluation;
 using Latent.Models;
 using Latent.Models.Plain;
+using Latent.Models.Variational;
 using Latent.Training;
 
 namespace Latent.Runs;
@@ -38,6 +39,10 @@ public static class Demo
             new Entry($"{data.Name}-ae-mlp", data.Data, new PlainOptions { Arch = Architecture.Mlp, LatentDim = 32 },
                 new TrainingOptions { Epochs = data.Epochs }),
             new Entry($"{data.Name}-ae-conv", data.Data, new PlainOptions { Arch = Architecture.Conv, LatentDim = 32 },
+                new TrainingOptions { Epochs = data.Epochs }),
+            new Entry($"{data.Name}-vae-conv", data.Data, new VaeOptions { Arch = Architecture.Conv, LatentDim = 16 },
+                new TrainingOptions { Epochs = data.Epochs }),
+            new Entry($"{data.Name}-vae-2d", data.Data, new VaeOptions { Arch = Architecture.Mlp, LatentDim = 2 },
                 new TrainingOptions { Epochs = data.Epochs }),
         }).ToList();
     }

@@ -36,9 +36,8 @@ public sealed class VariationalAutoencoder : Autoencoder, IGenerative
 
     private readonly nn.Module<Tensor, Tensor> encoder;
     private readonly nn.Module<Tensor, Tensor> decoder;
+    private readonly Parameter? outputLogVariance;
     readonly VaeOptions _options;
-    readonly Parameter? _outputLogVariance;
-    readonly Tensor? _lowerIndex;
     int _collapsedAtLastWarning;
 
     public VariationalAutoencoder(VaeOptions options, DataShape shape) : base("vae", options, shape)
@@ -50,19 +49,10 @@ public sealed class VariationalAutoencoder : Autoencoder, IGenerative
         int outputs = 2 * dimension + (options.Covariance == Covariance.Full ? dimension * (dimension - 1) / 2 : 0);
         encoder = Networks.Encoder(options, shape, outputs);
         decoder = Networks.Decoder(options, shape, dimension);
+        // With --learn-variance, one σ² shared by every output element (the σ-VAE of Rybkin et al. 2021),
+        // learned as log σ²; otherwise there is no such parameter and σ² is the fixed option.
+        outputLogVariance = options.LearnVariance ? nn.Parameter(full(1, Math.Log(options.Variance))) : null;
         RegisterComponents();
-        if (options.LearnVariance)
-        {
-            // One σ² shared by every output element (the σ-VAE of Rybkin et al. 2021), learned as log σ².
-            _outputLogVariance = nn.Parameter(full(1, Math.Log(options.Variance)));
-            register_parameter("outputLogVariance", _outputLogVariance);
-        }
-        if (options.Covariance == Covariance.Full)
-        {
-            // Flat positions j·D + k of the entries below the diagonal (k < j), in row-major order.
-            using var rowsAndColumns = tril_indices(dimension, dimension, offset: -1);
-            _lowerIndex = (rowsAndColumns[0] * dimension + rowsAndColumns[1]).DetachFromDisposeScope();
-        }
     }
 
     /// <summary>The encoder's posterior q(z|x) for a batch.</summary>
@@ -78,13 +68,16 @@ public sealed class VariationalAutoencoder : Autoencoder, IGenerative
         var outputs = encoder.forward(x);
         var mean = outputs.narrow(1, 0, dimension);
         var logVariance = outputs.narrow(1, dimension, dimension);
-        if (_lowerIndex is null) return new Posterior(mean, logVariance, null);
+        if (_options.Covariance == Covariance.Diagonal) return new Posterior(mean, logVariance, null);
 
         long batch = x.shape[0];
         var lower = outputs.narrow(1, 2 * dimension, outputs.shape[1] - 2 * dimension);
+        // Flat positions j·D + k of the entries below the diagonal (k < j), in row-major order.
+        var rowsAndColumns = tril_indices(dimension, dimension, offset: -1, device: outputs.device);
+        var flatIndex = rowsAndColumns[0] * dimension + rowsAndColumns[1];
         // [B, D(D−1)/2] -> [B, D·D] (zeros on and above the diagonal) -> [B, D, D], plus the positive diagonal exp(½ log Lⱼⱼ²)
         var strictlyLower = zeros(batch, (long)dimension * dimension, dtype: outputs.dtype, device: outputs.device)
-            .index_copy(1, _lowerIndex.to(outputs.device), lower).reshape(batch, dimension, dimension);
+            .index_copy(1, flatIndex, lower).reshape(batch, dimension, dimension);
         var cholesky = strictlyLower + (0.5 * logVariance).exp().diag_embed();
         return new Posterior(mean, logVariance, cholesky);
     }
@@ -116,9 +109,9 @@ public sealed class VariationalAutoencoder : Autoencoder, IGenerative
         // log N(x; x̂, σ²) = −½[(x − x̂)²/σ² + log σ² + log 2π], per element.
         var mean = Shape.IsUnitRange ? decoderOutput.sigmoid() : decoderOutput;
         var squaredError = (x - mean).square();
-        var perElement = _outputLogVariance is null
+        var perElement = outputLogVariance is null
             ? squaredError / _options.Variance + (Math.Log(_options.Variance) + LogTwoPi)
-            : squaredError * (-_outputLogVariance).exp() + _outputLogVariance + LogTwoPi;
+            : squaredError * (-outputLogVariance).exp() + outputLogVariance + LogTwoPi;
         return -0.5 * perElement.flatten(1).sum(1);
     }
 
@@ -300,11 +293,5 @@ public sealed class VariationalAutoencoder : Autoencoder, IGenerative
             figures["iwae_samples"] = options.IwaeSamples;
         }
         return figures;
-    }
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing) _lowerIndex?.Dispose();
-        base.Dispose(disposing);
     }
 }
