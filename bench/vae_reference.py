@@ -11,7 +11,10 @@ example, as `latent eval` does) and the importance-weighted estimate of -log p(x
     /usr/bin/python3 bench/vae_reference.py --epochs 10 --iwae-samples 100
     /usr/bin/python3 bench/vae_reference.py --weights runs/fm-vae-mlp/model.safetensors --iwae-samples 100
 
-The second form trains nothing: it loads Latent's weights (safetensors, read with numpy; the names
+With --replay-latent-order the script also draws the epoch's data order and each step's noise as
+Latent's trainer does (SplitMix64 permutations, torch re-seeded per step); with the same seed the
+initial weights are identical too (same module order, same init), so the two runs differ only by
+floating-point rounding. The second form trains nothing: it loads Latent's weights (safetensors, read with numpy; the names
 are the same module tree) and evaluates them here, which checks Latent's evaluation code alone.
 Debian's python3-torch (1.13) and numpy are all it needs.
 """
@@ -98,6 +101,38 @@ class Vae(nn.Module):
         return running - math.log(k)
 
 
+MASK64 = (1 << 64) - 1
+
+
+def mix(z):
+    """SplitMix64's finaliser, as Latent's Data/Shuffle.cs."""
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK64
+    return z ^ (z >> 31)
+
+
+def derive(seed, counter):
+    """Latent's Shuffle.Derive(seed, counter), as an unsigned 64-bit value (torch.manual_seed takes it as is)."""
+    return mix(((seed * 0x9E3779B97F4A7C15) & MASK64) ^ (counter & MASK64))
+
+
+def latent_permutation(count, seed):
+    """Latent's Shuffle.Permutation: Fisher-Yates driven by SplitMix64, rejection-sampled bounds."""
+    order = list(range(count))
+    state = seed & MASK64
+    for i in range(count - 1, 0, -1):
+        bound = i + 1
+        limit = MASK64 - MASK64 % bound
+        while True:
+            state = (state + 0x9E3779B97F4A7C15) & MASK64
+            value = mix(state)
+            if value < limit:
+                break
+        j = value % bound
+        order[i], order[j] = order[j], order[i]
+    return torch.tensor(order)
+
+
 def load_safetensors(path):
     with open(path, "rb") as f:
         (length,) = struct.unpack("<Q", f.read(8))
@@ -137,6 +172,8 @@ def main():
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--weights", help="evaluate Latent's model.safetensors instead of training")
+    parser.add_argument("--replay-latent-order", action="store_true",
+                        help="draw the data order and the per-step noise exactly as Latent's trainer does (same seed, same draws)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -151,11 +188,15 @@ def main():
     else:
         optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
         clock = time.time()
+        step = 0
         for epoch in range(args.epochs):
             model.train()
-            order = torch.randperm(len(train))
+            order = latent_permutation(len(train), derive(args.seed, epoch)) if args.replay_latent_order else torch.randperm(len(train))
             total = 0.0
             for start in range(0, len(train), args.batch_size):
+                if args.replay_latent_order:
+                    torch.manual_seed(derive(args.seed, step))
+                step += 1
                 x = train[order[start : start + args.batch_size]]
                 recon, kl = model.loss(x)
                 loss = (recon + kl).mean()
