@@ -4,6 +4,7 @@ using Latent.Models.Pca;
 using Latent.Models.Denoising;
 using Latent.Models.Masked;
 using Latent.Models.Plain;
+using Latent.Models.Variational;
 
 namespace Latent.Models;
 
@@ -48,6 +49,8 @@ public static class ModelCatalog
             [Architecture.Mlp, Architecture.Conv, Architecture.Transformer], (options, shape) => new DenoisingAutoencoder(options, shape)),
         ModelFamily.Of<MaeOptions>("mae", "masked autoencoder: a ViT encodes the visible quarter of the patches, a light decoder predicts the rest",
             [Architecture.Vit], (options, shape) => new MaskedAutoencoder(options, shape)),
+        ModelFamily.Of<VaeOptions>("vae", "variational autoencoder: Gaussian encoder, loss recon + λ·KL(q(z|x) ‖ N(0, I)), samples from N(0, I)",
+            [Architecture.Mlp, Architecture.Conv], (options, shape) => new VariationalAutoencoder(options, shape)),
     ];
 
     public static ModelFamily Find(string name) =>

@@ -1,5 +1,6 @@
 using Latent.Data;
 using Latent.Models;
+using Latent.Runs;
 using static TorchSharp.torch;
 
 namespace Latent.Reporting;
@@ -22,10 +23,39 @@ public static class RunFigures
         return true;
     }
 
+    /// <summary>
+    /// Every standard figure of a run, drawn with the given (selected) weights into the run directory:
+    /// the loss curves, reconstructions, inpainting (dae, mae), samples (generative families),
+    /// interpolations, the latent space by label and, for a 2-D latent, the decoded latent grid.
+    /// Each is skipped where it has no meaning (no metrics for a closed-form fit, no picture for tables).
+    /// </summary>
+    public static void DrawAll(RunDirectory run, Autoencoder model, Dataset test)
+    {
+        SaveLossCurves(run.File("loss.png"), run.MetricsPath);
+        SaveReconstructions(run.File("reconstructions.png"), model, test);
+        InpaintFigures.SaveForRun(run.File("inpaint.png"), model, test);
+        LatentFigures.SaveSamples(run.File("samples.png"), model);
+        SaveInterpolations(run.File("interpolations.png"), model, test);
+        SaveLatentSpace(run.File("latent-space.png"), model, test);
+        LatentFigures.SaveManifold(run.File("latent-manifold.png"), model, test);
+    }
+
+    /// <summary>Four straight walks between test examples drawn with seed 0 (what 'latent interpolate' draws by default).</summary>
+    public static bool SaveInterpolations(string path, Autoencoder model, Dataset test, int pairs = 4, int steps = 10)
+    {
+        if (test.Shape.Kind != DataKind.Image || test.Count < 2 * pairs) return false;
+        var order = Shuffle.Permutation(test.Count, 0);
+        using var images = LatentFigures.Interpolations(model, test.Subset(order[..pairs]).Features,
+            test.Subset(order[pairs..(2 * pairs)]).Features, steps, spherical: false);
+        ImageGrid.Save(path, images, columns: steps + 2, scale: 2);
+        return true;
+    }
+
     /// <summary>Train and validation loss per epoch, from metrics.jsonl, one line per logged loss term.</summary>
     public static bool SaveLossCurves(string path, string metricsPath)
     {
-        var rows = Runs.MetricsLog.Read(metricsPath);
+        if (!File.Exists(metricsPath)) return false;
+        var rows = MetricsLog.Read(metricsPath);
         if (rows.Count == 0) return false;
         var epochs = rows.Select(row => row["epoch"]).ToArray();
         var keys = rows[0].Keys.Where(key => key.StartsWith("train_", StringComparison.Ordinal) || key.StartsWith("val_", StringComparison.Ordinal));

@@ -21,9 +21,11 @@ public static class RunReport
     [
         ("loss.png", "Training and validation loss per epoch, one line per loss term (log scale)."),
         ("reconstructions.png", "Test examples (odd rows) above their reconstructions (even rows)."),
+        ("inpaint.png", "Test examples, the input with a random part hidden, and the model's fill-in."),
         ("samples.png", "New examples: draws from the prior, decoded."),
-        ("interpolations.png", "Decoded points on straight lines between the codes of two test examples."),
+        ("interpolations.png", "Each row: a test example, decoded points on the straight line between its code and another's, the other example."),
         ("latent-space.png", "Test examples in latent space, coloured by label (the first two principal components of the codes when D > 2)."),
+        ("latent-manifold.png", "The decoded latent grid of a 2-D latent space, at the 5–95 % quantiles of the codes along each axis."),
     ];
 
     /// <summary>Draws what is missing and writes <c>report.html</c> into the run; returns its path.</summary>
@@ -31,7 +33,7 @@ public static class RunReport
     {
         var manifest = run.ReadManifest();
         var test = RunData.Load(manifest, manifest.Data, DataSplit.Test);
-        using (var model = run.LoadModel(manifest)) DrawFigures(run, model, test);
+        using (var model = run.LoadModel(manifest)) RunFigures.DrawAll(run, model, test);
 
         var page = new Html().Heading(1, $"{manifest.Family} on {manifest.Data.Data}");
         page.Paragraph($"{ModelCatalog.Find(manifest.Family).Summary}. Run {run.Path}, created {manifest.Created:yyyy-MM-dd HH:mm}, " +
@@ -57,7 +59,7 @@ public static class RunReport
         foreach (var (run, manifest) in runs.Zip(manifests))
         {
             using var model = run.LoadModel(manifest);
-            DrawFigures(run, model, RunData.Load(manifest, manifest.Data, DataSplit.Test));
+            RunFigures.DrawAll(run, model, RunData.Load(manifest, manifest.Data, DataSplit.Test));
         }
         var names = runs.Select(run => Path.GetFileName(run.Path)).ToList();
         var evaluations = runs.Select(ReadEvaluation).ToList();
@@ -82,21 +84,6 @@ public static class RunReport
         }
         AtomicFile.WriteAllText(path, page.Page("Latent: runs compared"));
         return path;
-    }
-
-    /// <summary>The standard figures a report shows, drawn into the run directory (where they stay as files).</summary>
-    static void DrawFigures(RunDirectory run, Autoencoder model, Dataset test)
-    {
-        RunFigures.SaveLossCurves(run.File("loss.png"), run.MetricsPath);
-        RunFigures.SaveReconstructions(run.File("reconstructions.png"), model, test);
-        if (model is IGenerative generative && test.Shape.Kind == DataKind.Image)
-        {
-            manual_seed(0);
-            using var noGrad = no_grad();
-            using var samples = generative.Sample(64);
-            ImageGrid.Save(run.File("samples.png"), samples, columns: 8, scale: 2);
-        }
-        RunFigures.SaveLatentSpace(run.File("latent-space.png"), model, test);
     }
 
     /// <summary>Family-specific figures the run directory holds (codebook usage, per-dimension KL, scree plots, ...).</summary>

@@ -7,6 +7,7 @@ using Latent.Models.Pca;
 using Latent.Models.Denoising;
 using Latent.Models.Masked;
 using Latent.Models.Plain;
+using Latent.Models.Variational;
 using Latent.Training;
 
 namespace Latent.Runs;
@@ -46,6 +47,10 @@ public static class Demo
             new Entry($"{data.Name}-pca", data.Data, new PcaOptions { LatentDim = 32 }, null),
             new Entry($"{data.Name}-linear", data.Data, new LinearOptions { LatentDim = 32 },
                 ModelCatalog.Find("linear").DefaultTraining with { Epochs = data.Epochs }),
+            new Entry($"{data.Name}-vae-conv", data.Data, new VaeOptions { Arch = Architecture.Conv, LatentDim = 16 },
+                new TrainingOptions { Epochs = data.Epochs }),
+            new Entry($"{data.Name}-vae-2d", data.Data, new VaeOptions { Arch = Architecture.Mlp, LatentDim = 2 },
+                new TrainingOptions { Epochs = data.Epochs }),
         }).ToList();
         // Denoising (half the pixels masked) and masked (three quarters of the 4×4 patches hidden) autoencoders;
         // the ViT is slow on a CPU, so the brief demo trains it on 5000 images.

@@ -55,7 +55,7 @@ public static class FitRun
         AtomicFile.WriteAllText(run.File("fit.json"), fit.ToJsonString(Json.Options));
         foreach (var warning in diagnosis.Warnings) File.AppendAllText(run.File("fit.log"), $"{DateTimeOffset.Now:O} warning: {warning}\n");
 
-        RunFigures.SaveReconstructions(run.File("reconstructions.png"), model, data.Test);
+        RunFigures.DrawAll(run, model, data.Test);
         closedForm.SaveFigures(run.Path);
         return new FitResult(run, seconds, data.Train.Count, data.Shape.Size, diagnosis);
     }

@@ -63,8 +63,6 @@ public static class TrainingRun
     static void Finish(RunDirectory run, DataSplits data)
     {
         using var model = run.LoadModel(run.ReadManifest());
-        RunFigures.SaveReconstructions(run.File("reconstructions.png"), model, data.Test);
-        InpaintFigures.SaveForRun(run.File("inpaint.png"), model, data.Test); // dae and mae only
-        RunFigures.SaveLossCurves(run.File("loss.png"), run.MetricsPath);
+        RunFigures.DrawAll(run, model, data.Test);
     }
 }
