@@ -36,3 +36,10 @@ public static class TensorAssertions
     public static bool SameAs(this TorchSharp.torch.Tensor actual, TorchSharp.torch.Tensor expected) =>
         actual.shape.SequenceEqual(expected.shape) && actual.dtype == expected.dtype && actual.eq(expected).all().item<bool>();
 }
+
+static class TestAssemblyInitializer
+{
+    /// <summary>Tests may touch torch before any Latent type: apply Latent's native settings first.</summary>
+    [System.Runtime.CompilerServices.ModuleInitializer]
+    internal static void Initialize() => NativeRuntime.Configure();
+}

@@ -10,14 +10,17 @@ public sealed class EvalCommand : Command
 {
     public override string Name => "eval";
     public override string Summary => "evaluate a run on its test split and write eval.json";
-    public override string Usage => "latent eval --run DIR [--data SPEC] [--iwae-samples N] [--probe]";
+    public override string Usage => "latent eval --run DIR [--data SPEC] [--iwae-samples N] [--probe] [--probe-raw]";
 
     public override int Run(Arguments arguments, Output output)
     {
         var run = OpenRun(arguments);
         var manifest = run.ReadManifest();
         var data = OptionBinder.Bind(arguments, manifest.Data);
-        var options = OptionBinder.Bind(arguments, new EvaluationOptions());
+        var options = OptionBinder.Bind(arguments, new EvaluationOptions()) with
+        {
+            TrainingSplit = new Lazy<Latent.Data.Dataset>(() => RunData.Load(manifest, data, DataSplit.Train)),
+        };
         arguments.RejectUnknown();
 
         var test = RunData.Load(manifest, data, DataSplit.Test);

@@ -1,7 +1,10 @@
 using Latent.Cli.CommandLine;
 using Latent.Data;
+using Latent.Evaluation;
 using Latent.Models;
+using Latent.Models.Sampling;
 using Latent.Reporting;
+using Latent.Runs;
 using static TorchSharp.torch;
 
 namespace Latent.Cli.Commands;
@@ -9,8 +12,8 @@ namespace Latent.Cli.Commands;
 public sealed class SampleCommand : Command
 {
     public override string Name => "sample";
-    public override string Summary => "generate new examples from a model that can sample, as a PNG grid";
-    public override string Usage => "latent sample --run DIR [--count N] [--seed S] [--out FILE.png]";
+    public override string Summary => "generate new examples (the model's prior, or a Gaussian/GMM fitted to its codes) as a PNG grid";
+    public override string Usage => "latent sample --run DIR [--count N] [--seed S] [--sampler prior|gaussian|gmm] [--components K] [--out FILE.png]";
 
     public override int Run(Arguments arguments, Output output)
     {
@@ -20,19 +23,53 @@ public sealed class SampleCommand : Command
         int seed = arguments.Value("seed") is string text
             ? int.TryParse(text, out int value) ? value : throw new UserInputException($"--seed '{text}' is not a whole number")
             : 0;
+        var options = OptionBinder.Bind(arguments, new SamplerOptions());
+        bool componentsGiven = arguments.Has("components");
         var outPath = arguments.Value("out") ?? run.File("samples.png");
         arguments.RejectUnknown();
+        options.Validate();
 
         using var model = run.LoadModel(manifest);
-        if (model is not IGenerative generative)
-            throw new UserInputException($"a {manifest.Family} model has no prior to sample from; train --model vae (or vqvae) to generate new examples");
         if (manifest.Shape.Kind != DataKind.Image)
             throw new UserInputException($"{manifest.Shape} have no picture; sample image models only");
-        manual_seed(seed);
+        var kind = options.Sampler ?? (model is IGenerative ? SamplerKind.Prior
+            : throw new UserInputException($"a {manifest.Family} model has no prior to sample from; pass --sampler gmm (or gaussian) to fit one to its training codes, or train --model vae"));
+        if (kind == SamplerKind.Prior && model is not IGenerative)
+            throw new UserInputException($"a {manifest.Family} model has no prior to sample from; pass --sampler gmm (or gaussian) to fit one to its training codes");
+        if (kind == SamplerKind.Gaussian && componentsGiven)
+            throw new UserInputException("--components applies to --sampler gmm; drop it for --sampler gaussian (a single component)");
+
         using var noGrad = no_grad();
-        using var samples = generative.Sample(count);
-        ImageGrid.Save(outPath, samples, columns: (int)Math.Ceiling(Math.Sqrt(count)), scale: 2);
+        Tensor samples;
+        if (kind == SamplerKind.Prior)
+        {
+            manual_seed(seed);
+            samples = ((IGenerative)model).Sample(count);
+        }
+        else
+        {
+            var path = run.File(LatentPrior.FileName(kind, options.Components));
+            var (mixture, reused) = LatentPrior.LoadOrFit(path, run.ModelPath, kind, options.Components, () =>
+            {
+                var train = RunData.Load(manifest, manifest.Data, DataSplit.Train);
+                output.Line($"fitting a {(kind == SamplerKind.Gaussian ? "Gaussian" : $"{options.Components}-component Gaussian mixture")} to the codes of {train.Count} training examples");
+                return Evaluator.EncodeAll(model, train);
+            }, manifest.Training?.Seed ?? 0);
+            using (mixture)
+            {
+                output.Line(reused ? $"reusing the sampler in {path}" : $"sampler written to {path}");
+                manual_seed(seed);
+                using var codes = mixture.Sample(count);
+                samples = model.Decode(codes);
+            }
+        }
+        using (samples) ImageGrid.Save(outPath, samples, columns: (int)Math.Ceiling(Math.Sqrt(count)), scale: 2);
         output.Line($"{count} samples written to {Path.GetFullPath(outPath)}");
         return 0;
     }
+
+    protected override string OptionsHelp(Arguments arguments) =>
+        $"\n  --run {"DIR",-17} the run to sample from\n  --count {"N",-15} how many examples [default: 64]\n  --seed {"S",-16} seed of the draws [default: 0]\n" +
+        $"  --out {"FILE.png",-17} where to write the grid [default: DIR/samples.png]\n" +
+        OptionBinder.Help(typeof(SamplerOptions), new SamplerOptions());
 }

@@ -21,7 +21,7 @@ public sealed class TrainCommand : Command
         var family = ModelCatalog.Find(arguments.Value("model") ?? "ae");
         var model = (ModelOptions)OptionBinder.Bind(arguments, family.DefaultOptions(), family.OptionsType);
         var data = OptionBinder.Bind(arguments, new DataOptions());
-        var training = OptionBinder.Bind(arguments, new TrainingOptions());
+        var training = OptionBinder.Bind(arguments, family.DefaultTraining);
         var outPath = arguments.Value("out") ?? Path.Combine("runs", family.Name);
         arguments.RejectUnknown();
 
@@ -74,7 +74,7 @@ public sealed class TrainCommand : Command
                $"\n  --out {"DIR",-17} run directory to create [default: runs/FAMILY]" +
                $"\n  --resume {"",-14} continue the run in --out from its last checkpoint" +
                $"\n\ndata options:\n{OptionBinder.Help(typeof(DataOptions), new DataOptions())}" +
-               $"\n\ntraining options:\n{OptionBinder.Help(typeof(TrainingOptions), new TrainingOptions())}" +
+               $"\n\ntraining options{(families.Count == 1 ? $" for --model {families[0].Name}" : "")}:\n{OptionBinder.Help(typeof(TrainingOptions), families.Count == 1 ? families[0].DefaultTraining : new TrainingOptions())}" +
                string.Concat(sections);
     }
 }

@@ -36,15 +36,32 @@ public static class DataCatalog
         var (kind, argument) = ParseSpec(options.Data);
         return kind switch
         {
-            "shapes" => ShapesSource.Load(),
+            "shapes" => ShapesSource.Load(options.Limit),
             "fashion-mnist" => IdxSource.Load(FashionMnistDirectory(), IdxSource.FashionMnistLabelNames),
             "idx" => IdxSource.Load(argument, labelNames: null),
             "images" => CarveTest(ImageFolderSource.Load(argument, options.ImageSize)),
             "csv" => CarveTest(CsvSource.Load(argument, options.LabelColumn)),
+            "text" => TextSource.Load(argument, TextSettings(options)),
             _ => throw new UserInputException(
                 $"unknown data source '{options.Data}'; pass shapes, fashion-mnist, idx:DIR, images:DIR, csv:FILE or text:FILE"),
         };
     }
+
+    /// <summary>
+    /// The options with everything derived from the data itself fixed: for <c>text:FILE</c>, the
+    /// vocabulary. A run records these, so that it maps other text (or a changed file) to the same ids.
+    /// </summary>
+    public static DataOptions Resolve(DataOptions options)
+    {
+        options.Validate();
+        var (kind, argument) = ParseSpec(options.Data);
+        return kind == "text" && options.Vocabulary is null
+            ? options with { Vocabulary = TextSource.BuildVocabulary(argument, TextSettings(options)) }
+            : options;
+    }
+
+    static TextSettings TextSettings(DataOptions options) =>
+        new(options.Tokens, options.Window, options.Stride ?? options.Window, options.MaxVocabulary, options.Vocabulary);
 
     static (string Kind, string Argument) ParseSpec(string spec)
     {

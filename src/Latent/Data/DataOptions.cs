@@ -20,6 +20,25 @@ public sealed record DataOptions
     [Description("use at most this many training examples, for quick runs")]
     public int? Limit { get; init; }
 
+    [Description("text:FILE tokens: char (every character) or word (words and punctuation marks)")]
+    public TokenLevel Tokens { get; init; } = TokenLevel.Char;
+
+    [Description("text:FILE: tokens per example")]
+    public int Window { get; init; } = 64;
+
+    [Description("text:FILE: tokens between the starts of consecutive training windows [default: the window, no overlap]")]
+    public int? Stride { get; init; }
+
+    [Description("text:FILE: keep only the most frequent tokens, this many ids in all; the rest become [UNK]")]
+    public int? MaxVocabulary { get; init; }
+
+    /// <summary>
+    /// text:FILE: the vocabulary fixed when the run was trained ([UNK], [MASK], then tokens by id).
+    /// Not a command-line option: <see cref="DataCatalog.Resolve"/> fills it in and the manifest keeps
+    /// it, so that a saved run maps any text to the same ids.
+    /// </summary>
+    public IReadOnlyList<string>? Vocabulary { get; init; }
+
     public void Validate()
     {
         if (string.IsNullOrWhiteSpace(Data))
@@ -30,5 +49,11 @@ public sealed record DataOptions
             throw new UserInputException($"--validation-fraction {ValidationFraction} is out of range; pass a fraction in [0, 1), e.g. 0.1");
         if (Limit is <= 0)
             throw new UserInputException($"--limit {Limit} must be positive; pass a number of training examples or leave it out");
+        if (Window is <= 0 or > 100_000)
+            throw new UserInputException($"--window {Window} is out of range; pass a number of tokens per example, e.g. 64");
+        if (Stride is <= 0)
+            throw new UserInputException($"--stride {Stride} must be positive; pass a number of tokens, at most the window, or leave it out");
+        if (MaxVocabulary is < Latent.Data.Vocabulary.Reserved + 1)
+            throw new UserInputException($"--max-vocabulary {MaxVocabulary} leaves no room for tokens; pass at least {Latent.Data.Vocabulary.Reserved + 1}, e.g. 5000");
     }
 }

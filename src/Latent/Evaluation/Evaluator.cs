@@ -14,8 +14,18 @@ public sealed record EvaluationOptions
     [Description("also fit a linear probe and k-NN on frozen representations of the training split")]
     public bool Probe { get; init; }
 
+    [Description("also fit the probes on the raw features (pixels), the baseline for --probe")]
+    public bool ProbeRaw { get; init; }
+
     [Description("examples per forward pass")]
     public int BatchSize { get; init; } = 500;
+
+    /// <summary>
+    /// The run's training split, loaded on first use, for figures that are fitted on it (the probes,
+    /// <c>pca_optimum_mse</c>, <c>principal_angle_max_deg</c>); null where it is not at hand.
+    /// Not a command-line option.
+    /// </summary>
+    public Lazy<Dataset>? TrainingSplit { get; init; }
 
     public void Validate()
     {
@@ -30,6 +40,7 @@ public sealed record EvaluationOptions
 /// </summary>
 public static class Evaluator
 {
+    /// <summary>The figures of <c>eval.json</c>; the probes (options.Probe, options.ProbeRaw) also need options.TrainingSplit.</summary>
     public static SortedDictionary<string, double> Evaluate(Autoencoder model, Dataset test, EvaluationOptions options)
     {
         options.Validate();
@@ -43,6 +54,13 @@ public static class Evaluator
             if (test.Shape.IsUnitRange) figures["test_psnr_db"] = 10 * Math.Log10(1 / mse);
         }
         foreach (var (key, value) in model.Evaluate(test, options)) figures[key] = value;
+        if (options.Probe || options.ProbeRaw)
+        {
+            var train = options.TrainingSplit?.Value
+                ?? throw new ArgumentException("the probes are fitted on the training split: set EvaluationOptions.TrainingSplit", nameof(options));
+            if (options.Probe) foreach (var (key, value) in Probes.Evaluate(model, train, test, options.BatchSize)) figures[key] = value;
+            if (options.ProbeRaw) foreach (var (key, value) in Probes.EvaluateRaw(train, test)) figures[key] = value;
+        }
         return figures;
     }
 
@@ -63,7 +81,13 @@ public static class Evaluator
     public static Tensor EncodeAll(Autoencoder model, Dataset data, int batchSize = 500)
     {
         using var noGrad = no_grad();
-        var parts = data.Batches(batchSize).Select(model.Encode).ToArray();
+        var parts = new List<Tensor>();
+        foreach (var batch in data.Batches(batchSize))
+        {
+            // One scope per batch: a deep encoder's intermediates would otherwise wait for the GC (tens of GB over 60k images).
+            using var scope = NewDisposeScope();
+            parts.Add(model.Encode(batch).MoveToOuterDisposeScope());
+        }
         var all = cat(parts, 0);
         foreach (var part in parts) part.Dispose();
         return all;

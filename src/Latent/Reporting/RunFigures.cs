@@ -1,6 +1,7 @@
 using Latent.Data;
 using Latent.Models;
 using Latent.Models.VectorQuantized;
+using Latent.Runs;
 using static TorchSharp.torch;
 
 namespace Latent.Reporting;
@@ -23,10 +24,40 @@ public static class RunFigures
         return true;
     }
 
+    /// <summary>
+    /// Every standard figure of a run, drawn with the given (selected) weights into the run directory:
+    /// the loss curves, reconstructions, inpainting (dae, mae), samples (generative families),
+    /// interpolations, the latent space by label, codebook usage (vqvae) and, for a 2-D latent, the decoded latent grid.
+    /// Each is skipped where it has no meaning (no metrics for a closed-form fit, no picture for tables).
+    /// </summary>
+    public static void DrawAll(RunDirectory run, Autoencoder model, Dataset test)
+    {
+        SaveLossCurves(run.File("loss.png"), run.MetricsPath);
+        SaveReconstructions(run.File("reconstructions.png"), model, test);
+        InpaintFigures.SaveForRun(run.File("inpaint.png"), model, test);
+        LatentFigures.SaveSamples(run.File("samples.png"), model);
+        SaveInterpolations(run.File("interpolations.png"), model, test);
+        SaveLatentSpace(run.File("latent-space.png"), model, test);
+        SaveCodebookUsage(run.File("codebook-usage.png"), model, test);
+        LatentFigures.SaveManifold(run.File("latent-manifold.png"), model, test);
+    }
+
+    /// <summary>Four straight walks between test examples drawn with seed 0 (what 'latent interpolate' draws by default).</summary>
+    public static bool SaveInterpolations(string path, Autoencoder model, Dataset test, int pairs = 4, int steps = 10)
+    {
+        if (test.Shape.Kind != DataKind.Image || test.Count < 2 * pairs) return false;
+        var order = Shuffle.Permutation(test.Count, 0);
+        using var images = LatentFigures.Interpolations(model, test.Subset(order[..pairs]).Features,
+            test.Subset(order[pairs..(2 * pairs)]).Features, steps, spherical: false);
+        ImageGrid.Save(path, images, columns: steps + 2, scale: 2);
+        return true;
+    }
+
     /// <summary>Train and validation loss per epoch, from metrics.jsonl, one line per logged loss term.</summary>
     public static bool SaveLossCurves(string path, string metricsPath)
     {
-        var rows = Runs.MetricsLog.Read(metricsPath);
+        if (!File.Exists(metricsPath)) return false;
+        var rows = MetricsLog.Read(metricsPath);
         if (rows.Count == 0) return false;
         var epochs = rows.Select(row => row["epoch"]).ToArray();
         var keys = rows[0].Keys.Where(key => key.StartsWith("train_", StringComparison.Ordinal) || key.StartsWith("val_", StringComparison.Ordinal));
@@ -37,6 +68,30 @@ public static class RunFigures
                                                     && other.key[..other.key.IndexOf('_')] == s.key[..s.key.IndexOf('_')]
                                                     && other.Item3.SequenceEqual(s.Item3))).ToList();
         Plots.Lines(path, "Loss per epoch", "epoch", "loss (log scale)", series, logY: true);
+        return true;
+    }
+
+    /// <summary>
+    /// Test examples in latent space coloured by label: the codes themselves when D = 2, else their
+    /// first two principal components (an SVD of the centred codes).
+    /// </summary>
+    public static bool SaveLatentSpace(string path, Autoencoder model, Dataset data, int count = 2000)
+    {
+        using var scope = NewDisposeScope();
+        var subset = data.Take(count);
+        var codes = Evaluation.Evaluator.EncodeAll(model, subset).to(ScalarType.Float64);
+        if (codes.shape[1] < 2) return false;
+        bool projected = codes.shape[1] > 2;
+        if (projected)
+        {
+            var centred = codes - codes.mean([0], keepdim: true);
+            var (_, _, vh) = linalg.svd(centred, fullMatrices: false);
+            codes = centred.matmul(vh.narrow(0, 0, 2).t());  // [N, D] -> [N, 2]
+        }
+        var x = codes[.., 0].data<double>().ToArray();
+        var y = codes[.., 1].data<double>().ToArray();
+        Plots.Scatter(path, projected ? "Latent space (first two principal components)" : "Latent space",
+            projected ? "PC 1" : "z₁", projected ? "PC 2" : "z₂", x, y, subset.Labels, subset.LabelNames);
         return true;
     }
 
@@ -61,17 +116,6 @@ public static class RunFigures
         long used = counts.Sum(head => (long)head.Length) - health.DeadCodes;
         Plots.Bars(path, $"Codebook usage: {used} of {counts.Length * vq.CodebookSize} codes used, perplexity {health.Perplexity:F0}",
             "code, ranked by use", "share of assignments (%)", shares);
-        return true;
-    }
-
-    /// <summary>A grid of <paramref name="count"/> samples from a generative image model, drawn from <paramref name="seed"/>.</summary>
-    public static bool SaveSamples(string path, IGenerative model, Data.DataShape shape, int seed, int count = 64)
-    {
-        if (shape.Kind != DataKind.Image) return false;
-        using var scope = NewDisposeScope();
-        using var noGrad = no_grad();
-        manual_seed(seed);
-        ImageGrid.Save(path, model.Sample(count), columns: (int)Math.Ceiling(Math.Sqrt(count)), scale: 2);
         return true;
     }
 }

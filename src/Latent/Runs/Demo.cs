@@ -2,7 +2,12 @@ using System.Text.Json;
 using Latent.Data;
 using Latent.Evaluation;
 using Latent.Models;
+using Latent.Models.Linear;
+using Latent.Models.Pca;
+using Latent.Models.Denoising;
+using Latent.Models.Masked;
 using Latent.Models.Plain;
+using Latent.Models.Variational;
 using Latent.Models.VectorQuantized;
 using Latent.Training;
 
@@ -26,23 +31,39 @@ public static class Demo
 {
     const string Marker = ".latent-demo";
 
-    /// <summary>One demo run: a name, the data it uses, what to train.</summary>
-    public sealed record Entry(string Name, DataOptions Data, ModelOptions Model, TrainingOptions Training);
+    /// <summary>One demo run: a name, the data it uses, what to train (no training options: fitted in closed form).</summary>
+    public sealed record Entry(string Name, DataOptions Data, ModelOptions Model, TrainingOptions? Training);
 
     public static IReadOnlyList<Entry> Plan(DemoOptions options)
     {
         var datasets = new List<(string Name, DataOptions Data, int Epochs)> { ("shapes", new DataOptions { Data = "shapes" }, options.Full ? 30 : 4) };
         if (DataCatalog.FashionMnistInstalled())
             datasets.Add(("fashion-mnist", new DataOptions { Data = "fashion-mnist" }, options.Full ? 30 : 3));
-        return datasets.SelectMany(data => new[]
+        var plan = datasets.SelectMany(data => new[]
         {
             new Entry($"{data.Name}-ae-mlp", data.Data, new PlainOptions { Arch = Architecture.Mlp, LatentDim = 32 },
                 new TrainingOptions { Epochs = data.Epochs }),
             new Entry($"{data.Name}-ae-conv", data.Data, new PlainOptions { Arch = Architecture.Conv, LatentDim = 32 },
                 new TrainingOptions { Epochs = data.Epochs }),
+            new Entry($"{data.Name}-pca", data.Data, new PcaOptions { LatentDim = 32 }, null),
+            new Entry($"{data.Name}-linear", data.Data, new LinearOptions { LatentDim = 32 },
+                ModelCatalog.Find("linear").DefaultTraining with { Epochs = data.Epochs }),
+            new Entry($"{data.Name}-vae-conv", data.Data, new VaeOptions { Arch = Architecture.Conv, LatentDim = 16 },
+                new TrainingOptions { Epochs = data.Epochs }),
+            new Entry($"{data.Name}-vae-2d", data.Data, new VaeOptions { Arch = Architecture.Mlp, LatentDim = 2 },
+                new TrainingOptions { Epochs = data.Epochs }),
             new Entry($"{data.Name}-vqvae-conv", data.Data, new VqOptions { Arch = Architecture.Conv, PriorEpochs = options.Full ? 10 : 1 },
                 new TrainingOptions { Epochs = data.Epochs }),
         }).ToList();
+        // Denoising (half the pixels masked) and masked (three quarters of the 4×4 patches hidden) autoencoders;
+        // the ViT is slow on a CPU, so the brief demo trains it on 5000 images.
+        plan.AddRange(datasets.SelectMany(data => new[]
+        {
+            new Entry($"{data.Name}-dae-mlp", data.Data, new DaeOptions { Noise = "mask:0.5" }, new TrainingOptions { Epochs = data.Epochs }),
+            new Entry($"{data.Name}-mae-vit", data.Data with { Limit = options.Full ? null : 5000 }, new MaeOptions(),
+                new TrainingOptions { Epochs = options.Full ? data.Epochs : 3 }),
+        }));
+        return plan;
     }
 
     /// <summary>Runs the plan; <paramref name="say"/> receives one line per finished run.</summary>
@@ -52,15 +73,32 @@ public static class Demo
         var runs = new List<RunDirectory>();
         foreach (var entry in Plan(options))
         {
-            say($"training {entry.Name} ({ModelCatalog.Of(entry.Model).Summary}) for {entry.Training.Epochs} epochs");
-            var run = TrainingRun.Start(new TrainRequest(entry.Model, entry.Data, entry.Training, Path.Combine(options.Out, entry.Name), "latent demo"), observer);
+            var summary = ModelCatalog.Of(entry.Model).Summary;
+            var folder = Path.Combine(options.Out, entry.Name);
+            RunDirectory run;
+            if (entry.Training is null)
+            {
+                say($"fitting {entry.Name} ({summary})");
+                run = FitRun.Start(new FitRequest(entry.Model, entry.Data, folder, "latent demo")).Run;
+            }
+            else
+            {
+                say($"training {entry.Name} ({summary}) for {entry.Training.Epochs} epochs");
+                run = TrainingRun.Start(new TrainRequest(entry.Model, entry.Data, entry.Training, folder, "latent demo"), observer);
+            }
             var manifest = run.ReadManifest();
             using var model = run.LoadModel(manifest);
-            var figures = Evaluator.Evaluate(model, RunData.Load(manifest, manifest.Data, DataSplit.Test), new EvaluationOptions());
+            var evaluation = new EvaluationOptions { TrainingSplit = new(() => RunData.Load(manifest, manifest.Data, DataSplit.Train)) };
+            var figures = Evaluator.Evaluate(model, RunData.Load(manifest, manifest.Data, DataSplit.Test), evaluation);
             AtomicFile.WriteAllText(run.EvalPath, JsonSerializer.Serialize(figures, Json.Options));
-            say($"{entry.Name}: test_mse {figures["test_mse"]:G4}, reconstructions in {run.File("reconstructions.png")}");
+            Reporting.RunReport.Write(run);
+            var optimum = figures.TryGetValue("pca_optimum_mse", out var pcaMse)
+                ? $" (PCA optimum {pcaMse:G4}, largest principal angle {figures["principal_angle_max_deg"]:F2}°)" : "";
+            say($"{entry.Name}: test_mse {figures["test_mse"]:G4}{optimum}; report in {run.File("report.html")}");
             runs.Add(run);
         }
+        var report = Reporting.RunReport.Compare(runs, Path.Combine(options.Out, "report.html"));
+        say($"all runs side by side: {Path.GetFullPath(report)}");
         return runs;
     }
 

@@ -17,8 +17,11 @@ public static class TrainingRun
 {
     public static RunDirectory Start(TrainRequest request, ITrainingObserver observer)
     {
+        if (ModelCatalog.Of(request.Model) is { ClosedForm: true } closedForm)
+            throw new UserInputException($"{closedForm.Name} is fitted in closed form, not trained; run 'latent {closedForm.Name} --data {request.Data.Data}' instead");
         request.Training.Validate();
         var run = RunDirectory.New(request.Out);
+        request = request with { Data = DataCatalog.Resolve(request.Data) }; // e.g. a text vocabulary, kept in the manifest
         var data = DataCatalog.Load(request.Data, request.Training.Seed);
         var family = ModelCatalog.Of(request.Model);
         request.Model.Validate(data.Shape);
@@ -68,9 +71,6 @@ public static class TrainingRun
             stage.FitSecondStage(data, seed, observer);
             run.SaveModel(model);
         }
-        RunFigures.SaveReconstructions(run.File("reconstructions.png"), model, data.Test);
-        RunFigures.SaveLossCurves(run.File("loss.png"), run.MetricsPath);
-        RunFigures.SaveCodebookUsage(run.File("codebook-usage.png"), model, data.Test);
-        if (model is IGenerative generative) RunFigures.SaveSamples(run.File("samples.png"), generative, data.Shape, seed);
+        RunFigures.DrawAll(run, model, data.Test);
     }
 }

@@ -45,6 +45,13 @@ public sealed class Adam : IDisposable
         {
             var gradient = parameter.grad;
             if (gradient is null) continue;
+            if (FusedAdam.Applies(parameter, gradient))
+            {
+                FusedAdam.Step(parameter, gradient, m, v, new FusedAdam.Coefficients(
+                    (float)_beta1, (float)_beta2, (float)_epsilon, (float)stepSize, (float)sqrtCorrection2,
+                    (float)_weightDecay, _decoupled, (float)learningRate));
+                continue;
+            }
             using var scope = NewDisposeScope();
             if (_weightDecay != 0)
             {

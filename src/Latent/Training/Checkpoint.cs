@@ -18,6 +18,10 @@ public sealed record TrainingState
     /// <summary>Running sums of the loss terms over the epoch in progress (weighted by batch size).</summary>
     public Dictionary<string, double> TermSums { get; init; } = [];
     public long ExamplesInEpoch { get; init; }
+    /// <summary>Factor on the scheduled learning rate: halved at every rollback after a divergence.</summary>
+    public double LearningRateScale { get; init; } = 1;
+    /// <summary>Rollbacks after divergences so far.</summary>
+    public int Rollbacks { get; init; }
 }
 
 /// <summary>

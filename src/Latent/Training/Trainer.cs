@@ -17,93 +17,150 @@ namespace Latent.Training;
 /// generator is re-seeded from (seed, step) before every step, so every random draw is a pure
 /// function of where training stands, and a resumed run replays an uninterrupted one exactly.
 /// </para>
+/// <para>
+/// Divergence: when a loss term becomes NaN or infinite, the step is not taken; training rolls back
+/// to the last checkpoint, halves the learning rate and goes on, and gives up with a one-line
+/// error after <see cref="MaxRollbacks"/> such rollbacks.
+/// </para>
 /// </summary>
 public sealed class Trainer(TrainingOptions options, ITrainingObserver observer)
 {
     const long ValidationStream = -1;
+    public const int MaxRollbacks = 4;
 
     public TrainingState Fit(Autoencoder model, DataSplits data, RunDirectory run, bool resume)
     {
-        var device = torch.device(options.Device);
-        model.to(device);
+        Directory.CreateDirectory(run.Path);
+        model.to(torch.device(options.Device));
         using var optimizer = new Adam(model.named_parameters(), options.WeightDecay, options.Optimizer == OptimizerKind.AdamW);
-        var state = resume ? Checkpoint.Load(run.LastCheckpointPath, model, optimizer) : new TrainingState();
-        if (resume) MetricsLog.TruncateAfter(run.MetricsPath, state.Epoch);
-
-        int stepsPerEpoch = (data.Train.Count + options.BatchSize - 1) / options.BatchSize;
-        long totalSteps = (long)stepsPerEpoch * options.Epochs;
-        var clock = Stopwatch.StartNew();
-        long stepsThisSession = 0;
-
-        for (int epoch = state.Epoch; epoch < options.Epochs; epoch++)
+        TrainingState state;
+        // A run killed between writing its manifest and its first checkpoint has trained nothing: start it afresh.
+        if (resume && File.Exists(run.LastCheckpointPath))
         {
-            var epochClock = Stopwatch.StartNew();
-            var order = Shuffle.Permutation(data.Train.Count, Shuffle.Derive(options.Seed, epoch));
-            var sums = new Dictionary<string, double>(state.TermSums);
-            long examples = state.ExamplesInEpoch;
-            model.train();
+            state = Checkpoint.Load(run.LastCheckpointPath, model, optimizer);
+            MetricsLog.TruncateAfter(run.MetricsPath, state.Epoch);
+        }
+        else
+        {
+            state = new TrainingState();
+            Checkpoint.Save(run.LastCheckpointPath, model, optimizer, state); // a run is resumable from its first moment
+        }
 
-            for (int batch = state.BatchInEpoch; batch < stepsPerEpoch; batch++)
+        var session = new Session(model, optimizer, data, run, Stopwatch.StartNew(),
+            StepsPerEpoch: (data.Train.Count + options.BatchSize - 1) / options.BatchSize);
+        while (state.Epoch < options.Epochs)
+        {
+            try
             {
-                long step = state.Step;
-                int start = batch * options.BatchSize, count = Math.Min(options.BatchSize, order.Length - start);
-                double learningRate = options.LearningRate(step, totalSteps);
-                using (var scope = NewDisposeScope())
-                {
-                    torch.manual_seed(Shuffle.Derive(options.Seed, step));
-                    using var index = tensor(order.AsSpan(start, count).ToArray().Select(i => (long)i).ToArray());
-                    var x = data.Train.Features.index_select(0, index).to(device);
-
-                    optimizer.ZeroGrad();
-                    var loss = model.Loss(x, new TrainingStep(epoch, step, stepsPerEpoch));
-                    double total = loss.Total.item<float>();
-                    if (!double.IsFinite(total)) throw Diverged(loss, step, epoch);
-                    loss.Total.backward();
-                    if (options.GradClip > 0) nn.utils.clip_grad_norm_(optimizer.Parameters, options.GradClip);
-                    optimizer.Step(learningRate);
-
-                    Accumulate(sums, "loss", total, count);
-                    foreach (var (name, value) in loss.Terms) Accumulate(sums, name, value.item<float>(), count);
-                }
-                examples += count;
-                stepsThisSession++;
-                state = state with { BatchInEpoch = batch + 1, Step = step + 1, TermSums = sums, ExamplesInEpoch = examples };
-
-                double perSecond = stepsThisSession * options.BatchSize / Math.Max(1e-9, clock.Elapsed.TotalSeconds);
-                long stepsLeft = totalSteps - state.Step;
-                observer.OnProgress(new TrainingProgress(epoch, options.Epochs, batch + 1, stepsPerEpoch, state.Step,
-                    sums["loss"] / examples, perSecond, TimeSpan.FromSeconds(stepsLeft * options.BatchSize / Math.Max(1e-9, perSecond))));
-                if (options.CheckpointEvery > 0 && state.Step % options.CheckpointEvery == 0 && batch + 1 < stepsPerEpoch)
-                    Checkpoint.Save(run.LastCheckpointPath, model, optimizer, state);
+                state = RunEpoch(session, state);
             }
-
-            var values = sums.ToDictionary(pair => "train_" + pair.Key, pair => pair.Value / examples);
-            var validation = Validate(model, data.Validation, device);
-            foreach (var (name, value) in validation) values["val_" + name] = value;
-            var diagnosis = model.Diagnose(data.Validation);
-            foreach (var (name, value) in diagnosis.Figures) values[name] = value;
-            values["lr"] = options.LearningRate(state.Step - 1, totalSteps);
-            values["seconds"] = epochClock.Elapsed.TotalSeconds;
-
-            double judged = validation.TryGetValue("loss", out var validationLoss) ? validationLoss : values["train_loss"];
-            bool isBest = judged < state.BestValidationLoss || data.Validation.Count == 0;
-            state = new TrainingState
+            catch (DivergenceException divergence)
             {
-                Epoch = epoch + 1, Step = state.Step,
-                BestValidationLoss = isBest ? judged : state.BestValidationLoss, BestEpoch = isBest ? epoch + 1 : state.BestEpoch,
-            };
-
-            MetricsLog.Append(run.MetricsPath, epoch + 1, state.Step, values);
-            foreach (var warning in diagnosis.Warnings) Warn(run, $"epoch {epoch + 1}: {warning}");
-            if (isBest) run.SaveModel(model);
-            Checkpoint.Save(run.LastCheckpointPath, model, optimizer, state);
-            observer.OnEpoch(new EpochMetrics(epoch + 1, state.Step, values, isBest));
+                state = RollBack(session, divergence);
+            }
         }
         return state;
     }
 
+    /// <summary>What stays fixed while a run trains.</summary>
+    sealed record Session(Autoencoder Model, Adam Optimizer, DataSplits Data, RunDirectory Run, Stopwatch Clock, int StepsPerEpoch)
+    {
+        public long TotalSteps(int epochs) => (long)StepsPerEpoch * epochs;
+        public long StepsTaken { get; set; }
+    }
+
+    TrainingState RunEpoch(Session session, TrainingState state)
+    {
+        var (model, data) = (session.Model, session.Data);
+        int epoch = state.Epoch;
+        long totalSteps = session.TotalSteps(options.Epochs);
+        var epochClock = Stopwatch.StartNew();
+        var order = Shuffle.Permutation(data.Train.Count, Shuffle.Derive(options.Seed, epoch));
+        var sums = new Dictionary<string, double>(state.TermSums);
+        long examples = state.ExamplesInEpoch;
+        model.train();
+
+        for (int batch = state.BatchInEpoch; batch < session.StepsPerEpoch; batch++)
+        {
+            int start = batch * options.BatchSize, count = Math.Min(options.BatchSize, order.Length - start);
+            double learningRate = options.LearningRate(state.Step, totalSteps) * state.LearningRateScale;
+            TrainStep(session, order.AsSpan(start, count), new TrainingStep(epoch, state.Step, session.StepsPerEpoch), learningRate, sums);
+            examples += count;
+            session.StepsTaken++;
+            state = state with { BatchInEpoch = batch + 1, Step = state.Step + 1, TermSums = sums, ExamplesInEpoch = examples };
+
+            double perSecond = session.StepsTaken * options.BatchSize / Math.Max(1e-9, session.Clock.Elapsed.TotalSeconds);
+            observer.OnProgress(new TrainingProgress(epoch, options.Epochs, batch + 1, session.StepsPerEpoch, state.Step,
+                sums["loss"] / examples, perSecond, TimeSpan.FromSeconds((totalSteps - state.Step) * options.BatchSize / Math.Max(1e-9, perSecond))));
+            if (options.CheckpointEvery > 0 && state.Step % options.CheckpointEvery == 0 && batch + 1 < session.StepsPerEpoch)
+                Checkpoint.Save(session.Run.LastCheckpointPath, model, session.Optimizer, state);
+        }
+
+        var values = sums.ToDictionary(pair => "train_" + pair.Key, pair => pair.Value / examples);
+        var validation = Validate(model, data.Validation);
+        foreach (var (name, value) in validation) values["val_" + name] = value;
+        var diagnosis = model.Diagnose(data.Validation);
+        foreach (var (name, value) in diagnosis.Figures) values[name] = value;
+        values["lr"] = options.LearningRate(state.Step - 1, totalSteps) * state.LearningRateScale;
+        values["seconds"] = epochClock.Elapsed.TotalSeconds;
+
+        double judged = validation.TryGetValue("loss", out var validationLoss) ? validationLoss : values["train_loss"];
+        if (!double.IsFinite(judged)) throw new DivergenceException(state.Step, epoch, "validation loss");
+        bool isBest = judged < state.BestValidationLoss || data.Validation.Count == 0;
+        state = state with
+        {
+            Epoch = epoch + 1, BatchInEpoch = 0, TermSums = [], ExamplesInEpoch = 0,
+            BestValidationLoss = isBest ? judged : state.BestValidationLoss, BestEpoch = isBest ? epoch + 1 : state.BestEpoch,
+        };
+
+        MetricsLog.Append(session.Run.MetricsPath, epoch + 1, state.Step, values);
+        foreach (var warning in diagnosis.Warnings) Warn(session.Run, $"epoch {epoch + 1}: {warning}");
+        if (isBest) session.Run.SaveModel(model);
+        Checkpoint.Save(session.Run.LastCheckpointPath, model, session.Optimizer, state);
+        observer.OnEpoch(new EpochMetrics(epoch + 1, state.Step, values, isBest));
+        return state;
+    }
+
+    /// <summary>One optimiser step on the examples at <paramref name="indices"/>; adds the batch's terms to <paramref name="sums"/>.</summary>
+    void TrainStep(Session session, ReadOnlySpan<int> indices, TrainingStep step, double learningRate, Dictionary<string, double> sums)
+    {
+        using var scope = NewDisposeScope();
+        torch.manual_seed(Shuffle.Derive(options.Seed, step.Step));
+        var index = new long[indices.Length];
+        for (int i = 0; i < indices.Length; i++) index[i] = indices[i];
+        var x = session.Data.Train.Features.index_select(0, tensor(index)).to(torch.device(options.Device));
+
+        session.Optimizer.ZeroGrad();
+        var loss = session.Model.Loss(x, step);
+        var values = loss.Terms.Select(term => (Name: term.Name, Value: (double)term.Value.item<float>()))
+                               .Prepend((Name: "loss", Value: loss.Total.item<float>())).ToArray();
+        var bad = values.Where(term => !double.IsFinite(term.Value)).Select(term => term.Name).ToArray();
+        if (bad.Length > 0) throw new DivergenceException(step.Step, step.Epoch, string.Join(", ", bad));
+
+        loss.Total.backward();
+        if (options.GradClip > 0) nn.utils.clip_grad_norm_(session.Optimizer.Parameters, options.GradClip);
+        session.Optimizer.Step(learningRate);
+        foreach (var (name, value) in values) sums[name] = sums.GetValueOrDefault(name) + value * indices.Length;
+    }
+
+    /// <summary>Restores the last checkpoint with half the learning rate, or gives up after <see cref="MaxRollbacks"/>.</summary>
+    TrainingState RollBack(Session session, DivergenceException divergence)
+    {
+        var restored = Checkpoint.Load(session.Run.LastCheckpointPath, session.Model, session.Optimizer);
+        int rollbacks = restored.Rollbacks + 1;
+        if (rollbacks > MaxRollbacks)
+            throw new UserInputException(
+                $"training keeps diverging ({divergence.Terms} non-finite at step {divergence.Step} after {MaxRollbacks} rollbacks to ever lower learning rates); lower --lr, pass --grad-clip 1, or check the data, then --resume");
+        var state = restored with { Rollbacks = rollbacks, LearningRateScale = restored.LearningRateScale / 2 };
+        MetricsLog.TruncateAfter(session.Run.MetricsPath, state.Epoch);
+        Checkpoint.Save(session.Run.LastCheckpointPath, session.Model, session.Optimizer, state);
+        Warn(session.Run, $"step {divergence.Step} (epoch {divergence.Epoch + 1}): {divergence.Terms} became non-finite; " +
+                          $"rolled back to step {state.Step} and halved the learning rate (now ×{state.LearningRateScale:G3} of the schedule)");
+        return state;
+    }
+
     /// <summary>The objective on the validation split, with a fixed seed so that epochs are comparable.</summary>
-    Dictionary<string, double> Validate(Autoencoder model, Dataset validation, Device device)
+    Dictionary<string, double> Validate(Autoencoder model, Dataset validation)
     {
         var sums = new Dictionary<string, double>();
         if (validation.Count == 0) return sums;
@@ -114,17 +171,15 @@ public sealed class Trainer(TrainingOptions options, ITrainingObserver observer)
             foreach (var batch in validation.Batches(Math.Max(options.BatchSize, 512)))
             {
                 using var scope = NewDisposeScope();
-                var loss = model.Loss(batch.to(device), TrainingStep.Final);
-                Accumulate(sums, "loss", loss.Total.item<float>(), batch.shape[0]);
-                foreach (var (name, value) in loss.Terms) Accumulate(sums, name, value.item<float>(), batch.shape[0]);
+                var loss = model.Loss(batch.to(torch.device(options.Device)), TrainingStep.Final);
+                long count = batch.shape[0];
+                sums["loss"] = sums.GetValueOrDefault("loss") + loss.Total.item<float>() * count;
+                foreach (var (name, value) in loss.Terms) sums[name] = sums.GetValueOrDefault(name) + value.item<float>() * count;
             }
         }
         model.train();
         return sums.ToDictionary(pair => pair.Key, pair => pair.Value / validation.Count);
     }
-
-    static void Accumulate(Dictionary<string, double> sums, string name, double value, long count) =>
-        sums[name] = sums.GetValueOrDefault(name) + value * count;
 
     void Warn(RunDirectory run, string message)
     {
@@ -132,10 +187,11 @@ public sealed class Trainer(TrainingOptions options, ITrainingObserver observer)
         observer.OnWarning(message);
     }
 
-    static UserInputException Diverged(LossTerms loss, long step, int epoch)
+    /// <summary>A loss term became NaN or infinite at a step.</summary>
+    sealed class DivergenceException(long step, int epoch, string terms) : Exception($"{terms} non-finite at step {step}")
     {
-        var bad = loss.Terms.Where(term => !float.IsFinite(term.Value.item<float>())).Select(term => term.Name).DefaultIfEmpty("loss");
-        return new UserInputException(
-            $"training diverged at step {step} (epoch {epoch + 1}): {string.Join(", ", bad)} became non-finite; lower --lr or pass --grad-clip 1, then --resume");
+        public long Step { get; } = step;
+        public int Epoch { get; } = epoch;
+        public string Terms { get; } = terms;
     }
 }

@@ -1,32 +1,11 @@
 using Latent.Cli;
+using static Latent.Tests.Cli.CliRunner;
 
 namespace Latent.Tests.Cli;
 
 /// <summary>The command line as a user meets it: exit codes, one-line errors, nothing written on bad input.</summary>
 public sealed class CliTests
 {
-    static (int Code, string Output, string Error) Run(params string[] args)
-    {
-        var (stdout, stderr) = (new StringWriter(), new StringWriter());
-        var (oldOut, oldError) = (Console.Out, Console.Error);
-        Console.SetOut(stdout);
-        Console.SetError(stderr);
-        try { return (Latent.Cli.Cli.Run(args), stdout.ToString(), stderr.ToString()); }
-        finally
-        {
-            Console.SetOut(oldOut);
-            Console.SetError(oldError);
-        }
-    }
-
-    static void AssertUsageError((int Code, string Output, string Error) result, string expected)
-    {
-        Assert.Equal(2, result.Code);
-        Assert.StartsWith("latent: error: ", result.Error);
-        Assert.Contains(expected, result.Error);
-        Assert.Single(result.Error.TrimEnd('\n').Split('\n'));
-    }
-
     [Theory]
     [InlineData("unknown model 'gan'", "train", "--model", "gan")]
     [InlineData("--latent-dim 0 must be positive", "train", "--latent-dim", "0")]

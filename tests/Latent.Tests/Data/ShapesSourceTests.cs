@@ -15,6 +15,15 @@ public sealed class ShapesSourceTests
     }
 
     [Fact]
+    public void A_smaller_set_is_a_prefix_of_a_larger_one()
+    {
+        var small = ShapesSource.Generate(10, seed: 5);
+        var large = ShapesSource.Generate(100, seed: 5);
+        Assert.True(small.Features.SameAs(large.Features.narrow(0, 0, 10)));
+        Assert.Equal(small.Labels, large.Labels!.Take(10));
+    }
+
+    [Fact]
     public void Images_are_in_unit_range_with_one_shape_of_plausible_area()
     {
         var data = ShapesSource.Generate(200, seed: 3);

@@ -7,14 +7,23 @@ namespace Latent.Tests.Models;
 
 /// <summary>
 /// The contract every family in the catalogue passes, for every architecture it supports: shapes,
-/// a finite loss that falls on a small seeded set, and weights that save and load to identical outputs.
+/// a finite loss that falls on a small seeded set (for a closed-form family instead: the fit reaches
+/// the Eckart–Young optimum), and weights that save and load to identical outputs.
 /// </summary>
 public sealed class ModelContractTests
 {
-    public static TheoryData<string, Architecture> Cases()
+    public static TheoryData<string, Architecture> Cases() => CasesWhere(_ => true);
+
+    /// <summary>Families trained by gradient descent.</summary>
+    public static TheoryData<string, Architecture> TrainedCases() => CasesWhere(family => !family.ClosedForm);
+
+    /// <summary>Families fitted in closed form (PCA), which have no gradient steps to take.</summary>
+    public static TheoryData<string, Architecture> ClosedFormCases() => CasesWhere(family => family.ClosedForm);
+
+    static TheoryData<string, Architecture> CasesWhere(Func<ModelFamily, bool> include)
     {
         var cases = new TheoryData<string, Architecture>();
-        foreach (var family in ModelCatalog.Families)
+        foreach (var family in ModelCatalog.Families.Where(include))
             foreach (var architecture in family.Architectures) cases.Add(family.Name, architecture);
         return cases;
     }
@@ -38,6 +47,7 @@ public sealed class ModelContractTests
         model.eval();
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
+        Assert.Equal(ModelCatalog.Find(name).ClosedForm, model is IClosedForm);
         var x = data.Train.Features.narrow(0, 0, 5);
         var z = model.Encode(x);
         Assert.Equal(new long[] { 5, model.RepresentationSize }, z.shape);
@@ -47,7 +57,7 @@ public sealed class ModelContractTests
     }
 
     [Theory]
-    [MemberData(nameof(Cases))]
+    [MemberData(nameof(TrainedCases))]
     public void The_loss_is_finite_and_falls_with_training(string name, Architecture architecture)
     {
         var data = TestData.Shapes();
@@ -73,6 +83,29 @@ public sealed class ModelContractTests
     }
 
     [Theory]
+    [MemberData(nameof(ClosedFormCases))]
+    public void A_closed_form_fit_reaches_the_Eckart_Young_optimum(string name, Architecture architecture)
+    {
+        var data = TestData.Shapes();
+        using var model = Build(name, architecture, data.Shape);
+        var fit = Assert.IsAssignableFrom<IClosedForm>(model);
+        fit.Fit(data.Train);
+        model.eval();
+
+        // The best rank-K reconstruction of the centred training matrix leaves Σ_{i>K} σ_i² (Eckart–Young),
+        // computed here independently from the singular values in float64.
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var x = data.Train.Features.flatten(1).to(ScalarType.Float64);
+        var singular = linalg.svdvals(x - x.mean([0], keepdim: true));
+        double optimum = singular.narrow(0, model.RepresentationSize, singular.shape[0] - model.RepresentationSize).square().sum().item<double>()
+                         / x.NumberOfElements;
+        double loss = model.Loss(data.Train.Features, TrainingStep.Final).Total.item<float>();
+        Assert.True(double.IsFinite(loss));
+        Assert.True(Math.Abs(loss - optimum) <= 1e-4 * optimum, $"loss {loss} against the optimum {optimum}");
+    }
+
+    [Theory]
     [MemberData(nameof(Cases))]
     public void Saved_weights_load_into_a_fresh_model_with_identical_outputs(string name, Architecture architecture)
     {
@@ -80,6 +113,7 @@ public sealed class ModelContractTests
         using var folder = new TempDirectory();
         using var model = Build(name, architecture, data.Shape, seed: 3);
         using var other = Build(name, architecture, data.Shape, seed: 4);
+        if (model is IClosedForm closedForm) closedForm.Fit(data.Train); // otherwise both would hold the same zeros
         model.eval();
         other.eval();
         var path = folder.File("model.safetensors");
@@ -102,7 +136,7 @@ public sealed class ModelContractTests
         var manifest = new Manifest
         {
             Family = name, Model = model.Options, Data = new Latent.Data.DataOptions(), Shape = data.Shape,
-            Training = new TrainingOptions(), Versions = Versions.Current, Created = DateTimeOffset.UnixEpoch,
+            Training = ModelCatalog.Find(name).ClosedForm ? null : new TrainingOptions(), Versions = Versions.Current, Created = DateTimeOffset.UnixEpoch,
         };
         var read = Manifest.FromJson(manifest.ToJson(), "manifest.json");
         Assert.Equal(manifest.ToJson(), read.ToJson());

@@ -40,12 +40,19 @@ public static class ImageFolderSource
         }
 
         var pixels = new float[files.Length * channels * height * width];
-        Parallel.For(0, files.Length, i =>
+        try
         {
-            var image = Decode(files[i].path, channels);
-            Resample.Bilinear(image.Data, channels, image.Height, image.Width,
-                pixels.AsSpan(i * channels * height * width, channels * height * width), height, width);
-        });
+            Parallel.For(0, files.Length, i =>
+            {
+                var image = Decode(files[i].path, channels);
+                Resample.Bilinear(image.Data, channels, image.Height, image.Width,
+                    pixels.AsSpan(i * channels * height * width, channels * height * width), height, width);
+            });
+        }
+        catch (AggregateException error) when (error.InnerExceptions.FirstOrDefault() is UserInputException first)
+        {
+            throw first;
+        }
         var labels = classes.Length > 0 ? files.Select(file => file.label).ToArray() : null;
         return new Dataset(tensor(pixels, [files.Length, channels, height, width]), DataShape.Image(channels, height, width),
             labels, classes.Length > 0 ? classes : null);
@@ -57,10 +64,19 @@ public static class ImageFolderSource
 
     static ImageInfo Info(string path)
     {
-        using var stream = File.OpenRead(path);
-        return ImageInfo.FromStream(stream) is { Width: > 0, Height: > 0 } info
-            ? info
-            : throw new UserInputException($"'{path}' is not a readable PNG or JPEG image; remove or replace it");
+        ImageInfo? info;
+        try
+        {
+            using var stream = File.OpenRead(path);
+            info = ImageInfo.FromStream(stream);
+        }
+        catch (Exception error) when (error is not UserInputException)
+        {
+            info = null;
+        }
+        return info is { Width: > 0 and <= 1 << 14, Height: > 0 and <= 1 << 14 } valid
+            ? valid
+            : throw new UserInputException($"'{path}' is not a readable PNG or JPEG image (or is larger than 16384 pixels a side); remove or replace it");
     }
 
     static ImageResult Decode(string path, int channels)
@@ -72,7 +88,9 @@ public static class ImageFolderSource
         }
         catch (Exception error) when (error is not UserInputException)
         {
-            throw new UserInputException($"'{path}' cannot be decoded ({error.Message}); remove or replace it");
+            // The decoder's messages can carry bytes of the file; keep them printable and short.
+            var reason = new string(error.Message.Where(c => c >= ' ' && c < 127).Take(80).ToArray()).Trim();
+            throw new UserInputException($"'{path}' cannot be decoded ({(reason.Length > 0 ? reason : error.GetType().Name)}); remove or replace it");
         }
     }
 }

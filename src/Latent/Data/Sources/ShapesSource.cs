@@ -15,18 +15,24 @@ public static class ShapesSource
     public static readonly string[] ShapeNames = ["square", "ellipse", "heart", "triangle"];
     public static readonly string[] FactorNames = ["shape", "scale", "rotation", "x", "y"];
 
-    /// <summary>Train (with validation still inside) and test splits, from different seeds.</summary>
-    public static (Dataset TrainAndValidation, Dataset Test) Load() =>
-        (Generate(TrainCount, seed: 1), Generate(TestCount, seed: 2));
+    /// <summary>
+    /// Train (with validation still inside; only the first <paramref name="limit"/> images when given)
+    /// and test splits, from different seeds.
+    /// </summary>
+    public static (Dataset TrainAndValidation, Dataset Test) Load(int? limit = null) =>
+        (Generate(Math.Min(limit ?? TrainCount, TrainCount), seed: 1), Generate(TestCount, seed: 2));
 
-    /// <summary><paramref name="count"/> images whose factors are drawn uniformly from <paramref name="seed"/>.</summary>
+    /// <summary>
+    /// <paramref name="count"/> images whose factors are drawn uniformly. Image i depends only on
+    /// (seed, i), so a smaller count gives a prefix of a larger one.
+    /// </summary>
     public static Dataset Generate(int count, long seed)
     {
-        var random = new SplitMix64(seed);
         var shapes = new int[count];
         var factors = FactorNames.ToDictionary(name => name, _ => new float[count]);
         for (int i = 0; i < count; i++)
         {
+            var random = new SplitMix64(Shuffle.Derive(seed, i));
             shapes[i] = (int)random.NextBelow((ulong)ShapeNames.Length);
             factors["shape"][i] = shapes[i];
             factors["scale"][i] = (float)random.Uniform(0.5, 1.0);

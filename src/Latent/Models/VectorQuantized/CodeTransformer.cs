@@ -24,7 +24,7 @@ public sealed class CodeTransformer : nn.Module<Tensor, Tensor>
     private readonly Embedding wpe;
     private readonly ModuleList<TransformerBlock> h;
     private readonly LayerNorm ln_f;
-    private readonly Linear lm_head;
+    private readonly TorchSharp.Modules.Linear lm_head;
 
     public CodeTransformer(int sequenceLength, int heads, int codebookSize, int width, int layers) : base(nameof(CodeTransformer))
     {
@@ -132,8 +132,8 @@ internal sealed class TransformerBlock : nn.Module<Tensor, Tensor>
 /// <summary>Multi-head self-attention where each position sees only itself and earlier ones.</summary>
 internal sealed class CausalSelfAttention : nn.Module<Tensor, Tensor>
 {
-    private readonly Linear c_attn;
-    private readonly Linear c_proj;
+    private readonly TorchSharp.Modules.Linear c_attn;
+    private readonly TorchSharp.Modules.Linear c_proj;
     private readonly int _heads;
 
     public CausalSelfAttention(int width, int heads) : base(nameof(CausalSelfAttention))
@@ -158,8 +158,8 @@ internal sealed class CausalSelfAttention : nn.Module<Tensor, Tensor>
 /// <summary>Linear → GELU → Linear, four times wider inside.</summary>
 internal sealed class FeedForward : nn.Module<Tensor, Tensor>
 {
-    private readonly Linear c_fc;
-    private readonly Linear c_proj;
+    private readonly TorchSharp.Modules.Linear c_fc;
+    private readonly TorchSharp.Modules.Linear c_proj;
 
     public FeedForward(int width) : base(nameof(FeedForward))
     {

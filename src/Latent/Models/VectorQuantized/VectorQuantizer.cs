@@ -26,8 +26,8 @@ public sealed record Quantized(Tensor Output, Tensor Codes, Tensor CodebookLoss,
 public sealed class VectorQuantizer : nn.Module<Tensor, Tensor>
 {
     private readonly ModuleList<Codebook> codebooks;
-    private readonly Linear? project_in;
-    private readonly Linear? project_out;
+    private readonly TorchSharp.Modules.Linear? project_in;
+    private readonly TorchSharp.Modules.Linear? project_out;
 
     public VectorQuantizer(int dimension, int heads, int codebookSize, int codeDimension, CodebookTraining training)
         : base(nameof(VectorQuantizer))

@@ -46,7 +46,7 @@ public static class VqNetworks
             {
                 Conv2d conv => (conv.weight, conv.bias),
                 ConvTranspose2d conv => (conv.weight, conv.bias),
-                Linear linear => (linear.weight, linear.bias),
+                TorchSharp.Modules.Linear linear => (linear.weight, linear.bias),
                 _ => (null, null),
             };
             if (weight is null) continue;

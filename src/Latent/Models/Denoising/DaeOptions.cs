@@ -1,0 +1,132 @@
+using System.ComponentModel;
+using System.Globalization;
+using System.Text.Json.Serialization;
+using Latent.Data;
+
+namespace Latent.Models.Denoising;
+
+/// <summary>The kinds of corruption a denoising autoencoder learns to undo.</summary>
+public enum NoiseKind
+{
+    /// <summary>A fraction of the elements is replaced by [MASK]: a learned embedding for tokens and table features, a fixed value or a learned one for pixels.</summary>
+    Mask,
+    /// <summary>Additive isotropic Gaussian noise x + σε (real-valued data only).</summary>
+    Gaussian,
+    /// <summary>A fraction of the elements is set to the minimum or maximum (0 or 1) at random; for tokens, to random tokens.</summary>
+    SaltPepper,
+}
+
+/// <summary>Which elements the reconstruction loss counts.</summary>
+public enum LossOn
+{
+    /// <summary>Every element (Vincent et al. 2008).</summary>
+    All,
+    /// <summary>Only the corrupted elements, as BERT and MAE do; the rest could be copied.</summary>
+    Masked,
+}
+
+/// <summary>A parsed <c>--noise</c> spec: <c>mask:0.25</c>, <c>gaussian:0.3</c>, <c>salt-pepper:0.2</c>.</summary>
+/// <param name="Kind">What the corruption does.</param>
+/// <param name="Level">The fraction of corrupted elements (mask, salt-pepper), or σ (gaussian).</param>
+public sealed record NoiseSpec(NoiseKind Kind, double Level)
+{
+    const string Hint = "pass mask:P, gaussian:SIGMA or salt-pepper:P, e.g. --noise mask:0.25";
+
+    public static NoiseSpec Parse(string spec)
+    {
+        var parts = spec.Split(':', StringSplitOptions.TrimEntries);
+        if (parts.Length != 2) throw new UserInputException($"--noise '{spec}' is not KIND:LEVEL; {Hint}");
+        var kind = parts[0].ToLowerInvariant() switch
+        {
+            "mask" => NoiseKind.Mask,
+            "gaussian" => NoiseKind.Gaussian,
+            "salt-pepper" or "saltpepper" or "salt-and-pepper" => NoiseKind.SaltPepper,
+            _ => throw new UserInputException($"--noise '{spec}' names no known corruption '{parts[0]}'; {Hint}"),
+        };
+        if (!double.TryParse(parts[1], NumberStyles.Float, CultureInfo.InvariantCulture, out double level) || !double.IsFinite(level))
+            throw new UserInputException($"--noise '{spec}' has no numeric level; {Hint}");
+        if (kind == NoiseKind.Gaussian ? !(level > 0) : level is <= 0 or >= 1)
+            throw new UserInputException(kind == NoiseKind.Gaussian
+                ? $"--noise '{spec}': σ must be positive, e.g. gaussian:0.3"
+                : $"--noise '{spec}': the fraction must lie strictly between 0 and 1, e.g. {parts[0]}:0.25");
+        return new NoiseSpec(kind, level);
+    }
+
+    public override string ToString() =>
+        $"{(Kind == NoiseKind.SaltPepper ? "salt-pepper" : Kind.ToString().ToLowerInvariant())}:{Level.ToString(CultureInfo.InvariantCulture)}";
+}
+
+/// <summary>
+/// Options of the denoising autoencoder. It needs no bottleneck (restoring corrupted input cannot be
+/// done by copying), so the code is wide by default: <c>--latent-dim 256</c> after a 512-wide layer.
+/// </summary>
+public sealed record DaeOptions : ModelOptions
+{
+    public DaeOptions()
+    {
+        LatentDim = 256;
+        Hidden = [512];
+    }
+
+    [Description("corruption: mask:P (a fraction P behind [MASK]), gaussian:SIGMA (add N(0, σ²)), salt-pepper:P (a fraction P set to 0 or 1; random tokens for text)")]
+    public string Noise { get; init; } = "mask:0.25";
+
+    [Description("elements the reconstruction loss counts: all, or masked (only the corrupted ones)")]
+    public LossOn LossOn { get; init; } = LossOn.All;
+
+    [Description("images: the value masked pixels take (0, black, as in Vincent et al. 2008)")]
+    public double MaskValue { get; init; }
+
+    [Description("images: learn the value masked pixels take, one per pixel position, instead of --mask-value (tables and tokens always learn theirs)")]
+    public bool LearnMaskValue { get; init; }
+
+    [Description("transformer: width of token and patch embeddings (also the token embedding width of --arch mlp)")]
+    public int Width { get; init; } = 64;
+
+    [Description("transformer: number of blocks")]
+    public int Depth { get; init; } = 3;
+
+    [Description("transformer: attention heads per block (must divide --width)")]
+    public int Heads { get; init; } = 4;
+
+    [Description("transformer on images: side of the square patches that become its tokens")]
+    public int PatchSize { get; init; } = 4;
+
+    /// <summary>The parsed <see cref="Noise"/>.</summary>
+    [JsonIgnore]
+    public NoiseSpec Corruption => NoiseSpec.Parse(Noise);
+
+    public override void Validate(DataShape shape)
+    {
+        base.Validate(shape);
+        var noise = Corruption;
+        if (noise.Kind == NoiseKind.Gaussian && shape.Kind == DataKind.Tokens)
+            throw new UserInputException($"--noise {noise} adds real-valued noise, which tokens cannot take; pass --noise mask:0.15 or salt-pepper:0.1 for text");
+        if (noise.Kind == NoiseKind.SaltPepper && shape.Kind == DataKind.Table)
+            throw new UserInputException($"--noise {noise} needs a known minimum and maximum, which table columns lack; pass --noise mask:0.25 or gaussian:0.3 for tables");
+        if ((MaskValue != 0 || LearnMaskValue) && shape.Kind != DataKind.Image)
+            throw new UserInputException($"--{(LearnMaskValue ? "learn-mask-value" : "mask-value")} applies to pixels; tables and tokens always learn their [MASK] embedding, so drop it");
+        if (!double.IsFinite(MaskValue))
+            throw new UserInputException($"--mask-value {MaskValue} is not a finite number; pass e.g. 0");
+        if (shape.Kind == DataKind.Tokens && shape.VocabularySize <= Vocabulary.Reserved)
+            throw new UserInputException($"the text has no tokens besides [UNK] and [MASK]; pass a longer text:FILE");
+        switch (Arch)
+        {
+            case Architecture.Vit:
+                throw new UserInputException("--arch vit is the masked autoencoder's; pass --model mae --arch vit, or --arch transformer for a denoising transformer");
+            case Architecture.Transformer:
+                if (shape.Kind == DataKind.Table)
+                    throw new UserInputException("--arch transformer needs images or tokens, not table rows; pass --arch mlp");
+                if (Width <= 0 || Depth <= 0 || Heads <= 0 || Width % Heads != 0)
+                    throw new UserInputException($"--width {Width}, --depth {Depth}, --heads {Heads}: all must be positive and the heads must divide the width; pass e.g. --width 128 --heads 4");
+                if (shape.Kind == DataKind.Image && (PatchSize <= 0 || shape.Height % PatchSize != 0 || shape.Width % PatchSize != 0))
+                    throw new UserInputException(
+                        $"--patch-size {PatchSize} must divide the image sides {shape.Height}×{shape.Width}; pass e.g. --patch-size {(shape.Height % 4 == 0 && shape.Width % 4 == 0 ? 4 : 1)}");
+                break;
+            default:
+                if (shape.Kind == DataKind.Tokens && Width <= 0)
+                    throw new UserInputException($"--width {Width} must be positive: it is the width of the token embeddings");
+                break;
+        }
+    }
+}

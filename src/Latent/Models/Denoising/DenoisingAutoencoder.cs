@@ -1,0 +1,177 @@
+using Latent.Data;
+using Latent.Evaluation;
+using Latent.Nn;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Latent.Models.Denoising;
+
+/// <summary>
+/// The denoising autoencoder (Vincent et al. 2008, "Extracting and composing robust features with
+/// denoising autoencoders"; 2010, JMLR 11): corrupt x to x̃ ~ q(x̃ | x), encode and decode x̃, and
+/// minimise the reconstruction loss of the CLEAN x, L = ℓ(ψ(φ(x̃)), x), over all elements or only the
+/// corrupted ones (<see cref="LossOn"/>; BERT and MAE use the latter). Undoing corruption cannot be
+/// done by copying, so no bottleneck is needed and the code may be wide.
+/// <list type="bullet">
+/// <item>Images (mlp, conv, transformer over patches): masked pixels take a fixed value (0 by default)
+/// or a learned value per pixel position; ℓ is the squared error of the sigmoid output.</item>
+/// <item>Table rows (mlp): standardised per column (<see cref="Standardizer"/>); masked features take
+/// a learned value per feature; ℓ is the squared error in standardised units.</item>
+/// <item>Tokens (mlp, transformer): masked tokens take the id [MASK], whose embedding is learned like
+/// any other; ℓ is the cross-entropy over the vocabulary, −log p(x_t | x̃).</item>
+/// </list>
+/// Representation (<see cref="Encode"/>, of the clean input): the D-dimensional code for mlp and conv;
+/// for the transformer, every position's final state, flattened to N·W values. <see cref="Autoencoder.Reconstruct"/>
+/// of a clean input is what the model makes of an input it never saw in training (it expects hidden
+/// elements: a DAE masked with 0 brightens clean images); <see cref="Inpaint"/> is its real use.
+/// </summary>
+public sealed class DenoisingAutoencoder : Autoencoder, IInpainting
+{
+    private readonly nn.Module<Tensor, Tensor> encoder;
+    private readonly nn.Module<Tensor, Tensor> decoder;
+    private readonly Parameter? maskEmbedding;
+    private readonly Standardizer? standardizer;
+    private readonly Corruption _corruption;
+    private readonly DaeOptions _options;
+
+    public DenoisingAutoencoder(DaeOptions options, DataShape shape) : base("dae", options, shape)
+    {
+        _options = options;
+        _corruption = new Corruption(options.Corruption, shape);
+        (encoder, decoder) = (options.Arch, shape.Kind) switch
+        {
+            (Architecture.Transformer, _) => ((nn.Module<Tensor, Tensor>)new SequenceTransformerEncoder(shape, options), new SequenceTransformerDecoder(shape, options)),
+            (_, DataKind.Tokens) => (new TokenMlpEncoder(shape, options.Width, options.Hidden, options.LatentDim),
+                                     new TokenMlpDecoder(options.LatentDim, options.Hidden, shape, options.Width)),
+            _ => (Networks.Encoder(options, shape, options.LatentDim), Networks.Decoder(options, shape, options.LatentDim)),
+        };
+        // A learned [MASK] value: per standardised feature (starting at the mean) or, on request, per pixel position (starting at mid-grey).
+        if (options.Corruption.Kind == NoiseKind.Mask && (shape.Kind == DataKind.Table || shape.Kind == DataKind.Image && options.LearnMaskValue))
+            maskEmbedding = nn.Parameter(full(shape.Dimensions, shape.Kind == DataKind.Image ? 0.5f : 0f));
+        if (shape.Kind == DataKind.Table) standardizer = new Standardizer(shape.Width);
+        RegisterComponents();
+    }
+
+    public override int RepresentationSize => _options.Arch == Architecture.Transformer
+        ? SequenceTransformerEncoder.Positions(Shape, _options) * _options.Width
+        : _options.LatentDim;
+
+    public int MaskUnit => 1;
+
+    public double TrainingMaskFraction => _corruption.Noise.Level;
+
+    public bool CanInpaint => _corruption.Noise.Kind == NoiseKind.Mask;
+
+    public override Tensor Encode(Tensor x) => encoder.forward(ToModelUnits(x));
+
+    /// <summary>code → x̂ in data units: pixels in [0, 1], table values in their own units, token ids (the most likely token).</summary>
+    public override Tensor Decode(Tensor z) => ToDataUnits(decoder.forward(z));
+
+    public override LossTerms Loss(Tensor x, TrainingStep step)
+    {
+        if (standardizer is not null && training) standardizer.Update(x);
+        var target = ToModelUnits(x);
+        var corrupted = _corruption.Apply(target, MaskFill(target));
+        var output = decoder.forward(encoder.forward(corrupted.Input));
+        var error = ElementLoss(output, target);
+        var loss = _options.LossOn == LossOn.All ? error.mean() : MeanOver(error, corrupted.Positions);
+        return new LossTerms(loss, ("recon", loss));
+    }
+
+    public Inpainted Inpaint(Tensor x, Tensor missing)
+    {
+        if (!CanInpaint)
+            throw new UserInputException($"this model was trained with --noise {_corruption.Noise}, so it never learned to fill in hidden parts; train one with --noise mask:P");
+        using var scope = NewDisposeScope();
+        var input = ToModelUnits(x);
+        var predicted = ToDataUnits(decoder.forward(encoder.forward(_corruption.Mask(input, missing, MaskFill(input)))));
+        return new Inpainted(where(missing, predicted, x).MoveToOuterDisposeScope(), missing.clone().MoveToOuterDisposeScope());
+    }
+
+    /// <summary>
+    /// On the test split, corrupted with the training noise (seeded): for tokens, the accuracy on the
+    /// corrupted positions against chance and against always guessing the most frequent test token;
+    /// otherwise the squared error on the corrupted elements against filling them with the test mean.
+    /// </summary>
+    public override IReadOnlyDictionary<string, double> Evaluate(Dataset test, EvaluationOptions options)
+    {
+        using var noGrad = no_grad();
+        using var generator = new Generator(seed: 0x5EED, device: CPU);
+        return Shape.Kind == DataKind.Tokens ? TokenFigures(test, options, generator) : ValueFigures(test, options, generator);
+    }
+
+    Dictionary<string, double> TokenFigures(Dataset test, EvaluationOptions options, Generator generator)
+    {
+        using var counts = bincount(test.Features.flatten(), minlength: Shape.VocabularySize);
+        long mostFrequent = counts.argmax().item<long>();
+        long hidden = 0, correct = 0, unigramCorrect = 0;
+        foreach (var batch in test.Batches(options.BatchSize))
+        {
+            using var scope = NewDisposeScope();
+            var corrupted = _corruption.Apply(batch, null, generator);
+            var predicted = decoder.forward(encoder.forward(corrupted.Input)).argmax(-1);
+            hidden += corrupted.Positions.sum().item<long>();
+            correct += (predicted.eq(batch) & corrupted.Positions).sum().item<long>();
+            unigramCorrect += (batch.eq(mostFrequent) & corrupted.Positions).sum().item<long>();
+        }
+        return new Dictionary<string, double>
+        {
+            ["masked_token_accuracy"] = (double)correct / Math.Max(1, hidden),
+            ["unigram_masked_token_accuracy"] = (double)unigramCorrect / Math.Max(1, hidden),
+            ["chance_masked_token_accuracy"] = 1.0 / (Shape.VocabularySize - Vocabulary.Reserved),
+        };
+    }
+
+    Dictionary<string, double> ValueFigures(Dataset test, EvaluationOptions options, Generator generator)
+    {
+        using var testMean = test.Features.mean([0]);
+        double error = 0, meanFillError = 0;
+        long hidden = 0;
+        foreach (var batch in test.Batches(options.BatchSize))
+        {
+            using var scope = NewDisposeScope();
+            var input = ToModelUnits(batch);
+            var corrupted = _corruption.Apply(input, MaskFill(input), generator);
+            var restored = ToDataUnits(decoder.forward(encoder.forward(corrupted.Input)));
+            var positions = corrupted.Positions.to(ScalarType.Float32);
+            hidden += corrupted.Positions.sum().item<long>();
+            error += ((restored - batch).square() * positions).sum().item<float>();
+            meanFillError += ((testMean - batch).square() * positions).sum().item<float>();
+        }
+        return new Dictionary<string, double>
+        {
+            ["masked_mse"] = error / Math.Max(1, hidden),
+            ["mean_fill_masked_mse"] = meanFillError / Math.Max(1, hidden),
+        };
+    }
+
+    /// <summary>Data → what the network sees: standardised table rows; pixels and token ids as they are.</summary>
+    Tensor ToModelUnits(Tensor x) => standardizer?.Standardize(x) ?? x;
+
+    Tensor ToDataUnits(Tensor output) => Shape.Kind switch
+    {
+        DataKind.Image => output.sigmoid(),
+        DataKind.Table => standardizer!.Restore(output),
+        _ => output.argmax(-1),
+    };
+
+    /// <summary>What masked elements become: the learned [MASK] value, or --mask-value; null for tokens.</summary>
+    Tensor? MaskFill(Tensor like) => Shape.Kind == DataKind.Tokens ? null
+        : maskEmbedding ?? full(1, _options.MaskValue, dtype: like.dtype, device: like.device);
+
+    /// <summary>Per-element loss: squared error of pixels (after the sigmoid) and of standardised values; cross-entropy of tokens.</summary>
+    Tensor ElementLoss(Tensor output, Tensor target) => Shape.Kind switch
+    {
+        DataKind.Image => (output.sigmoid() - target).square(),
+        DataKind.Table => (output - target).square(),
+        // logits [B, T, V] -> [B, V, T], as cross_entropy wants the classes second; -> [B, T]
+        _ => nn.functional.cross_entropy(output.permute(0, 2, 1), target, reduction: nn.Reduction.None),
+    };
+
+    static Tensor MeanOver(Tensor error, Tensor positions)
+    {
+        var weights = positions.to(error.dtype);
+        return (error * weights).sum() / weights.sum().clamp_min(1);
+    }
+}

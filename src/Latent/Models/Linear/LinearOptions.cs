@@ -1,0 +1,29 @@
+using System.ComponentModel;
+using Latent.Data;
+
+namespace Latent.Models.Linear;
+
+/// <summary>
+/// Options of the linear autoencoder: the latent size D and whether the decoder is the encoder's
+/// transpose. The network options (<c>Hidden</c>, <c>Channels</c>) do not apply.
+/// </summary>
+public sealed record LinearOptions : ModelOptions
+{
+    /// <summary>The learning rate the README recommends for this family (and the demo uses).</summary>
+    public const double RecommendedLearningRate = 1e-2;
+
+    [Description("tie the decoder to the encoder's transpose (V = Uᵀ), halving the weights")]
+    public bool Tied { get; init; }
+
+    public override void Validate(DataShape shape)
+    {
+        base.Validate(shape);
+        if (Arch != Architecture.Mlp)
+            throw new UserInputException($"--arch {Arch.ToString().ToLowerInvariant()} does not apply to the linear autoencoder, whose maps are single linear layers; drop --arch");
+        if (shape.Kind == DataKind.Tokens)
+            throw new UserInputException($"the linear autoencoder needs real-valued features but the data are {shape}; pass images or a csv:FILE table");
+        if (LatentDim > shape.Size)
+            throw new UserInputException(
+                $"--latent-dim {LatentDim} is more than the {shape.Size} features of {shape}; a linear autoencoder needs D ≤ {shape.Size}, so pass a smaller --latent-dim");
+    }
+}

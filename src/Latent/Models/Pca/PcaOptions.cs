@@ -1,0 +1,28 @@
+using System.ComponentModel;
+using Latent.Data;
+
+namespace Latent.Models.Pca;
+
+/// <summary>
+/// Options of closed-form PCA. The number of components K is <see cref="ModelOptions.LatentDim"/>
+/// (<c>--components</c> on <c>latent pca</c>); the network options (<c>Hidden</c>, <c>Channels</c>)
+/// do not apply.
+/// </summary>
+public sealed record PcaOptions : ModelOptions
+{
+    [Description("scale each component to unit variance in the latent space (z_k / √λ_k); decoding undoes it")]
+    public bool Whiten { get; init; }
+
+    public override void Validate(DataShape shape)
+    {
+        if (LatentDim <= 0)
+            throw new UserInputException($"--components {LatentDim} must be positive; pass the number of principal components, e.g. --components 32");
+        if (Arch != Architecture.Mlp)
+            throw new UserInputException($"--arch {Arch.ToString().ToLowerInvariant()} does not apply to pca, which works on the flattened example; drop --arch");
+        if (shape.Kind == DataKind.Tokens)
+            throw new UserInputException($"pca needs real-valued features but the data are {shape}; pass images or a csv:FILE table");
+        if (LatentDim > shape.Size)
+            throw new UserInputException(
+                $"--components {LatentDim} is more than the {shape.Size} features of {shape}; pass --components {shape.Size} or fewer");
+    }
+}

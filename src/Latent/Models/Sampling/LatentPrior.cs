@@ -1,0 +1,92 @@
+using System.ComponentModel;
+using System.Globalization;
+using System.Security.Cryptography;
+using Latent.Runs;
+using static TorchSharp.torch;
+
+namespace Latent.Models.Sampling;
+
+/// <summary>Where the latent codes of <c>latent sample</c> come from.</summary>
+public enum SamplerKind
+{
+    /// <summary>The model's own prior (N(0, I) for a VAE); only for models that have one.</summary>
+    Prior,
+    /// <summary>One full-covariance Gaussian fitted to the training codes.</summary>
+    Gaussian,
+    /// <summary>A Gaussian mixture fitted to the training codes by EM (<c>--components</c>).</summary>
+    Gmm,
+}
+
+/// <summary>Options of <c>latent sample</c> beyond the run and the output file.</summary>
+public sealed record SamplerOptions
+{
+    [Description("where codes come from: prior (the model's own, e.g. N(0,I) for a vae), gaussian or gmm (fitted to the training codes) [default: prior when the model has one]")]
+    public SamplerKind? Sampler { get; init; }
+
+    [Description("components of the --sampler gmm mixture (gaussian is one component)")]
+    public int Components { get; init; } = 10;
+
+    public void Validate()
+    {
+        if (Components is <= 0 or > 1000)
+            throw new UserInputException($"--components {Components} must be from 1 to 1000, e.g. 10");
+    }
+}
+
+/// <summary>
+/// An ex-post prior over the latent codes of a trained autoencoder (Ghosh et al. 2020, "From
+/// variational to deterministic autoencoders", §4; pythae's GaussianMixtureSampler): fitted once
+/// to the codes of the training split and kept in the run directory (written atomically) beside a
+/// fingerprint of the weights it was fitted to, so that a retrained model is refitted.
+/// </summary>
+public static class LatentPrior
+{
+    /// <summary>The file a sampler lives in, inside the run directory.</summary>
+    public static string FileName(SamplerKind kind, int components) =>
+        kind == SamplerKind.Gaussian ? "sampler-gaussian.safetensors" : $"sampler-gmm-{components}.safetensors";
+
+    /// <summary>
+    /// The fitted mixture in <paramref name="path"/> if it was fitted to the current weights (its
+    /// fingerprint matches), otherwise a new fit to <paramref name="codes"/>, saved there.
+    /// </summary>
+    public static (GaussianMixture Mixture, bool Reused) LoadOrFit(string path, string weightsPath, SamplerKind kind, int components,
+                                                                    Func<Tensor> codes, long seed)
+    {
+        if (kind == SamplerKind.Prior) throw new ArgumentException("the model's own prior is not fitted", nameof(kind));
+        int count = kind == SamplerKind.Gaussian ? 1 : components;
+        string fingerprint = Fingerprint(weightsPath);
+        if (File.Exists(path))
+        {
+            var (tensors, metadata) = SafeTensors.Load(path);
+            try
+            {
+                if (metadata.GetValueOrDefault("weights_sha256") == fingerprint && tensors.TryGetValue("weights", out var weights)
+                    && tensors.TryGetValue("means", out var means) && tensors.TryGetValue("covariances", out var covariances)
+                    && weights.shape[0] == count)
+                    return (GaussianMixture.FromParameters(weights, means, covariances), true);
+            }
+            finally { foreach (var tensor in tensors.Values) tensor.Dispose(); }
+        }
+        using var all = codes();
+        var mixture = GaussianMixture.Fit(all, count, seed);
+        SafeTensors.Save(path, [("weights", mixture.Weights), ("means", mixture.Means), ("covariances", mixture.Covariances)],
+            new Dictionary<string, string>
+            {
+                ["kind"] = kind.ToString().ToLowerInvariant(),
+                ["components"] = count.ToString(CultureInfo.InvariantCulture),
+                ["codes"] = all.shape[0].ToString(CultureInfo.InvariantCulture),
+                ["mean_log_likelihood"] = mixture.FittedLogLikelihood.ToString("R", CultureInfo.InvariantCulture),
+                ["em_iterations"] = mixture.Iterations.ToString(CultureInfo.InvariantCulture),
+                ["seed"] = seed.ToString(CultureInfo.InvariantCulture),
+                ["weights_sha256"] = fingerprint,
+            });
+        return (mixture, false);
+    }
+
+    /// <summary>SHA-256 of a weights file, hex.</summary>
+    public static string Fingerprint(string weightsPath)
+    {
+        using var stream = File.OpenRead(weightsPath);
+        return Convert.ToHexStringLower(SHA256.HashData(stream));
+    }
+}

@@ -1,0 +1,134 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Latent.Data;
+using Latent.Evaluation;
+using Latent.Models;
+using Latent.Runs;
+using static TorchSharp.torch;
+
+namespace Latent.Reporting;
+
+/// <summary>
+/// <c>report.html</c>: one self-contained page per run (figures embedded, opens offline) with the
+/// options, loss curves, reconstructions, samples, the latent space and the eval.json figures; or one
+/// page that puts several runs side by side.
+/// </summary>
+public static class RunReport
+{
+    /// <summary>Figures drawn by the report itself, in page order, with their captions.</summary>
+    static readonly (string File, string Caption)[] StandardFigures =
+    [
+        ("loss.png", "Training and validation loss per epoch, one line per loss term (log scale)."),
+        ("reconstructions.png", "Test examples (odd rows) above their reconstructions (even rows)."),
+        ("inpaint.png", "Test examples, the input with a random part hidden, and the model's fill-in."),
+        ("samples.png", "New examples: draws from the prior, decoded."),
+        ("interpolations.png", "Each row: a test example, decoded points on the straight line between its code and another's, the other example."),
+        ("latent-space.png", "Test examples in latent space, coloured by label (the first two principal components of the codes when D > 2)."),
+        ("latent-manifold.png", "The decoded latent grid of a 2-D latent space, at the 5–95 % quantiles of the codes along each axis."),
+    ];
+
+    /// <summary>Draws what is missing and writes <c>report.html</c> into the run; returns its path.</summary>
+    public static string Write(RunDirectory run)
+    {
+        var manifest = run.ReadManifest();
+        var test = RunData.Load(manifest, manifest.Data, DataSplit.Test);
+        using (var model = run.LoadModel(manifest)) RunFigures.DrawAll(run, model, test);
+
+        var page = new Html().Heading(1, $"{manifest.Family} on {manifest.Data.Data}");
+        page.Paragraph($"{ModelCatalog.Find(manifest.Family).Summary}. Run {run.Path}, created {manifest.Created:yyyy-MM-dd HH:mm}, " +
+                       $"Latent {manifest.Versions.Latent}, TorchSharp {manifest.Versions.TorchSharp}, libtorch {manifest.Versions.LibTorch}.", "note");
+        AddEvaluation(page, run);
+        page.Heading(2, "Figures");
+        foreach (var (file, caption) in StandardFigures.Concat(OtherFigures(run)))
+            if (File.Exists(run.File(file))) page.Figure(Path.GetFileNameWithoutExtension(file), File.ReadAllBytes(run.File(file)), caption);
+        page.Heading(2, "Options");
+        page.Table(["option", "value"], Options(manifest));
+        if (manifest.Command is not null) page.Paragraph(manifest.Command, "note");
+
+        var path = run.File("report.html");
+        AtomicFile.WriteAllText(path, page.Page($"Latent report: {manifest.Family} on {manifest.Data.Data}"));
+        return path;
+    }
+
+    /// <summary>One page comparing runs: their eval.json figures in one table, their pictures side by side.</summary>
+    public static string Compare(IReadOnlyList<RunDirectory> runs, string path)
+    {
+        if (runs.Count < 2) throw new UserInputException("--compare needs at least two runs; pass --compare DIR1 DIR2 ...");
+        var manifests = runs.Select(run => run.ReadManifest()).ToList();
+        foreach (var (run, manifest) in runs.Zip(manifests))
+        {
+            using var model = run.LoadModel(manifest);
+            RunFigures.DrawAll(run, model, RunData.Load(manifest, manifest.Data, DataSplit.Test));
+        }
+        var names = runs.Select(run => Path.GetFileName(run.Path)).ToList();
+        var evaluations = runs.Select(ReadEvaluation).ToList();
+        var keys = evaluations.SelectMany(e => e.Keys).Distinct().Order(StringComparer.Ordinal).ToList();
+
+        var page = new Html().Heading(1, $"Latent: {runs.Count} runs compared");
+        page.Table(["", .. names], [
+            ["family", .. manifests.Select(m => m.Family)],
+            ["data", .. manifests.Select(m => m.Data.Data)],
+            ["architecture", .. manifests.Select(m => m.Model.Arch.ToString().ToLowerInvariant())],
+            ["latent dim", .. manifests.Select(m => m.Model.LatentDim.ToString(CultureInfo.InvariantCulture))],
+            .. keys.Select(key => (IReadOnlyList<string>)[key, .. evaluations.Select(e => e.TryGetValue(key, out var v) ? Format(v) : "")]),
+        ]);
+        if (keys.Count == 0) page.Paragraph("No run has an eval.json yet: run 'latent eval --run DIR' on each to fill this table.", "note");
+        foreach (var (file, caption) in StandardFigures)
+        {
+            if (!runs.Any(run => File.Exists(run.File(file)))) continue;
+            page.Heading(2, caption.Split('.')[0]).Open("div", "runs");
+            foreach (var (run, name) in runs.Zip(names))
+                if (File.Exists(run.File(file))) page.Figure($"{name}/{Path.GetFileNameWithoutExtension(file)}", File.ReadAllBytes(run.File(file)), name);
+            page.Close("div");
+        }
+        AtomicFile.WriteAllText(path, page.Page("Latent: runs compared"));
+        return path;
+    }
+
+    /// <summary>Family-specific figures the run directory holds (codebook usage, per-dimension KL, scree plots, ...).</summary>
+    static IEnumerable<(string File, string Caption)> OtherFigures(RunDirectory run) =>
+        Directory.EnumerateFiles(run.Path, "*.png").Select(Path.GetFileName).OfType<string>()
+            .Where(file => StandardFigures.All(figure => figure.File != file)).Order(StringComparer.Ordinal)
+            .Select(file => (file, Path.GetFileNameWithoutExtension(file).Replace('-', ' ')));
+
+    static void AddEvaluation(Html page, RunDirectory run)
+    {
+        var figures = ReadEvaluation(run);
+        page.Heading(2, "Evaluation on the test split");
+        if (figures.Count == 0)
+        {
+            page.Paragraph("No eval.json yet: run 'latent eval --run DIR' and report again.", "note");
+            return;
+        }
+        page.Table(["figure", "value", "meaning"], figures.Select(pair => (IReadOnlyList<string>)[pair.Key, Format(pair.Value), EvaluationKeys.Describe(pair.Key)]));
+    }
+
+    static SortedDictionary<string, double> ReadEvaluation(RunDirectory run)
+    {
+        var figures = new SortedDictionary<string, double>(StringComparer.Ordinal);
+        if (!File.Exists(run.EvalPath)) return figures;
+        try
+        {
+            foreach (var (key, node) in JsonNode.Parse(File.ReadAllText(run.EvalPath))!.AsObject())
+                if (node is JsonValue value && value.TryGetValue(out double number)) figures[key] = number;
+        }
+        catch (JsonException)
+        {
+            throw new UserInputException($"'{run.EvalPath}' is not valid JSON; run 'latent eval --run {run.Path}' again");
+        }
+        return figures;
+    }
+
+    /// <summary>Every option of the manifest as (section.option, value) rows.</summary>
+    static IEnumerable<IReadOnlyList<string>> Options(Manifest manifest)
+    {
+        var json = JsonNode.Parse(manifest.ToJson())!.AsObject();
+        foreach (var section in new[] { "model", "data", "training" })
+            if (json[section] is JsonObject options)
+                foreach (var (key, value) in options)
+                    yield return [$"{section}.{key}", value?.ToJsonString(Json.Compact).Trim('"') ?? "—"];
+    }
+
+    static string Format(double value) => value.ToString(Math.Abs(value) >= 1000 || value == Math.Floor(value) ? "G8" : "G5", CultureInfo.InvariantCulture);
+}

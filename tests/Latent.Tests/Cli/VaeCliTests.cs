@@ -1,0 +1,95 @@
+using System.Text.Json;
+
+namespace Latent.Tests.Cli;
+
+/// <summary>The VAE's commands end to end: train, eval with IWAE, sample (prior, Gaussian, GMM), interpolate, the 2-D figures.</summary>
+public sealed class VaeCliTests
+{
+    static (int Code, string Output, string Error) Run(params string[] args)
+    {
+        var (stdout, stderr) = (new StringWriter(), new StringWriter());
+        var (oldOut, oldError) = (Console.Out, Console.Error);
+        Console.SetOut(stdout);
+        Console.SetError(stderr);
+        try { return (Latent.Cli.Cli.Run(args), stdout.ToString(), stderr.ToString()); }
+        finally
+        {
+            Console.SetOut(oldOut);
+            Console.SetError(oldError);
+        }
+    }
+
+    static void AssertUsageError((int Code, string Output, string Error) result, string expected)
+    {
+        Assert.Equal(2, result.Code);
+        Assert.Contains(expected, result.Error);
+        Assert.Single(result.Error.TrimEnd('\n').Split('\n'));
+    }
+
+    static bool IsPicture(string path) => File.Exists(path) && new FileInfo(path).Length > 500;
+
+    [Fact]
+    public void A_two_dimensional_vae_trains_evaluates_samples_and_interpolates()
+    {
+        using var folder = new TempDirectory();
+        var run = folder.File("vae");
+        var train = Run("train", "--model", "vae", "--data", "shapes", "--limit", "300", "--epochs", "1", "--hidden", "32",
+                        "--latent-dim", "2", "--kl-warmup", "0.5", "--out", run, "--quiet");
+        Assert.Equal(0, train.Code);
+        foreach (var figure in new[] { "reconstructions.png", "samples.png", "latent-space.png", "interpolations.png", "latent-manifold.png" })
+            Assert.True(IsPicture(Path.Combine(run, figure)), figure);
+        var metrics = JsonDocument.Parse(File.ReadLines(Path.Combine(run, "metrics.jsonl")).First()).RootElement;
+        Assert.True(metrics.TryGetProperty("active_units", out _) && metrics.TryGetProperty("kl_dim_1", out _) && metrics.TryGetProperty("val_kl", out _));
+
+        Assert.Equal(0, Run("eval", "--run", run, "--iwae-samples", "4", "--quiet").Code);
+        var eval = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "eval.json"))).RootElement;
+        foreach (var key in new[] { "test_neg_elbo_nats", "test_kl_nats", "iwae_nll_nats", "iwae_samples", "active_units", "kl_dim_0", "kl_dim_1", "test_mse" })
+            Assert.True(eval.TryGetProperty(key, out _), key);
+        Assert.Equal(4, eval.GetProperty("iwae_samples").GetDouble());
+
+        Assert.Equal(0, Run("sample", "--run", run, "--count", "9", "--out", folder.File("s.png")).Code);
+        Assert.True(IsPicture(folder.File("s.png")));
+        Assert.Equal(0, Run("interpolate", "--run", run, "--pairs", "2", "--steps", "5", "--out", folder.File("i.png")).Code);
+        Assert.True(IsPicture(folder.File("i.png")));
+        Assert.Equal(0, Run("interpolate", "--run", run, "--from", "0", "--to", "7", "--slerp", "--out", folder.File("j.png")).Code);
+        Assert.True(IsPicture(folder.File("j.png")));
+        AssertUsageError(Run("interpolate", "--run", run, "--from", "0"), "--from and --to go together");
+        AssertUsageError(Run("interpolate", "--run", run, "--from", "0", "--to", "99999"), "the test split has examples 0 to");
+        AssertUsageError(Run("sample", "--run", run, "--sampler", "gaussian", "--components", "3"), "--components applies to --sampler gmm");
+    }
+
+    [Fact]
+    public void A_plain_autoencoder_is_sampled_through_a_fitted_mixture_that_is_kept_in_the_run()
+    {
+        using var folder = new TempDirectory();
+        var run = folder.File("ae");
+        Assert.Equal(0, Run("train", "--model", "ae", "--data", "shapes", "--limit", "300", "--epochs", "1", "--hidden", "32",
+                            "--latent-dim", "4", "--out", run, "--quiet").Code);
+        AssertUsageError(Run("sample", "--run", run), "pass --sampler gmm (or gaussian)");
+
+        var first = Run("sample", "--run", run, "--sampler", "gmm", "--components", "3", "--count", "16", "--out", folder.File("g.png"));
+        Assert.Equal(0, first.Code);
+        Assert.Contains("sampler written to", first.Output);
+        Assert.True(File.Exists(Path.Combine(run, "sampler-gmm-3.safetensors")));
+        Assert.True(IsPicture(folder.File("g.png")));
+        var second = Run("sample", "--run", run, "--sampler", "gmm", "--components", "3", "--count", "16", "--out", folder.File("h.png"));
+        Assert.Contains("reusing the sampler", second.Output);
+        Assert.Equal(File.ReadAllBytes(folder.File("g.png")), File.ReadAllBytes(folder.File("h.png")));
+
+        Assert.Equal(0, Run("sample", "--run", run, "--sampler", "gaussian", "--out", folder.File("n.png"), "--quiet").Code);
+        Assert.True(File.Exists(Path.Combine(run, "sampler-gaussian.safetensors")));
+        Assert.Equal(0, Run("interpolate", "--run", run, "--out", folder.File("i.png"), "--quiet").Code);
+    }
+
+    [Theory]
+    [InlineData("--beta -1 must be zero or positive", "--beta", "-1")]
+    [InlineData("--kl-warmup -2 must be zero", "--kl-warmup", "-2")]
+    [InlineData("--likelihood 'poisson' is not one of", "--likelihood", "poisson")]
+    [InlineData("--covariance 'banded' is not one of", "--covariance", "banded")]
+    public void Bad_vae_options_are_one_line_errors(string expected, params string[] options)
+    {
+        using var folder = new TempDirectory();
+        AssertUsageError(Run(["train", "--model", "vae", .. options, "--out", folder.File("run")]), expected);
+        Assert.False(Directory.Exists(folder.File("run")));
+    }
+}

@@ -1,0 +1,686 @@
+#!/usr/bin/python3
+"""Rebuilds a Latent run's network in PyTorch from its manifest and checks both directions.
+
+    /usr/bin/python3 tests/python/interop.py RUN_DIR
+
+Needs only Debian's python3-torch and numpy. RUN_DIR holds manifest.json, model.safetensors and
+interop.safetensors (written by Latent: `input` and Latent's outputs `encode` and `reconstruct`).
+The script
+  1. builds the family's modules with the same names, loads model.safetensors and checks that
+     PyTorch reproduces Latent's outputs on the same input within 1e-5;
+  2. re-initialises the same modules with PyTorch's own initialisation, and writes them in the
+     same layout to pytorch.safetensors together with PyTorch's outputs (pytorch_outputs.safetensors),
+     for Latent to load and reproduce (reinitialise: constants perturbed, so no mix-up of names passes).
+Buffers that a model computes from its options (MAE's sine-cosine positions) are checked against
+the script's own formula instead of being re-drawn.
+
+A family is a subclass of Autoencoder (encode, decode, reconstruct) registered in FAMILIES under its
+catalogue name; its attribute names are the C# field names, so that the state-dict keys agree.
+Exit code 0 when the outputs agree, 1 when they do not, 2 on bad usage.
+"""
+import json
+import math
+import struct
+import sys
+
+import numpy as np
+import torch
+from torch import nn
+
+TOLERANCE = 1e-5  # relative to the outputs' magnitude when it exceeds 1 (float32 sums of many terms)
+DTYPES = {"F32": np.float32, "F64": np.float64, "I64": np.int64, "I32": np.int32, "U8": np.uint8, "BOOL": np.bool_}
+
+
+def load_safetensors(path):
+    """The safetensors format read with numpy: u64 header length, JSON header, raw little-endian data."""
+    with open(path, "rb") as file:
+        (length,) = struct.unpack("<Q", file.read(8))
+        header = json.loads(file.read(length))
+        data = file.read()
+    tensors = {}
+    for name, entry in header.items():
+        if name == "__metadata__":
+            continue
+        start, end = entry["data_offsets"]
+        array = np.frombuffer(data[start:end], dtype=DTYPES[entry["dtype"]]).reshape(entry["shape"])
+        tensors[name] = torch.from_numpy(array.copy())
+    return tensors
+
+
+def save_safetensors(path, tensors):
+    names = sorted(tensors)
+    header, offset, blobs = {}, 0, []
+    for name in names:
+        array = tensors[name].detach().cpu().contiguous().numpy()
+        dtype = {np.dtype(np.float32): "F32", np.dtype(np.int64): "I64", np.dtype(np.float64): "F64"}[array.dtype]
+        blob = array.tobytes()
+        header[name] = {"dtype": dtype, "shape": list(array.shape), "data_offsets": [offset, offset + len(blob)]}
+        offset += len(blob)
+        blobs.append(blob)
+    text = json.dumps(header, separators=(",", ":")).encode()
+    text += b" " * ((8 - len(text) % 8) % 8)
+    with open(path, "wb") as file:
+        file.write(struct.pack("<Q", len(text)))
+        file.write(text)
+        for blob in blobs:
+            file.write(blob)
+
+
+# ---- shared building blocks (src/Latent/Nn) ----
+
+def mlp(sizes):
+    """Linear → ReLU → … → Linear, indexed like nn.Sequential (Nn/Mlp.cs)."""
+    layers = []
+    for i in range(len(sizes) - 1):
+        layers.append(nn.Linear(sizes[i], sizes[i + 1]))
+        if i < len(sizes) - 2:
+            layers.append(nn.ReLU())
+    return nn.Sequential(*layers)
+
+
+class MlpEncoder(nn.Module):
+    def __init__(self, inputs, hidden, outputs):
+        super().__init__()
+        self.layers = mlp([inputs, *hidden, outputs])
+
+    def forward(self, x):
+        return self.layers(x.flatten(1))
+
+
+class MlpDecoder(nn.Module):
+    def __init__(self, inputs, hidden, dims):
+        super().__init__()
+        self.dims = dims
+        self.layers = mlp([inputs, *reversed(hidden), math.prod(dims)])
+
+    def forward(self, z):
+        return self.layers(z).reshape(z.shape[0], *self.dims)
+
+
+def conv_down(in_channels, channels):
+    layers, current = [], in_channels
+    for count in channels:
+        layers += [nn.Conv2d(current, count, 4, 2, 1), nn.ReLU()]
+        current = count
+    return nn.Sequential(*layers)
+
+
+def conv_up(channels, out_channels):
+    widths = list(reversed(channels)) + [out_channels]
+    layers = []
+    for i in range(len(widths) - 1):
+        layers.append(nn.ConvTranspose2d(widths[i], widths[i + 1], 4, 2, 1))
+        if i + 2 < len(widths):
+            layers.append(nn.ReLU())
+    return nn.Sequential(*layers)
+
+
+class ConvEncoder(nn.Module):
+    def __init__(self, shape, channels, outputs):
+        super().__init__()
+        side = 2 ** len(channels)
+        self.features = conv_down(shape["channels"], channels)
+        self.head = nn.Linear(channels[-1] * (shape["height"] // side) * (shape["width"] // side), outputs)
+
+    def forward(self, x):
+        return self.head(self.features(x).flatten(1))
+
+
+class ConvDecoder(nn.Module):
+    def __init__(self, inputs, channels, shape):
+        super().__init__()
+        side = 2 ** len(channels)
+        self.grid = (channels[-1], shape["height"] // side, shape["width"] // side)
+        self.head = nn.Linear(inputs, math.prod(self.grid))
+        self.features = conv_up(channels, shape["channels"])
+
+    def forward(self, z):
+        return self.features(torch.relu(self.head(z)).reshape(z.shape[0], *self.grid))
+
+
+def dimensions(shape):
+    return [shape["channels"], shape["height"], shape["width"]] if shape["kind"] == "image" else [shape["width"]]
+
+
+def encoder(options, shape, outputs):
+    if options["arch"] == "mlp":
+        return MlpEncoder(math.prod(dimensions(shape)), options["hidden"], outputs)
+    return ConvEncoder(shape, options["channels"], outputs)
+
+
+def decoder(options, shape, inputs):
+    if options["arch"] == "mlp":
+        return MlpDecoder(inputs, options["hidden"], dimensions(shape))
+    return ConvDecoder(inputs, options["channels"], shape)
+
+
+# ---- transformer blocks (src/Latent/Nn/Transformer.cs), laid out as timm's ViT that MAE uses ----
+
+LAYER_NORM_EPS = 1e-6  # nn.LayerNorm(width, eps: 1e-6) everywhere in Transformer.cs, as timm's ViT
+
+
+class SelfAttention(nn.Module):
+    """Nn/Transformer.cs SelfAttention: qkv E → 3E, softmax(QKᵀ/√d)V per head, proj E → E; bidirectional.
+
+    Written out by hand: PyTorch 1.13 has no scaled_dot_product_attention (libtorch's fused kernel
+    computes the same softmax(QKᵀ/√d)V)."""
+
+    def __init__(self, width, heads):
+        super().__init__()
+        self.heads = heads
+        self.qkv = nn.Linear(width, 3 * width)
+        self.proj = nn.Linear(width, width)
+
+    def forward(self, x):
+        batch, length, width = x.shape
+        # [B, N, 3E] -> [B, N, 3, H, E/H] -> [3, B, H, N, E/H]
+        query, key, value = self.qkv(x).reshape(batch, length, 3, self.heads, width // self.heads).permute(2, 0, 3, 1, 4)
+        weights = torch.softmax(query @ key.transpose(-2, -1) / math.sqrt(width // self.heads), dim=-1)
+        # [B, H, N, E/H] -> [B, N, H, E/H] -> [B, N, E]
+        return self.proj((weights @ value).transpose(1, 2).reshape(batch, length, width))
+
+
+class FeedForward(nn.Module):
+    """Nn/Transformer.cs FeedForward: fc1 E → rE, exact (erf) GELU as TorchSharp's nn.GELU(), fc2 rE → E."""
+
+    def __init__(self, width, hidden):
+        super().__init__()
+        self.fc1 = nn.Linear(width, hidden)
+        self.act = nn.GELU()
+        self.fc2 = nn.Linear(hidden, width)
+
+    def forward(self, x):
+        return self.fc2(self.act(self.fc1(x)))
+
+
+class TransformerBlock(nn.Module):
+    """Nn/Transformer.cs TransformerBlock: pre-norm, x ← x + attn(norm1(x)); x ← x + mlp(norm2(x))."""
+
+    def __init__(self, width, heads, mlp_ratio=4):
+        super().__init__()
+        self.norm1 = nn.LayerNorm(width, eps=LAYER_NORM_EPS)
+        self.attn = SelfAttention(width, heads)
+        self.norm2 = nn.LayerNorm(width, eps=LAYER_NORM_EPS)
+        self.mlp = FeedForward(width, mlp_ratio * width)
+
+    def forward(self, x):
+        x = x + self.attn(self.norm1(x))
+        return x + self.mlp(self.norm2(x))
+
+
+def transformer_blocks(depth, width, heads):
+    """Transformers.Blocks: an nn.ModuleList (keys 0.norm1.weight, …), applied in turn (Transformers.Apply)."""
+    return nn.ModuleList(TransformerBlock(width, heads) for _ in range(depth))
+
+
+def apply_blocks(blocks, x):
+    for block in blocks:
+        x = block(x)
+    return x
+
+
+def initialise_like_mae(module):
+    """Transformers.Initialise (MAE's _init_weights): Xavier-uniform linear weights, zero biases, LayerNorm 1 and 0."""
+    with torch.no_grad():
+        for child in module.modules():
+            if isinstance(child, nn.Linear):
+                nn.init.xavier_uniform_(child.weight)
+                if child.bias is not None:
+                    nn.init.zeros_(child.bias)
+            elif isinstance(child, nn.LayerNorm):
+                nn.init.ones_(child.weight)
+                nn.init.zeros_(child.bias)
+
+
+def sincos_positions(rows, columns, width, leading_zero_row):
+    """Transformers.SinCosPositions, written as MAE's get_2d_sincos_pos_embed: [1, (1+) rows·columns, width].
+
+    The first half of the channels encodes grid[0] of meshgrid(w, h), the column; the second half the row;
+    each half is sin then cos at frequencies 1/10000^(i/(width/4))."""
+    def one_axis(half, positions):
+        omega = 1.0 / 10000 ** (np.arange(half // 2, dtype=np.float64) / (half / 2.0))
+        angles = np.einsum("m,d->md", positions.reshape(-1), omega)  # [rows·columns, half/2]
+        return np.concatenate([np.sin(angles), np.cos(angles)], axis=1)
+
+    grid = np.stack(np.meshgrid(np.arange(columns, dtype=np.float64), np.arange(rows, dtype=np.float64)), axis=0)
+    table = np.concatenate([one_axis(width // 2, grid[0]), one_axis(width // 2, grid[1])], axis=1)
+    if leading_zero_row:
+        table = np.concatenate([np.zeros([1, width]), table], axis=0)
+    return torch.from_numpy(table).float().unsqueeze(0)
+
+
+def patchify(images, patch_size):
+    """Patches.Patchify: [B, C, H, W] → [B, h·w, p·p·C], pixels (row, column, channel) inside a patch."""
+    batch, channels, height, width = images.shape
+    rows, columns = height // patch_size, width // patch_size
+    # [B, C, h, p, w, p] -> [B, h, w, p, p, C] -> [B, h·w, p·p·C]
+    return (images.reshape(batch, channels, rows, patch_size, columns, patch_size).permute(0, 2, 4, 3, 5, 1)
+            .reshape(batch, rows * columns, patch_size * patch_size * channels))
+
+
+def unpatchify(patches, patch_size, shape):
+    """Patches.Unpatchify: [B, h·w, p·p·C] → [B, C, H, W]."""
+    rows, columns = shape["height"] // patch_size, shape["width"] // patch_size
+    # [B, h·w, p·p·C] -> [B, h, w, p, p, C] -> [B, C, h, p, w, p] -> [B, C, H, W]
+    return (patches.reshape(patches.shape[0], rows, columns, patch_size, patch_size, shape["channels"]).permute(0, 5, 1, 3, 2, 4)
+            .reshape(patches.shape[0], shape["channels"], shape["height"], shape["width"]))
+
+
+class PatchEmbedding(nn.Module):
+    """Nn/Transformer.cs PatchEmbedding: a p×p convolution with stride p (proj), [B, C, H, W] → [B, h·w, E]."""
+
+    def __init__(self, channels, patch_size, width):
+        super().__init__()
+        self.proj = nn.Conv2d(channels, width, kernel_size=patch_size, stride=patch_size)
+        with torch.no_grad():  # like a linear layer, as MAE: Xavier-uniform on the [E, C·p·p] view
+            nn.init.xavier_uniform_(self.proj.weight.view(width, -1))
+            nn.init.zeros_(self.proj.bias)
+
+    def forward(self, images):
+        # [B, E, h, w] -> [B, E, h·w] -> [B, h·w, E]
+        return self.proj(images).flatten(2).transpose(1, 2)
+
+
+# ---- families (src/Latent/Models) ----
+
+class Autoencoder(nn.Module):
+    """Models/Autoencoder.cs: encode x → z, decode z → x̂ in data units, reconstruct x → x̂ (through z by default)."""
+
+    fixed_buffers = ()  # buffers computed from the options (not learned, not drawn): checked, never re-drawn
+
+    def encode(self, x):
+        raise NotImplementedError
+
+    def decode(self, z):
+        raise NotImplementedError
+
+    def reconstruct(self, x):
+        return self.decode(self.encode(x))
+
+
+class PlainAutoencoder(Autoencoder):
+    """Models/Plain: z = encoder(x); x̂ = decoder(z), through a sigmoid for [0, 1] data."""
+
+    def __init__(self, options, shape):
+        super().__init__()
+        self.unit_range = shape["kind"] == "image"
+        self.encoder = encoder(options, shape, options["latent_dim"])
+        self.decoder = decoder(options, shape, options["latent_dim"])
+
+    def encode(self, x):
+        return self.encoder(x)
+
+    def decode(self, z):
+        output = self.decoder(z)
+        return torch.sigmoid(output) if self.unit_range else output
+
+
+class LinearAutoencoder(Autoencoder):
+    """Models/Linear: z = U(x − μ), x̂ = Vz + μ (V = Uᵀ when tied), no biases, no sigmoid."""
+
+    def __init__(self, options, shape):
+        super().__init__()
+        self.dims = dimensions(shape)
+        features = math.prod(self.dims)
+        self.encoder = nn.Linear(features, options["latent_dim"], bias=False)
+        self.decoder = None if options["tied"] else nn.Linear(options["latent_dim"], features, bias=False)
+        self.register_buffer("mean", torch.zeros(features))
+        self.register_buffer("mean_count", torch.zeros((), dtype=torch.float64))
+
+    def encode(self, x):
+        return self.encoder(x.flatten(1) - self.mean)
+
+    def decode(self, z):
+        flat = z @ self.encoder.weight if self.decoder is None else self.decoder(z)
+        return (flat + self.mean).reshape(z.shape[0], *self.dims)
+
+
+class Pca(Autoencoder):
+    """Models/Pca: z = (x − μ)Wᵀ (÷ √λ when whitened), x̂ = zW + μ."""
+
+    ZERO_VARIANCE_TOLERANCE = 1e-6
+
+    def __init__(self, options, shape):
+        super().__init__()
+        self.dims = dimensions(shape)
+        features, components = math.prod(self.dims), options["latent_dim"]
+        self.whiten = options["whiten"]
+        self.register_buffer("mean", torch.zeros(features))
+        self.register_buffer("components", torch.zeros(components, features))
+        self.register_buffer("explained_variance", torch.zeros(components, dtype=torch.float64))
+        self.register_buffer("explained_variance_ratio", torch.zeros(components))
+        self.register_buffer("singular_values", torch.zeros(components, dtype=torch.float64))
+
+    def scale(self):
+        variance = self.explained_variance
+        resolved = variance > variance[0] * self.ZERO_VARIANCE_TOLERANCE
+        return torch.where(resolved, variance.sqrt(), torch.ones_like(variance)).float()
+
+    def encode(self, x):
+        z = (x.flatten(1) - self.mean) @ self.components.T
+        return z / self.scale() if self.whiten else z
+
+    def decode(self, z):
+        scaled = z * self.scale() if self.whiten else z
+        return (scaled @ self.components + self.mean).reshape(z.shape[0], *self.dims)
+
+
+# ---- Models/Denoising ----
+
+VOCABULARY_RESERVED = 2  # Data/Vocabulary.cs: ids 0 [UNK] and 1 [MASK]
+
+
+class Standardizer(nn.Module):
+    """Models/Denoising/DenoisingNetworks.cs Standardizer: (x − μ) / σ with running buffers mean, variance, batches."""
+
+    def __init__(self, features):
+        super().__init__()
+        self.register_buffer("mean", torch.zeros(features))
+        self.register_buffer("variance", torch.ones(features))
+        self.register_buffer("batches", torch.zeros(1))
+
+    def scale(self):
+        # σ, floored so that a constant column maps to 0 instead of dividing by zero
+        return self.variance.clamp_min(1e-12).sqrt().clamp_min(1e-6)
+
+    def standardize(self, x):
+        return (x - self.mean) / self.scale()
+
+    def restore(self, standardized):
+        return standardized * self.scale() + self.mean
+
+
+class TokenMlpEncoder(nn.Module):
+    """Models/Denoising/DenoisingNetworks.cs TokenMlpEncoder: ids [B, T] → embedding + positions → flatten → MLP → [B, D]."""
+
+    def __init__(self, shape, width, hidden, outputs):
+        super().__init__()
+        self.embedding = nn.Embedding(shape["vocabulary_size"], width)
+        self.positions = nn.Parameter(torch.randn(shape["width"], width) * 0.02)
+        self.layers = mlp([shape["width"] * width, *hidden, outputs])
+
+    def forward(self, ids):
+        # [B, T] -> [B, T, W] -> [B, T·W] -> [B, D]
+        return self.layers((self.embedding(ids) + self.positions).flatten(1))
+
+
+class TokenMlpDecoder(nn.Module):
+    """Models/Denoising/DenoisingNetworks.cs TokenMlpDecoder: [B, D] → MLP → ReLU → [B, T, W] → head → logits [B, T, V]."""
+
+    def __init__(self, inputs, hidden, shape, width):
+        super().__init__()
+        self.length, self.width = shape["width"], width
+        self.layers = mlp([inputs, *reversed(hidden), shape["width"] * width])
+        self.head = nn.Linear(width, shape["vocabulary_size"])
+
+    def forward(self, code):
+        # [B, D] -> [B, T·W] -> [B, T, W] -> [B, T, V]
+        return self.head(torch.relu(self.layers(code)).reshape(code.shape[0], self.length, self.width))
+
+
+def sequence_positions(shape, options):
+    """SequenceTransformerEncoder.Positions: N, tokens in the window or patches in the image."""
+    if shape["kind"] == "tokens":
+        return shape["width"]
+    return (shape["height"] // options["patch_size"]) * (shape["width"] // options["patch_size"])
+
+
+class SequenceTransformerEncoder(nn.Module):
+    """Models/Denoising/DenoisingNetworks.cs SequenceTransformerEncoder: embed (tokens or patches) + learned
+    positions, pre-norm blocks, a final LayerNorm; the code is every position's state, flattened to [B, N·W]."""
+
+    def __init__(self, shape, options):
+        super().__init__()
+        width = options["width"]
+        self.embed = (nn.Embedding(shape["vocabulary_size"], width) if shape["kind"] == "tokens"
+                      else PatchEmbedding(shape["channels"], options["patch_size"], width))
+        self.positions = nn.Parameter(torch.randn(1, sequence_positions(shape, options), width) * 0.02)
+        self.blocks = transformer_blocks(options["depth"], width, options["heads"])
+        self.norm = nn.LayerNorm(width, eps=LAYER_NORM_EPS)
+        initialise_like_mae(self.blocks)
+        if isinstance(self.embed, nn.Embedding):  # token embeddings on the scale of the positions, as BERT
+            nn.init.normal_(self.embed.weight, std=0.02)
+
+    def forward(self, x):
+        # tokens [B, T] or images [B, C, H, W] -> [B, N, W] -> [B, N·W]
+        return self.norm(apply_blocks(self.blocks, self.embed(x) + self.positions)).flatten(1)
+
+
+class SequenceTransformerDecoder(nn.Module):
+    """Models/Denoising/DenoisingNetworks.cs SequenceTransformerDecoder: [B, N·W] → per position a linear head
+    to vocabulary logits [B, T, V], or to patch pixels reassembled into [B, C, H, W]."""
+
+    def __init__(self, shape, options):
+        super().__init__()
+        self.shape, self.patch_size = shape, options["patch_size"]
+        self.positions, self.width = sequence_positions(shape, options), options["width"]
+        outputs = shape["vocabulary_size"] if shape["kind"] == "tokens" else self.patch_size ** 2 * shape["channels"]
+        self.head = nn.Linear(self.width, outputs)
+
+    def forward(self, code):
+        # [B, N·W] -> [B, N, W] -> [B, N, V] (tokens) or [B, N, p·p·C] -> [B, C, H, W] (images)
+        output = self.head(code.reshape(code.shape[0], self.positions, self.width))
+        return output if self.shape["kind"] == "tokens" else unpatchify(output, self.patch_size, self.shape)
+
+
+class DenoisingAutoencoder(Autoencoder):
+    """Models/Denoising/DenoisingAutoencoder.cs: the networks of a DAE (the corruption is training only).
+
+    Images: Networks' mlp/conv or the patch transformer, sigmoid output. Table rows: standardised
+    (standardizer), mlp, restored output. Tokens: TokenMlp* or the token transformer, argmax output.
+    maskEmbedding (the learned [MASK] value) exists for mask noise on tables, or on images with
+    learn_mask_value; it plays no part in encode and reconstruct."""
+
+    def __init__(self, options, shape):
+        super().__init__()
+        self.kind = shape["kind"]
+        if options["arch"] == "transformer":
+            self.encoder = SequenceTransformerEncoder(shape, options)
+            self.decoder = SequenceTransformerDecoder(shape, options)
+        elif self.kind == "tokens":
+            self.encoder = TokenMlpEncoder(shape, options["width"], options["hidden"], options["latent_dim"])
+            self.decoder = TokenMlpDecoder(options["latent_dim"], options["hidden"], shape, options["width"])
+        else:
+            self.encoder = encoder(options, shape, options["latent_dim"])
+            self.decoder = decoder(options, shape, options["latent_dim"])
+        masking = options["noise"].split(":")[0].strip().lower() == "mask"
+        if masking and (self.kind == "table" or self.kind == "image" and options["learn_mask_value"]):
+            self.maskEmbedding = nn.Parameter(torch.full(dimensions(shape), 0.5 if self.kind == "image" else 0.0))
+        self.standardizer = Standardizer(shape["width"]) if self.kind == "table" else None
+
+    def encode(self, x):
+        return self.encoder(self.standardizer.standardize(x) if self.standardizer is not None else x)
+
+    def decode(self, z):
+        output = self.decoder(z)
+        if self.kind == "image":
+            return torch.sigmoid(output)
+        return self.standardizer.restore(output) if self.kind == "table" else output.argmax(-1)
+
+
+# ---- Models/Masked ----
+
+class MaskedAutoencoder(Autoencoder):
+    """Models/Masked/MaskedAutoencoder.cs, which follows MAE's models_mae.py with camelCase names.
+
+    encode: mean of the encoded patches of the whole image (no class token). decode: the code at every
+    decoder position, clamped to [0, 1]. reconstruct: the fixed-seed mask (Generator seeded 0x3AE,
+    argsort of torch.rand), visible patches copied, hidden ones predicted."""
+
+    fixed_buffers = ("posEmbed", "decoderPosEmbed")
+    RECONSTRUCT_SEED = 0x3AE
+
+    def __init__(self, options, shape):
+        super().__init__()
+        self.shape, self.norm_pix_loss = shape, options["norm_pix_loss"]
+        self.patch_size, width, decoder_width = options["patch_size"], options["width"], options["decoder_width"]
+        rows, columns = shape["height"] // self.patch_size, shape["width"] // self.patch_size
+        self.patches = rows * columns
+        self.visible = int(self.patches * (1 - options["mask_ratio"]))  # MaeOptions.VisiblePatches
+        self.offset = 1 if options["cls_token"] else 0
+        self.patchEmbed = PatchEmbedding(shape["channels"], self.patch_size, width)
+        self.clsToken = nn.Parameter(torch.randn(1, 1, width) * 0.02) if options["cls_token"] else None
+        self.register_buffer("posEmbed", sincos_positions(rows, columns, width, options["cls_token"]))
+        self.blocks = transformer_blocks(options["depth"], width, options["heads"])
+        self.norm = nn.LayerNorm(width, eps=LAYER_NORM_EPS)
+        self.decoderEmbed = nn.Linear(width, decoder_width)
+        self.maskToken = nn.Parameter(torch.randn(1, 1, decoder_width) * 0.02)
+        self.register_buffer("decoderPosEmbed", sincos_positions(rows, columns, decoder_width, options["cls_token"]))
+        self.decoderBlocks = transformer_blocks(options["decoder_depth"], decoder_width, options["heads"])
+        self.decoderNorm = nn.LayerNorm(decoder_width, eps=LAYER_NORM_EPS)
+        self.decoderPred = nn.Linear(decoder_width, self.patch_size ** 2 * shape["channels"])
+        for module in (self.blocks, self.decoderBlocks, self.decoderEmbed, self.decoderPred):
+            initialise_like_mae(module)
+
+    def place_order(self, batch):
+        """Every patch visible, in place order: [B, N]."""
+        return torch.arange(self.patches).expand(batch, self.patches)
+
+    def random_order(self, batch, generator):
+        """Per example the patch indices in a random order; the first `visible` stay visible: [B, N]."""
+        return torch.rand(batch, self.patches, generator=generator).argsort(1)
+
+    def hidden_patches(self, order, visible):
+        """1 for the patches beyond the first `visible` of order, in place order: [B, N]."""
+        by_rank = torch.ones(order.shape)
+        by_rank[:, :visible] = 0
+        return by_rank.gather(1, order.argsort(1))
+
+    def encode_visible(self, x, order, visible):
+        """The first `visible` patches of order → [B, (1+) visible, width] after the final norm."""
+        tokens = self.patchEmbed(x) + self.posEmbed[:, self.offset:self.offset + self.patches]       # [B, N, E]
+        keep = order[:, :visible]                                                                     # [B, n]
+        tokens = tokens.gather(1, keep.unsqueeze(-1).expand(-1, -1, tokens.shape[2]))                 # [B, n, E]
+        if self.clsToken is not None:
+            cls = (self.clsToken + self.posEmbed[:, :1]).expand(x.shape[0], -1, -1)
+            tokens = torch.cat([cls, tokens], 1)                                                     # [B, 1 + n, E]
+        return self.norm(apply_blocks(self.blocks, tokens))
+
+    def decode_tokens(self, latent, order):
+        """Encoded visible tokens [B, (1+) n, E] → predicted patches [B, N, p·p·C] in place order."""
+        embedded = self.decoderEmbed(latent)                                                          # [B, (1+) n, Ed]
+        batch, visible = embedded.shape[0], embedded.shape[1] - self.offset
+        patches = torch.cat([embedded[:, self.offset:], self.maskToken.expand(batch, self.patches - visible, -1)], 1)
+        patches = patches.gather(1, order.argsort(1).unsqueeze(-1).expand(-1, -1, patches.shape[2]))  # place order
+        sequence = patches if self.clsToken is None else torch.cat([embedded[:, :1], patches], 1)
+        sequence = self.decoderNorm(apply_blocks(self.decoderBlocks, sequence + self.decoderPosEmbed))
+        return self.decoderPred(sequence)[:, self.offset:]
+
+    def to_image(self, predicted, visible_pixels=None, hidden_pixels=None):
+        """Predicted patches → image; under norm_pix_loss mapped back with the visible pixels' mean and spread."""
+        image = unpatchify(predicted, self.patch_size, self.shape)
+        if not self.norm_pix_loss:
+            return image
+        if visible_pixels is None or hidden_pixels is None:
+            return image * 0.25 + 0.5
+        seen = hidden_pixels.logical_not().float()
+        count = seen.sum([1, 2, 3], keepdim=True).clamp_min(1)
+        mean = visible_pixels.sum([1, 2, 3], keepdim=True) / count
+        spread = ((visible_pixels - mean).square() * seen).sum([1, 2, 3], keepdim=True) / count
+        return image * (spread + 1e-6).sqrt() + mean
+
+    def fill(self, x, order, visible):
+        """Masks by order, predicts, and pastes the prediction (clamped to [0, 1]) into the hidden patches."""
+        predicted = self.decode_tokens(self.encode_visible(x, order, visible), order)
+        hidden = self.hidden_patches(order, visible)                                                  # [B, N]
+        values = self.patch_size ** 2 * self.shape["channels"]
+        hidden_pixels = unpatchify(hidden.unsqueeze(-1).expand(-1, -1, values), self.patch_size, self.shape).gt(0.5)
+        visible_pixels = torch.where(hidden_pixels, torch.zeros_like(x), x) if self.norm_pix_loss else None
+        image = self.to_image(predicted, visible_pixels, hidden_pixels).clamp(0, 1)
+        return torch.where(hidden_pixels, image, x)
+
+    def encode(self, x):
+        latent = self.encode_visible(x, self.place_order(x.shape[0]), self.patches)
+        return latent[:, self.offset:self.offset + self.patches].mean(1)
+
+    def decode(self, z):
+        # [B, E] -> [B, N(+1), E]: the pooled code stands in for every encoded token
+        latent = z.unsqueeze(1).expand(z.shape[0], self.offset + self.patches, z.shape[1])
+        return self.to_image(self.decode_tokens(latent, self.place_order(z.shape[0]))).clamp(0, 1)
+
+    def reconstruct(self, x):
+        # PyTorch's CPU generator (mt19937) and torch.rand give libtorch's stream for the same seed, so the
+        # mask is Latent's; should a version ever change that, the reconstruct check fails by whole pixels.
+        generator = torch.Generator().manual_seed(self.RECONSTRUCT_SEED)
+        return self.fill(x, self.random_order(x.shape[0], generator), self.visible)
+
+
+FAMILIES = {
+    "ae": PlainAutoencoder,
+    "linear": LinearAutoencoder,
+    "pca": Pca,
+    "dae": DenoisingAutoencoder,
+    "mae": MaskedAutoencoder,
+}
+
+
+def build(manifest):
+    family = manifest["family"]
+    if family not in FAMILIES:
+        print(f"interop.py: family '{family}' has no PyTorch mirror yet", file=sys.stderr)
+        sys.exit(1)
+    return FAMILIES[family](manifest["model"], manifest["shape"])
+
+
+def outputs(model, x):
+    with torch.no_grad():
+        return {"encode": model.encode(x), "reconstruct": model.reconstruct(x)}
+
+
+def agrees(label, value, reference):
+    """Prints the largest difference and whether it is within TOLERANCE (relative beyond magnitude 1)."""
+    difference = (value - reference).abs().max().item()
+    scale = max(1.0, reference.abs().max().item())
+    print(f"{label}: max |difference| {difference:.2e} (values up to {scale:.3g})")
+    return difference <= TOLERANCE * scale
+
+
+def reinitialise(model):
+    """PyTorch's own values for everything the mirror's initialisers leave undrawn, so that no two
+    tensors hold the same constant and a mix-up of names cannot pass unnoticed: state without an
+    initialiser (PCA's fit, running averages) gets U(0.5, 1.5); constant parameters (zero biases,
+    unit LayerNorm scales, a fixed [MASK] value) get a small perturbation. Fixed buffers stay."""
+    fixed = set(model.fixed_buffers)
+    with torch.no_grad():
+        for name, buffer in model.named_buffers():
+            if buffer.is_floating_point() and name not in fixed:
+                buffer.copy_(torch.rand_like(buffer) + 0.5)
+        for parameter in model.parameters():
+            if (parameter == parameter.flatten()[0]).all():
+                parameter.add_(0.1 * torch.randn_like(parameter))
+
+
+def main():
+    if len(sys.argv) != 2:
+        print(__doc__, file=sys.stderr)
+        sys.exit(2)
+    run = sys.argv[1]
+    torch.set_num_threads(1)
+    with open(f"{run}/manifest.json") as file:
+        manifest = json.load(file)
+    family = manifest["family"]
+    model = build(manifest).eval()
+    formula = {name: buffer.clone() for name, buffer in model.named_buffers() if name in model.fixed_buffers}
+
+    weights = load_safetensors(f"{run}/model.safetensors")
+    missing, unexpected = model.load_state_dict(weights, strict=False)
+    if missing or unexpected:
+        print(f"interop.py: state dict mismatch: missing {missing}, unexpected {unexpected}", file=sys.stderr)
+        sys.exit(1)
+    ok = True
+    for name, value in formula.items():
+        ok &= agrees(f"fixed buffer {family} {name} against this script's formula", value, weights[name])
+    reference = load_safetensors(f"{run}/interop.safetensors")
+    for name, value in outputs(model, reference["input"]).items():
+        ok &= agrees(f"latent → pytorch {family} {name}", value, reference[name])
+
+    torch.manual_seed(0)
+    fresh = build(manifest).eval()
+    reinitialise(fresh)
+    save_safetensors(f"{run}/pytorch.safetensors", fresh.state_dict())
+    save_safetensors(f"{run}/pytorch_outputs.safetensors", outputs(fresh, reference["input"]))
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()
