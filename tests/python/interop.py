@@ -605,12 +605,316 @@ class MaskedAutoencoder(Autoencoder):
         return self.fill(x, self.random_order(x.shape[0], generator), self.visible)
 
 
+# ---- Models/Variational ----
+
+class VariationalAutoencoder(Autoencoder):
+    """Models/Variational/VariationalAutoencoder.cs: the networks of a VAE (the draw z = μ + Σ^½ε is training only).
+
+    The encoder outputs [μ (D) | log-variance (D) | the D(D−1)/2 strictly-lower entries of the Cholesky
+    factor L, for a full Σ]. encode: the posterior mean μ. decode: the mean of p(x|z), through a sigmoid
+    for [0, 1] data whatever the likelihood. outputLogVariance (one shared log σ², with learn_variance)
+    enters only the Gaussian likelihood, so it plays no part in encode and reconstruct."""
+
+    def __init__(self, options, shape):
+        super().__init__()
+        self.latent_dim, self.full_covariance = options["latent_dim"], options["covariance"] == "full"
+        self.unit_range = shape["kind"] == "image"
+        dimension = self.latent_dim
+        outputs = 2 * dimension + (dimension * (dimension - 1) // 2 if self.full_covariance else 0)
+        self.encoder = encoder(options, shape, outputs)
+        self.decoder = decoder(options, shape, dimension)
+        if options["learn_variance"]:  # VaeOptions.Validate allows it with the gaussian likelihood only
+            self.outputLogVariance = nn.Parameter(torch.full([1], math.log(options["variance"])))
+
+    def infer(self, x):
+        """q(z|x): μ [B, D], log-variance [B, D] (log Σⱼⱼ, or log Lⱼⱼ² for a full Σ), and L [B, D, D] or None."""
+        dimension = self.latent_dim
+        outputs = self.encoder(x)
+        mean, log_variance = outputs[:, :dimension], outputs[:, dimension:2 * dimension]
+        if not self.full_covariance:
+            return mean, log_variance, None
+        # the strictly-lower entries in row-major order (torch.tril_indices, offset −1), as Infer's index_copy:
+        # [B, D(D−1)/2] -> [B, D, D] with zeros on and above the diagonal, plus the positive diagonal exp(½ log Lⱼⱼ²)
+        rows, columns = torch.tril_indices(dimension, dimension, offset=-1)
+        strictly_lower = outputs.new_zeros(outputs.shape[0], dimension, dimension)
+        strictly_lower[:, rows, columns] = outputs[:, 2 * dimension:]
+        return mean, log_variance, strictly_lower + torch.diag_embed((0.5 * log_variance).exp())
+
+    def encode(self, x):
+        return self.infer(x)[0]
+
+    def decode(self, z):
+        output = self.decoder(z)
+        return torch.sigmoid(output) if self.unit_range else output
+
+
+# ---- Models/VectorQuantized ----
+
+def variance_preserving(network):
+    """VqNetworks.VariancePreserving: He-normal weights N(0, 2/fan_in) and zero biases for every linear and conv layer."""
+    with torch.no_grad():
+        for child in network.modules():
+            if isinstance(child, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)):
+                nn.init.kaiming_normal_(child.weight, mode="fan_in", nonlinearity="relu")
+                if child.bias is not None:
+                    nn.init.zeros_(child.bias)
+    return network
+
+
+def vq_conv_encoder(shape, channels, latent_dim):
+    """VqNetworks.ConvEncoder: [B, C, H, W] → z_e [B, latentDim, h, w]; the stride-2 stack, a 3×3 conv, a 1×1 conv."""
+    return variance_preserving(nn.Sequential(
+        conv_down(shape["channels"], channels),
+        nn.Conv2d(channels[-1], channels[-1], 3, padding=1),
+        nn.ReLU(),
+        nn.Conv2d(channels[-1], latent_dim, 1)))
+
+
+def vq_conv_decoder(latent_dim, channels, shape):
+    """VqNetworks.ConvDecoder: z_q [B, latentDim, h, w] → [B, C, H, W] before the output activation."""
+    return variance_preserving(nn.Sequential(
+        nn.Conv2d(latent_dim, channels[-1], 3, padding=1),
+        nn.ReLU(),
+        conv_up(channels, shape["channels"])))
+
+
+class Codebook(nn.Module):
+    """Models/VectorQuantized/Codebook.cs: K codes embed [K, D] (a parameter, or a buffer under EMA), cluster_size [K],
+    embed_avg [K, D] (EMA only), initted [1] and steps_unused [K] (int64). Only the nearest-code search is mirrored:
+    k-means, EMA updates and restarts happen in training."""
+
+    def __init__(self, size, dimension, ema, kmeans_init):
+        super().__init__()
+        initial = torch.randn(size, dimension)
+        if ema:
+            self.register_buffer("embed", initial)
+        else:
+            self.embed = nn.Parameter(initial)
+        self.register_buffer("cluster_size", torch.ones(size))
+        if ema:
+            self.register_buffer("embed_avg", initial.clone())
+        self.register_buffer("initted", torch.full([1], 0.0 if kmeans_init else 1.0))
+        self.register_buffer("steps_unused", torch.zeros(size, dtype=torch.int64))
+
+    def nearest(self, vectors):
+        """Vectors [N, D] → the index of the nearest code [N]: argmin of ‖e‖² − 2 z·e (‖z‖² is the same for every
+        code) in one addmm, as Codebook.Nearest. A search that sums in another order (in blocks of rows, fused)
+        differs only in rounding, so only a near-tie between two codes could choose differently."""
+        return torch.addmm(self.embed.square().sum(1), vectors, self.embed.t(), beta=1, alpha=-2).argmin(1)
+
+    def lookup(self, indices):
+        return self.embed.index_select(0, indices)
+
+
+class VectorQuantizer(nn.Module):
+    """Models/VectorQuantized/VectorQuantizer.cs: z [N, dim] → project_in (when L·D ≠ dim) → L heads of D, each
+    replaced by the nearest code of its own codebook → project_out."""
+
+    def __init__(self, dimension, heads, codebook_size, code_dimension, ema, kmeans_init):
+        super().__init__()
+        self.heads, self.code_dimension = heads, code_dimension
+        self.codebooks = nn.ModuleList(Codebook(codebook_size, code_dimension, ema, kmeans_init) for _ in range(heads))
+        projected = heads * code_dimension != dimension
+        self.project_in = nn.Linear(dimension, heads * code_dimension) if projected else None
+        self.project_out = nn.Linear(heads * code_dimension, dimension) if projected else None
+
+    def parts(self, z):
+        projected = z if self.project_in is None else self.project_in(z)
+        return projected.reshape(z.shape[0], self.heads, self.code_dimension)  # [N, L·D] -> [N, L, D]
+
+    def unproject(self, parts):
+        flat = parts.reshape(parts.shape[0], self.heads * self.code_dimension)  # [N, L, D] -> [N, L·D]
+        return flat if self.project_out is None else self.project_out(flat)
+
+    def lookup(self, codes):
+        """Codes [N, L] → the code vectors [N, L, D]."""
+        return torch.stack([codebook.lookup(codes[:, head]) for head, codebook in enumerate(self.codebooks)], 1)
+
+    def nearest(self, parts):
+        """Parts [N, L, D] → the nearest code of every head in its own codebook [N, L] (int64)."""
+        return torch.stack([codebook.nearest(parts[:, head]) for head, codebook in enumerate(self.codebooks)], 1)
+
+    def codes(self, z):
+        """z [N, dim] → the code of every head [N, L]."""
+        return self.nearest(self.parts(z))
+
+    def embed(self, codes):
+        """VectorQuantizer.Embed: codes [N, L] → the decoder's input [N, dim]."""
+        return self.unproject(self.lookup(codes))
+
+    def forward(self, z):
+        """Quantize(learn: false).Output. The straight-through sum z_e + (z_q − z_e) is written out as Latent
+        computes it: it equals z_q only up to rounding, and the comparison is finer than that."""
+        parts = self.parts(z)
+        quantized = self.lookup(self.nearest(parts))
+        return self.unproject(parts + (quantized - parts))
+
+
+class CausalSelfAttention(nn.Module):
+    """CodeTransformer.cs CausalSelfAttention (nanoGPT's names): c_attn E → 3E, softmax(QKᵀ/√d + causal mask)V
+    per head, c_proj E → E; written out as SelfAttention above, with the future masked to −∞."""
+
+    def __init__(self, width, heads):
+        super().__init__()
+        self.heads = heads
+        self.c_attn = nn.Linear(width, 3 * width)
+        self.c_proj = nn.Linear(width, width)
+
+    def forward(self, x):
+        batch, length, width = x.shape
+        # [B, t, 3E] -> [B, t, 3, H, E/H] -> [3, B, H, t, E/H]
+        query, key, value = self.c_attn(x).reshape(batch, length, 3, self.heads, width // self.heads).permute(2, 0, 3, 1, 4)
+        scores = query @ key.transpose(-2, -1) / math.sqrt(width // self.heads)                 # [B, H, t, t]
+        future = torch.ones(length, length, dtype=torch.bool).triu(1)
+        weights = torch.softmax(scores.masked_fill(future, float("-inf")), dim=-1)
+        # [B, H, t, E/H] -> [B, t, H, E/H] -> [B, t, E]
+        return self.c_proj((weights @ value).transpose(1, 2).reshape(batch, length, width))
+
+
+class CodeFeedForward(nn.Module):
+    """CodeTransformer.cs FeedForward: c_fc E → 4E, exact GELU, c_proj 4E → E."""
+
+    def __init__(self, width):
+        super().__init__()
+        self.c_fc = nn.Linear(width, 4 * width)
+        self.c_proj = nn.Linear(4 * width, width)
+
+    def forward(self, x):
+        return self.c_proj(torch.nn.functional.gelu(self.c_fc(x)))
+
+
+class CodeTransformerBlock(nn.Module):
+    """CodeTransformer.cs TransformerBlock: pre-norm (LayerNorm's default ε 1e-5), x + attn(ln_1(x)), then x + mlp(ln_2(x))."""
+
+    def __init__(self, width, heads):
+        super().__init__()
+        self.ln_1 = nn.LayerNorm(width)
+        self.attn = CausalSelfAttention(width, heads)
+        self.ln_2 = nn.LayerNorm(width)
+        self.mlp = CodeFeedForward(width)
+
+    def forward(self, x):
+        x = x + self.attn(self.ln_1(x))
+        return x + self.mlp(self.ln_2(x))
+
+
+class CodeTransformer(nn.Module):
+    """Models/VectorQuantized/CodeTransformer.cs, laid out as nanoGPT's GPT: tokens [B, t] → next-code logits [B, t, K].
+
+    A sequence is the code grid position-major, the L heads of a position one after another; code c of head h
+    is token h·K + c, and token L·K starts every sequence."""
+
+    ATTENTION_HEADS = 4  # CodeTransformer.AttentionHeads
+
+    def __init__(self, sequence_length, heads, codebook_size, width, layers):
+        super().__init__()
+        self.code_heads, self.codebook_size = heads, codebook_size
+        self.wte = nn.Embedding(heads * codebook_size + 1, width)
+        self.wpe = nn.Embedding(sequence_length, width)
+        self.h = nn.ModuleList(CodeTransformerBlock(width, self.ATTENTION_HEADS) for _ in range(layers))
+        self.ln_f = nn.LayerNorm(width)
+        self.lm_head = nn.Linear(width, codebook_size)
+        with torch.no_grad():  # GPT-2's small embeddings
+            nn.init.normal_(self.wte.weight, 0, 0.02)
+            nn.init.normal_(self.wpe.weight, 0, 0.02)
+
+    def forward(self, tokens):
+        x = self.wte(tokens) + self.wpe(torch.arange(tokens.shape[1]))  # [B, t, E]
+        for block in self.h:
+            x = block(x)
+        return self.lm_head(self.ln_f(x))
+
+    def inputs(self, codes):
+        """CodeTransformer.Inputs: codes [B, T] (head-local) → the start token, then all codes but the last, as tokens [B, T]."""
+        offsets = torch.arange(codes.shape[1]).remainder(self.code_heads).mul(self.codebook_size).unsqueeze(0)
+        start = torch.full((codes.shape[0], 1), self.code_heads * self.codebook_size, dtype=torch.int64)
+        return torch.cat([start, (codes + offsets)[:, :-1]], 1)
+
+
+class CodePrior(nn.Module):
+    """Models/VectorQuantized/CodePrior.cs: counts [P, L, K] (the empirical prior), trained_epochs [1] and, when
+    prior_epochs > 0, the transformer; the VQ-VAE's prior.* entries."""
+
+    def __init__(self, positions, heads, codebook_size, width, layers, autoregressive):
+        super().__init__()
+        self.register_buffer("counts", torch.zeros(positions, heads, codebook_size))
+        self.register_buffer("trained_epochs", torch.zeros(1))
+        self.transformer = CodeTransformer(positions * heads, heads, codebook_size, width, layers) if autoregressive else None
+
+
+class VqVae(Autoencoder):
+    """Models/VectorQuantized/VqVae.cs: z_e = encoder(x) at P positions (a grid for conv, slots for mlp), each of
+    latentDim channels, quantised by the quantizer; x̂ = decoder(z_q), through a sigmoid for [0, 1] data.
+
+    encode: z_q flattened position-major, channels last [B, P·latentDim]. decode: z as it is, not re-quantised.
+    codes and decode_codes give the discrete path; the prior plays no part in encode and reconstruct."""
+
+    def __init__(self, options, shape):
+        super().__init__()
+        self.conv, self.latent_dim = options["arch"] == "conv", options["latent_dim"]
+        self.unit_range = shape["kind"] == "image"
+        if self.conv:
+            side = 2 ** len(options["channels"])
+            self.grid = [shape["height"] // side, shape["width"] // side]
+            self.encoder = vq_conv_encoder(shape, options["channels"], self.latent_dim)
+            self.decoder = vq_conv_decoder(self.latent_dim, options["channels"], shape)
+        else:
+            self.grid = [options["slots"]]
+            features = math.prod(dimensions(shape))
+            self.encoder = variance_preserving(MlpEncoder(features, options["hidden"], self.grid[0] * self.latent_dim))
+            self.decoder = variance_preserving(MlpDecoder(self.grid[0] * self.latent_dim, options["hidden"], dimensions(shape)))
+        self.positions, heads = math.prod(self.grid), options["heads"]
+        # VqOptions.CodeDimension: code_dim, or z_e split evenly across the heads
+        code_dimension = self.latent_dim // heads if options.get("code_dim") is None else options["code_dim"]
+        self.quantizer = VectorQuantizer(self.latent_dim, heads, options["codebook_size"], code_dimension,
+                                         options["ema"], options["kmeans_init"])
+        self.prior = CodePrior(self.positions, heads, options["codebook_size"], options["prior_width"],
+                               options["prior_layers"], autoregressive=options["prior_epochs"] > 0)
+
+    def continuous(self, x):
+        """x → z_e [B, P, latentDim]."""
+        features = self.encoder(x)
+        if self.conv:  # [B, C, h, w] -> [B, h, w, C] -> [B, h·w, C]
+            return features.permute(0, 2, 3, 1).reshape(x.shape[0], self.positions, self.latent_dim)
+        return features.reshape(x.shape[0], self.positions, self.latent_dim)  # [B, P·C] -> [B, P, C]
+
+    def decode_positions(self, quantized):
+        """z_q [B, P, latentDim] → x̂ in data units."""
+        batch = quantized.shape[0]
+        if self.conv:  # [B, h·w, C] -> [B, h, w, C] -> [B, C, h, w]
+            features = quantized.reshape(batch, *self.grid, self.latent_dim).permute(0, 3, 1, 2)
+        else:          # [B, P, C] -> [B, P·C]
+            features = quantized.reshape(batch, self.positions * self.latent_dim)
+        output = self.decoder(features)
+        return torch.sigmoid(output) if self.unit_range else output
+
+    def encode(self, x):
+        quantized = self.quantizer(self.continuous(x).reshape(-1, self.latent_dim))
+        return quantized.reshape(x.shape[0], self.positions * self.latent_dim)
+
+    def decode(self, z):
+        return self.decode_positions(z.reshape(z.shape[0], self.positions, self.latent_dim))
+
+    def codes(self, x):
+        """x → the code of every position and head [B, P, L] (int64)."""
+        codes = self.quantizer.codes(self.continuous(x).reshape(-1, self.latent_dim))
+        return codes.reshape(x.shape[0], self.positions, self.quantizer.heads)
+
+    def decode_codes(self, codes):
+        """Codes [B, P, L] → x̂."""
+        batch = codes.shape[0]
+        embedded = self.quantizer.embed(codes.reshape(batch * self.positions, self.quantizer.heads))
+        return self.decode_positions(embedded.reshape(batch, self.positions, self.latent_dim))
+
+
 FAMILIES = {
     "ae": PlainAutoencoder,
     "linear": LinearAutoencoder,
     "pca": Pca,
     "dae": DenoisingAutoencoder,
     "mae": MaskedAutoencoder,
+    "vae": VariationalAutoencoder,
+    "vqvae": VqVae,
 }
 
 
