@@ -105,12 +105,14 @@ public sealed class Codebook : nn.Module<Tensor, Tensor>
 
     /// <summary>
     /// The argmin over codes of ‖z − e‖². ‖z‖² is the same for every code, so it needs only
-    /// ‖e‖² − 2 z·e: one matrix product fused with the broadcast add (addmm), then argmin. Rows are
+    /// ‖e‖² − 2 z·e. On AVX-512 CPUs <see cref="NearestCodeSearch"/> computes it without writing the
+    /// distances out; elsewhere one matrix product fused with the broadcast add (addmm), then argmin. Rows are
     /// taken in blocks of at most <see cref="CodebookTraining.SearchBlockElements"/> distances so
     /// that memory stays bounded for large N·K (one block for a training batch at K = 512).
     /// </summary>
     static Tensor NearestIn(Tensor codes, Tensor vectors)
     {
+        if (NearestCodeSearch.Applies(codes, vectors)) return NearestCodeSearch.Nearest(codes, vectors);
         using var scope = NewDisposeScope();
         var codeNorms = codes.square().sum(1); // [K]
         var codesT = codes.t();                // [D, K]
