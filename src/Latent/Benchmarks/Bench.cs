@@ -4,6 +4,7 @@ using System.Text.Json;
 using Latent.Data;
 using Latent.Models;
 using Latent.Models.Plain;
+using Latent.Models.VectorQuantized;
 using Latent.Runs;
 using Latent.Training;
 using TorchSharp;
@@ -56,27 +57,33 @@ public static class Bench
             say($"{result.Name,-28} {result.ExamplesPerSecond,10:F0} ex/s {result.Gflops,8:F1} GFLOP/s  {result.FractionOfPeak,6:P0} of GEMM  ({result.Description})");
         }
 
-        var vae = ModelCatalog.Families.FirstOrDefault(family => family.Name == "vae");
-        var reference = vae is null ? null : vae.DefaultOptions() with { Hidden = ReferenceHidden, LatentDim = ReferenceLatent };
+        var reference = ModelCatalog.Find("vae").DefaultOptions() with { Hidden = ReferenceHidden, LatentDim = ReferenceLatent };
+        // The b128 run is also the memory probe: resident memory after every epoch, which must not grow.
+        var residentPerEpoch = new List<double>();
         foreach (int batch in new[] { 128, 512 })
         {
-            if (reference is not null)
-                Add(TrainerThroughput($"vae-mlp trainer b{batch}", "reference VAE through Latent's trainer", reference, data, batch, peak));
+            Add(TrainerThroughput($"vae-mlp trainer b{batch}", "reference VAE through Latent's trainer", reference, data, batch, peak,
+                epochs: batch == 128 ? (options.Quick ? 3 : 5) : 2, batch == 128 ? residentPerEpoch : null));
             Add(HandWrittenVae.Throughput($"vae-mlp hand-written b{batch}", data.Train.Features, batch, peak, window));
         }
         Add(TrainerThroughput("ae-conv trainer b128", "conv AE 32-64 channels, D = 32, through the trainer",
             new PlainOptions { Arch = Architecture.Conv, LatentDim = 32 }, data, 128, peak));
-        if (reference is not null) Add(EncodeThroughput("vae-mlp encode b1000", reference, data.Train, peak, window));
+        foreach (int codes in new[] { 512, 8192 })
+            Add(TrainerThroughput($"vqvae-conv K={codes} b128", $"conv VQ-VAE, 7×7 codes from K = {codes}, EMA, restarts, through the trainer",
+                new VqOptions { Arch = Architecture.Conv, CodebookSize = codes }, data, 128, peak));
+        Add(EncodeThroughput("vae-mlp encode b1000", reference, data.Train, peak, window));
 
-        var ratios = new Dictionary<string, double>();
-        foreach (int batch in new[] { 128, 512 })
+        double Rate(string name) => results.First(r => r.Name == name).ExamplesPerSecond;
+        var ratios = new Dictionary<string, double>
         {
-            var ours = results.FirstOrDefault(r => r.Name == $"vae-mlp trainer b{batch}");
-            var theirs = results.First(r => r.Name == $"vae-mlp hand-written b{batch}");
-            if (ours is not null) ratios[$"trainer_over_hand_written_b{batch}"] = ours.ExamplesPerSecond / theirs.ExamplesPerSecond;
-        }
+            ["trainer_over_hand_written_b128"] = Rate("vae-mlp trainer b128") / Rate("vae-mlp hand-written b128"),
+            ["trainer_over_hand_written_b512"] = Rate("vae-mlp trainer b512") / Rate("vae-mlp hand-written b512"),
+            ["vqvae_time_k8192_over_k512"] = Rate("vqvae-conv K=512 b128") / Rate("vqvae-conv K=8192 b128"),
+        };
         var memory = new Dictionary<string, double> { ["peak_resident_mib"] = ResidentMiB("VmHWM"), ["resident_mib"] = ResidentMiB("VmRSS") };
+        for (int epoch = 0; epoch < residentPerEpoch.Count; epoch++) memory[$"resident_after_epoch_{epoch + 1}_mib"] = residentPerEpoch[epoch];
         foreach (var (key, value) in ratios) say($"{key}: {value:F3}");
+        say($"resident memory after each epoch of the b128 VAE run: {string.Join(", ", residentPerEpoch.Select(m => $"{m:F0}"))} MiB");
         say($"peak resident memory: {memory["peak_resident_mib"]:F0} MiB");
 
         var report = new BenchReport(Machine(), torch.get_num_threads(), Versions.Current, peak, results, ratios, memory);
@@ -116,14 +123,18 @@ public static class Bench
         return new DataSplits(train, empty, empty);
     }
 
-    /// <summary>Steady-state training rate through <see cref="Trainer"/>: steps of the second epoch, timed between progress reports.</summary>
-    static BenchResult TrainerThroughput(string name, string description, ModelOptions options, DataSplits data, int batch, double peak)
+    /// <summary>
+    /// Steady-state training rate through <see cref="Trainer"/>: steps of the second epoch, timed
+    /// between progress reports; with <paramref name="residentPerEpoch"/>, the resident memory after each epoch.
+    /// </summary>
+    static BenchResult TrainerThroughput(string name, string description, ModelOptions options, DataSplits data, int batch, double peak,
+        int epochs = 2, List<double>? residentPerEpoch = null)
     {
         using var folder = new TemporaryFolder();
         manual_seed(1);
         using var model = ModelCatalog.Of(options).Create(options, data.Shape);
-        var clock = new StepClock(epoch: 1);
-        new Trainer(new TrainingOptions { Epochs = 2, BatchSize = batch, Schedule = ScheduleKind.Constant, Warmup = 0 }, clock)
+        var clock = new StepClock(epoch: 1, residentPerEpoch);
+        new Trainer(new TrainingOptions { Epochs = epochs, BatchSize = batch, Schedule = ScheduleKind.Constant, Warmup = 0 }, clock)
             .Fit(model, data, RunDirectory.New(folder.Path), resume: false);
         double perSecond = clock.ExamplesPerSecond(batch);
         double gflops = TrainingMacs(model, data.Train, batch) * 2 * perSecond / batch / 1e9;
@@ -176,9 +187,11 @@ public static class Bench
         return $"{model ?? "unknown CPU"}, {Environment.ProcessorCount} logical cores, {Environment.OSVersion}";
     }
 
-    /// <summary>Times the steps of one epoch from the trainer's progress reports.</summary>
-    sealed class StepClock(int epoch) : ITrainingObserver
+    /// <summary>Times the steps of one epoch from the trainer's progress reports; optionally notes resident memory after each epoch.</summary>
+    sealed class StepClock(int epoch, List<double>? residentPerEpoch) : ITrainingObserver
     {
+        public void OnEpoch(EpochMetrics metrics) => residentPerEpoch?.Add(ResidentMiB("VmRSS"));
+
         readonly Stopwatch _clock = Stopwatch.StartNew();
         (TimeSpan Time, long Step)? _first, _last;
 
