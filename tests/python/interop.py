@@ -160,14 +160,14 @@ LAYER_NORM_EPS = 1e-6  # nn.LayerNorm(width, eps: 1e-6) everywhere in Transforme
 
 
 class SelfAttention(nn.Module):
-    """Nn/Transformer.cs SelfAttention: qkv E → 3E, softmax(QKᵀ/√d)V per head, proj E → E; bidirectional.
+    """Nn/Transformer.cs SelfAttention: qkv E → 3E, softmax(QKᵀ/√d)V per head, proj E → E; bidirectional or causal.
 
     Written out by hand: PyTorch 1.13 has no scaled_dot_product_attention (libtorch's fused kernel
     computes the same softmax(QKᵀ/√d)V)."""
 
-    def __init__(self, width, heads):
+    def __init__(self, width, heads, causal=False):
         super().__init__()
-        self.heads = heads
+        self.heads, self.causal = heads, causal
         self.qkv = nn.Linear(width, 3 * width)
         self.proj = nn.Linear(width, width)
 
@@ -175,7 +175,10 @@ class SelfAttention(nn.Module):
         batch, length, width = x.shape
         # [B, N, 3E] -> [B, N, 3, H, E/H] -> [3, B, H, N, E/H]
         query, key, value = self.qkv(x).reshape(batch, length, 3, self.heads, width // self.heads).permute(2, 0, 3, 1, 4)
-        weights = torch.softmax(query @ key.transpose(-2, -1) / math.sqrt(width // self.heads), dim=-1)
+        scores = query @ key.transpose(-2, -1) / math.sqrt(width // self.heads)  # [B, H, N, N]
+        if self.causal:  # each position sees itself and earlier ones: the future is masked to −∞
+            scores = scores.masked_fill(torch.ones(length, length, dtype=torch.bool).triu(1), float("-inf"))
+        weights = torch.softmax(scores, dim=-1)
         # [B, H, N, E/H] -> [B, N, H, E/H] -> [B, N, E]
         return self.proj((weights @ value).transpose(1, 2).reshape(batch, length, width))
 
@@ -196,10 +199,10 @@ class FeedForward(nn.Module):
 class TransformerBlock(nn.Module):
     """Nn/Transformer.cs TransformerBlock: pre-norm, x ← x + attn(norm1(x)); x ← x + mlp(norm2(x))."""
 
-    def __init__(self, width, heads, mlp_ratio=4):
+    def __init__(self, width, heads, mlp_ratio=4, causal=False):
         super().__init__()
         self.norm1 = nn.LayerNorm(width, eps=LAYER_NORM_EPS)
-        self.attn = SelfAttention(width, heads)
+        self.attn = SelfAttention(width, heads, causal)
         self.norm2 = nn.LayerNorm(width, eps=LAYER_NORM_EPS)
         self.mlp = FeedForward(width, mlp_ratio * width)
 
@@ -208,9 +211,9 @@ class TransformerBlock(nn.Module):
         return x + self.mlp(self.norm2(x))
 
 
-def transformer_blocks(depth, width, heads):
+def transformer_blocks(depth, width, heads, causal=False):
     """Transformers.Blocks: an nn.ModuleList (keys 0.norm1.weight, …), applied in turn (Transformers.Apply)."""
-    return nn.ModuleList(TransformerBlock(width, heads) for _ in range(depth))
+    return nn.ModuleList(TransformerBlock(width, heads, causal=causal) for _ in range(depth))
 
 
 def apply_blocks(blocks, x):
@@ -750,56 +753,8 @@ class VectorQuantizer(nn.Module):
         return self.unproject(parts + (quantized - parts))
 
 
-class CausalSelfAttention(nn.Module):
-    """CodeTransformer.cs CausalSelfAttention (nanoGPT's names): c_attn E → 3E, softmax(QKᵀ/√d + causal mask)V
-    per head, c_proj E → E; written out as SelfAttention above, with the future masked to −∞."""
-
-    def __init__(self, width, heads):
-        super().__init__()
-        self.heads = heads
-        self.c_attn = nn.Linear(width, 3 * width)
-        self.c_proj = nn.Linear(width, width)
-
-    def forward(self, x):
-        batch, length, width = x.shape
-        # [B, t, 3E] -> [B, t, 3, H, E/H] -> [3, B, H, t, E/H]
-        query, key, value = self.c_attn(x).reshape(batch, length, 3, self.heads, width // self.heads).permute(2, 0, 3, 1, 4)
-        scores = query @ key.transpose(-2, -1) / math.sqrt(width // self.heads)                 # [B, H, t, t]
-        future = torch.ones(length, length, dtype=torch.bool).triu(1)
-        weights = torch.softmax(scores.masked_fill(future, float("-inf")), dim=-1)
-        # [B, H, t, E/H] -> [B, t, H, E/H] -> [B, t, E]
-        return self.c_proj((weights @ value).transpose(1, 2).reshape(batch, length, width))
-
-
-class CodeFeedForward(nn.Module):
-    """CodeTransformer.cs FeedForward: c_fc E → 4E, exact GELU, c_proj 4E → E."""
-
-    def __init__(self, width):
-        super().__init__()
-        self.c_fc = nn.Linear(width, 4 * width)
-        self.c_proj = nn.Linear(4 * width, width)
-
-    def forward(self, x):
-        return self.c_proj(torch.nn.functional.gelu(self.c_fc(x)))
-
-
-class CodeTransformerBlock(nn.Module):
-    """CodeTransformer.cs TransformerBlock: pre-norm (LayerNorm's default ε 1e-5), x + attn(ln_1(x)), then x + mlp(ln_2(x))."""
-
-    def __init__(self, width, heads):
-        super().__init__()
-        self.ln_1 = nn.LayerNorm(width)
-        self.attn = CausalSelfAttention(width, heads)
-        self.ln_2 = nn.LayerNorm(width)
-        self.mlp = CodeFeedForward(width)
-
-    def forward(self, x):
-        x = x + self.attn(self.ln_1(x))
-        return x + self.mlp(self.ln_2(x))
-
-
 class CodeTransformer(nn.Module):
-    """Models/VectorQuantized/CodeTransformer.cs, laid out as nanoGPT's GPT: tokens [B, t] → next-code logits [B, t, K].
+    """Models/VectorQuantized/CodeTransformer.cs, nanoGPT's GPT around the shared causal blocks: tokens [B, t] → next-code logits [B, t, K].
 
     A sequence is the code grid position-major, the L heads of a position one after another; code c of head h
     is token h·K + c, and token L·K starts every sequence."""
@@ -811,7 +766,7 @@ class CodeTransformer(nn.Module):
         self.code_heads, self.codebook_size = heads, codebook_size
         self.wte = nn.Embedding(heads * codebook_size + 1, width)
         self.wpe = nn.Embedding(sequence_length, width)
-        self.h = nn.ModuleList(CodeTransformerBlock(width, self.ATTENTION_HEADS) for _ in range(layers))
+        self.h = transformer_blocks(layers, width, self.ATTENTION_HEADS, causal=True)
         self.ln_f = nn.LayerNorm(width)
         self.lm_head = nn.Linear(width, codebook_size)
         with torch.no_grad():  # GPT-2's small embeddings

@@ -7,19 +7,22 @@ namespace Latent.Nn;
 /// <summary>
 /// Multi-head self-attention (Vaswani et al. 2017), laid out as timm's <c>Attention</c> that MAE's
 /// ViT uses: one <c>qkv</c> projection E → 3E, softmax(QKᵀ/√d)V per head through libtorch's fused
-/// <c>scaled_dot_product_attention</c>, and an output projection <c>proj</c>. Bidirectional: every
-/// position attends to every other (no causal mask), as an encoder should.
+/// <c>scaled_dot_product_attention</c>, and an output projection <c>proj</c>. Bidirectional (every
+/// position attends to every other, as an encoder should) or causal (each position sees only itself
+/// and earlier ones, as an autoregressive model must).
 /// </summary>
 public sealed class SelfAttention : nn.Module<Tensor, Tensor>
 {
     private readonly Linear qkv;
     private readonly Linear proj;
     private readonly int _heads;
+    private readonly bool _causal;
 
-    public SelfAttention(int width, int heads) : base(nameof(SelfAttention))
+    public SelfAttention(int width, int heads, bool causal = false) : base(nameof(SelfAttention))
     {
         if (width % heads != 0) throw new ArgumentException($"width {width} is not divisible by {heads} heads");
         _heads = heads;
+        _causal = causal;
         qkv = nn.Linear(width, 3 * width);
         proj = nn.Linear(width, width);
         RegisterComponents();
@@ -32,7 +35,7 @@ public sealed class SelfAttention : nn.Module<Tensor, Tensor>
         var projected = qkv.forward(x).reshape(batch, length, 3, _heads, width / _heads).permute(2, 0, 3, 1, 4);
         var (query, key, value) = (projected[0], projected[1], projected[2]);
         // softmax(Q Kᵀ / √d) V, [B, H, N, E/H]
-        var attended = nn.functional.scaled_dot_product_attention(query, key, value);
+        var attended = nn.functional.scaled_dot_product_attention(query, key, value, is_casual: _causal);
         // [B, H, N, E/H] -> [B, N, H, E/H] -> [B, N, E]
         return proj.forward(attended.transpose(1, 2).reshape(batch, length, width));
     }
@@ -68,10 +71,10 @@ public sealed class TransformerBlock : nn.Module<Tensor, Tensor>
     private readonly LayerNorm norm2;
     private readonly FeedForward mlp;
 
-    public TransformerBlock(int width, int heads, int mlpRatio = 4) : base(nameof(TransformerBlock))
+    public TransformerBlock(int width, int heads, int mlpRatio = 4, bool causal = false) : base(nameof(TransformerBlock))
     {
         norm1 = nn.LayerNorm(width, eps: 1e-6);
-        attn = new SelfAttention(width, heads);
+        attn = new SelfAttention(width, heads, causal);
         norm2 = nn.LayerNorm(width, eps: 1e-6);
         mlp = new FeedForward(width, mlpRatio * width);
         RegisterComponents();
@@ -87,9 +90,9 @@ public sealed class TransformerBlock : nn.Module<Tensor, Tensor>
 /// <summary>Helpers shared by the transformer models.</summary>
 public static class Transformers
 {
-    /// <summary><paramref name="depth"/> blocks as a list (state-dict keys <c>0.norm1.weight</c>, …).</summary>
-    public static ModuleList<TransformerBlock> Blocks(int depth, int width, int heads) =>
-        nn.ModuleList(Enumerable.Range(0, depth).Select(_ => new TransformerBlock(width, heads)).ToArray());
+    /// <summary><paramref name="depth"/> blocks as a list (state-dict keys <c>0.norm1.weight</c>, …); causal ones for autoregressive models.</summary>
+    public static ModuleList<TransformerBlock> Blocks(int depth, int width, int heads, bool causal = false) =>
+        nn.ModuleList(Enumerable.Range(0, depth).Select(_ => new TransformerBlock(width, heads, causal: causal)).ToArray());
 
     /// <summary>Runs <paramref name="x"/> [B, N, E] through every block in turn.</summary>
     public static Tensor Apply(ModuleList<TransformerBlock> blocks, Tensor x)

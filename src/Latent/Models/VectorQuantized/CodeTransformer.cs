@@ -1,9 +1,11 @@
 // A small decoder-only transformer over code sequences: the autoregressive prior p(k_1..k_T) = Π p(k_t | k_<t)
 // that makes VQ-VAE samples coherent (van den Oord et al. 2017, §3.2, used a PixelCNN; a GPT-style
 // transformer over the raster-ordered code grid is the common modern choice, e.g. Esser et al. 2021,
-// "Taming Transformers"). The layout and state-dict names follow karpathy/nanoGPT's GPT.
+// "Taming Transformers"). The embeddings and head follow karpathy/nanoGPT's GPT; the blocks are the
+// shared pre-norm blocks of Nn/Transformer.cs, made causal.
 
 using TorchSharp;
+using Latent.Nn;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -33,7 +35,7 @@ public sealed class CodeTransformer : nn.Module<Tensor, Tensor>
         CodebookSize = codebookSize;
         wte = nn.Embedding(heads * codebookSize + 1, width);
         wpe = nn.Embedding(sequenceLength, width);
-        h = nn.ModuleList(Enumerable.Range(0, layers).Select(_ => new TransformerBlock(width)).ToArray());
+        h = Transformers.Blocks(layers, width, AttentionHeads, causal: true);
         ln_f = nn.LayerNorm(width);
         lm_head = nn.Linear(width, codebookSize);
         using (no_grad())
@@ -62,7 +64,7 @@ public sealed class CodeTransformer : nn.Module<Tensor, Tensor>
     {
         using var positions = arange(tokens.shape[1], ScalarType.Int64, tokens.device);
         var x = wte.forward(tokens) + wpe.forward(positions); // [B, t, width]
-        foreach (var block in h) x = block.forward(x);
+        x = Transformers.Apply(h, x);
         return lm_head.forward(ln_f.forward(x));
     }
 
@@ -103,70 +105,4 @@ public sealed class CodeTransformer : nn.Module<Tensor, Tensor>
         }
         return cat(codes, 1).MoveToOuterDisposeScope();
     }
-}
-
-/// <summary>Pre-norm transformer block: x + attn(ln_1(x)), then x + mlp(ln_2(x)).</summary>
-internal sealed class TransformerBlock : nn.Module<Tensor, Tensor>
-{
-    private readonly LayerNorm ln_1;
-    private readonly CausalSelfAttention attn;
-    private readonly LayerNorm ln_2;
-    private readonly FeedForward mlp;
-
-    public TransformerBlock(int width) : base(nameof(TransformerBlock))
-    {
-        ln_1 = nn.LayerNorm(width);
-        attn = new CausalSelfAttention(width, CodeTransformer.AttentionHeads);
-        ln_2 = nn.LayerNorm(width);
-        mlp = new FeedForward(width);
-        RegisterComponents();
-    }
-
-    public override Tensor forward(Tensor x)
-    {
-        x = x + attn.forward(ln_1.forward(x));
-        return x + mlp.forward(ln_2.forward(x));
-    }
-}
-
-/// <summary>Multi-head self-attention where each position sees only itself and earlier ones.</summary>
-internal sealed class CausalSelfAttention : nn.Module<Tensor, Tensor>
-{
-    private readonly TorchSharp.Modules.Linear c_attn;
-    private readonly TorchSharp.Modules.Linear c_proj;
-    private readonly int _heads;
-
-    public CausalSelfAttention(int width, int heads) : base(nameof(CausalSelfAttention))
-    {
-        _heads = heads;
-        c_attn = nn.Linear(width, 3 * width);
-        c_proj = nn.Linear(width, width);
-        RegisterComponents();
-    }
-
-    public override Tensor forward(Tensor x)
-    {
-        long batch = x.shape[0], length = x.shape[1], width = x.shape[2];
-        // [B, t, 3·width] -> 3 × [B, t, heads, width/heads] -> [B, heads, t, width/heads]
-        var qkv = c_attn.forward(x).reshape(batch, length, 3, _heads, width / _heads).permute(2, 0, 3, 1, 4);
-        var attended = nn.functional.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2], is_casual: true);
-        // [B, heads, t, width/heads] -> [B, t, width]
-        return c_proj.forward(attended.transpose(1, 2).reshape(batch, length, width));
-    }
-}
-
-/// <summary>Linear → GELU → Linear, four times wider inside.</summary>
-internal sealed class FeedForward : nn.Module<Tensor, Tensor>
-{
-    private readonly TorchSharp.Modules.Linear c_fc;
-    private readonly TorchSharp.Modules.Linear c_proj;
-
-    public FeedForward(int width) : base(nameof(FeedForward))
-    {
-        c_fc = nn.Linear(width, 4 * width);
-        c_proj = nn.Linear(4 * width, width);
-        RegisterComponents();
-    }
-
-    public override Tensor forward(Tensor x) => c_proj.forward(nn.functional.gelu(c_fc.forward(x)));
 }
