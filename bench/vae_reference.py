@@ -172,6 +172,7 @@ def main():
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--weights", help="evaluate Latent's model.safetensors instead of training")
+    parser.add_argument("--train-only", action="store_true", help="skip the evaluation (for timing, as bench/vae_vs_pytorch.sh does)")
     parser.add_argument("--replay-latent-order", action="store_true",
                         help="draw the data order and the per-step noise exactly as Latent's trainer does (same seed, same draws)")
     args = parser.parse_args()
@@ -206,7 +207,8 @@ def main():
                 total += loss.item() * len(x)
             print(f"epoch {epoch + 1}: train_loss {total / len(train):.3f}  {time.time() - clock:.0f} s", flush=True)
         result["train_seconds"] = round(time.time() - clock, 1)
-    result.update(evaluate(model, test, args.iwae_samples))
+    if not args.train_only:
+        result.update(evaluate(model, test, args.iwae_samples))
     print(json.dumps(result, indent=2))
 
 
