@@ -1,31 +1,11 @@
 using System.Text.Json;
+using static Latent.Tests.Cli.CliRunner;
 
 namespace Latent.Tests.Cli;
 
 /// <summary>The VAE's commands end to end: train, eval with IWAE, sample (prior, Gaussian, GMM), interpolate, the 2-D figures.</summary>
 public sealed class VaeCliTests
 {
-    static (int Code, string Output, string Error) Run(params string[] args)
-    {
-        var (stdout, stderr) = (new StringWriter(), new StringWriter());
-        var (oldOut, oldError) = (Console.Out, Console.Error);
-        Console.SetOut(stdout);
-        Console.SetError(stderr);
-        try { return (Latent.Cli.Cli.Run(args), stdout.ToString(), stderr.ToString()); }
-        finally
-        {
-            Console.SetOut(oldOut);
-            Console.SetError(oldError);
-        }
-    }
-
-    static void AssertUsageError((int Code, string Output, string Error) result, string expected)
-    {
-        Assert.Equal(2, result.Code);
-        Assert.Contains(expected, result.Error);
-        Assert.Single(result.Error.TrimEnd('\n').Split('\n'));
-    }
-
     static bool IsPicture(string path) => File.Exists(path) && new FileInfo(path).Length > 500;
 
     [Fact]

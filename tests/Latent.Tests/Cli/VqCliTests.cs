@@ -1,30 +1,10 @@
+using static Latent.Tests.Cli.CliRunner;
+
 namespace Latent.Tests.Cli;
 
 /// <summary>The VQ-VAE on the command line: codebook figures in eval.json, packed codes, sampling.</summary>
 public sealed class VqCliTests
 {
-    static (int Code, string Output, string Error) Run(params string[] args)
-    {
-        var (stdout, stderr) = (new StringWriter(), new StringWriter());
-        var (oldOut, oldError) = (Console.Out, Console.Error);
-        Console.SetOut(stdout);
-        Console.SetError(stderr);
-        try { return (Latent.Cli.Cli.Run(args), stdout.ToString(), stderr.ToString()); }
-        finally
-        {
-            Console.SetOut(oldOut);
-            Console.SetError(oldError);
-        }
-    }
-
-    static void AssertUsageError((int Code, string Output, string Error) result, string expected)
-    {
-        Assert.Equal(2, result.Code);
-        Assert.StartsWith("latent: error: ", result.Error);
-        Assert.Contains(expected, result.Error);
-        Assert.Single(result.Error.TrimEnd('\n').Split('\n'));
-    }
-
     [Fact]
     public void Train_eval_encode_to_bits_decode_and_sample_work_end_to_end()
     {
