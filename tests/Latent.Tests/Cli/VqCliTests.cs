@@ -20,7 +20,7 @@ public sealed class VqCliTests
 
         Assert.Equal(0, Run("eval", "--run", run).Code);
         var eval = File.ReadAllText(Path.Combine(run, "eval.json"));
-        foreach (var key in new[] { "codebook_usage", "codebook_perplexity", "bits_per_example", "prior_bits_per_example", "test_mse" })
+        foreach (var key in new[] { "codebook_usage", "codebook_perplexity", "bits_per_example", "prior_bits_per_example", "test_mse", "pca_mse_same_bits" })
             Assert.Contains($"\"{key}\"", eval);
         Assert.Contains("\"bits_per_example\": 48", eval); // 6 slots × 2 heads × 4 bits
 
