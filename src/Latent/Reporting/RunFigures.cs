@@ -27,7 +27,8 @@ public static class RunFigures
     /// <summary>
     /// Every standard figure of a run, drawn with the given (selected) weights into the run directory:
     /// the loss curves, reconstructions, inpainting (dae, mae), samples (generative families),
-    /// interpolations, the latent space by label, codebook usage (vqvae) and, for a 2-D latent, the decoded latent grid.
+    /// interpolations, the latent space by label, codebook usage (vqvae), the KL of each latent
+    /// dimension (vae) and, for a 2-D latent, the decoded latent grid.
     /// Each is skipped where it has no meaning (no metrics for a closed-form fit, no picture for tables).
     /// </summary>
     public static void DrawAll(RunDirectory run, Autoencoder model, Dataset test)
@@ -39,7 +40,25 @@ public static class RunFigures
         SaveInterpolations(run.File("interpolations.png"), model, test);
         SaveLatentSpace(run.File("latent-space.png"), model, test);
         SaveCodebookUsage(run.File("codebook-usage.png"), model, test);
+        SaveKlPerDimension(run.File("kl-per-dimension.png"), run);
         LatentFigures.SaveManifold(run.File("latent-manifold.png"), model, test);
+    }
+
+    /// <summary>
+    /// The KL of each latent dimension (kl_dim_j), from eval.json on the test split when it has them,
+    /// else from the last epoch of metrics.jsonl (validation split); false when neither does (not a VAE).
+    /// </summary>
+    public static bool SaveKlPerDimension(string path, RunDirectory run)
+    {
+        IReadOnlyDictionary<string, double> figures = run.ReadEvaluation();
+        string split = "test";
+        if (!figures.ContainsKey("kl_dim_0") && File.Exists(run.MetricsPath))
+            (figures, split) = (MetricsLog.Read(run.MetricsPath).LastOrDefault() ?? new Dictionary<string, double>(), "validation");
+        var kl = Enumerable.Range(0, int.MaxValue).TakeWhile(j => figures.ContainsKey($"kl_dim_{j}")).Select(j => figures[$"kl_dim_{j}"]).ToArray();
+        if (kl.Length == 0) return false;
+        Plots.Bars(path, $"KL of each latent dimension ({split} split): {kl.Count(v => v >= 0.01)} of {kl.Length} carry over 0.01 nats",
+            "latent dimension", "KL (nats)", kl);
+        return true;
     }
 
     /// <summary>Four straight walks between test examples drawn with seed 0 (what 'latent interpolate' draws by default).</summary>

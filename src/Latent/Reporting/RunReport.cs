@@ -25,6 +25,7 @@ public static class RunReport
         ("samples.png", "New examples: draws from the prior, decoded."),
         ("interpolations.png", "Each row: a test example, decoded points on the straight line between its code and another's, the other example."),
         ("latent-space.png", "Test examples in latent space, coloured by label (the first two principal components of the codes when D > 2)."),
+        ("kl-per-dimension.png", "KL(q(zⱼ|x) ‖ N(0, 1)) of each latent dimension: those near 0 carry no information (posterior collapse)."),
         ("latent-manifold.png", "The decoded latent grid of a 2-D latent space, at the 5–95 % quantiles of the codes along each axis."),
     ];
 
@@ -62,7 +63,7 @@ public static class RunReport
             RunFigures.DrawAll(run, model, RunData.Load(manifest, manifest.Data, DataSplit.Test));
         }
         var names = runs.Select(run => Path.GetFileName(run.Path)).ToList();
-        var evaluations = runs.Select(ReadEvaluation).ToList();
+        var evaluations = runs.Select(run => run.ReadEvaluation()).ToList();
         var keys = evaluations.SelectMany(e => e.Keys).Distinct().Order(StringComparer.Ordinal).ToList();
 
         var page = new Html().Heading(1, $"Latent: {runs.Count} runs compared");
@@ -94,7 +95,7 @@ public static class RunReport
 
     static void AddEvaluation(Html page, RunDirectory run)
     {
-        var figures = ReadEvaluation(run);
+        var figures = run.ReadEvaluation();
         page.Heading(2, "Evaluation on the test split");
         if (figures.Count == 0)
         {
@@ -102,22 +103,6 @@ public static class RunReport
             return;
         }
         page.Table(["figure", "value", "meaning"], figures.Select(pair => (IReadOnlyList<string>)[pair.Key, Format(pair.Value), EvaluationKeys.Describe(pair.Key)]));
-    }
-
-    static SortedDictionary<string, double> ReadEvaluation(RunDirectory run)
-    {
-        var figures = new SortedDictionary<string, double>(StringComparer.Ordinal);
-        if (!File.Exists(run.EvalPath)) return figures;
-        try
-        {
-            foreach (var (key, node) in JsonNode.Parse(File.ReadAllText(run.EvalPath))!.AsObject())
-                if (node is JsonValue value && value.TryGetValue(out double number)) figures[key] = number;
-        }
-        catch (JsonException)
-        {
-            throw new UserInputException($"'{run.EvalPath}' is not valid JSON; run 'latent eval --run {run.Path}' again");
-        }
-        return figures;
     }
 
     /// <summary>Every option of the manifest as (section.option, value) rows.</summary>

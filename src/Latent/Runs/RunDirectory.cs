@@ -23,6 +23,23 @@ public sealed class RunDirectory
 
     public string File(string name) => System.IO.Path.Combine(Path, name);
 
+    /// <summary>The numbers of eval.json by key (empty before the first 'latent eval').</summary>
+    public SortedDictionary<string, double> ReadEvaluation()
+    {
+        var figures = new SortedDictionary<string, double>(StringComparer.Ordinal);
+        if (!System.IO.File.Exists(EvalPath)) return figures;
+        try
+        {
+            foreach (var (key, node) in System.Text.Json.Nodes.JsonNode.Parse(System.IO.File.ReadAllText(EvalPath))!.AsObject())
+                if (node is System.Text.Json.Nodes.JsonValue value && value.TryGetValue(out double number)) figures[key] = number;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            throw new UserInputException($"'{EvalPath}' is not valid JSON; run 'latent eval --run {Path}' again");
+        }
+        return figures;
+    }
+
     /// <summary>A new run at <paramref name="path"/>, which must not exist yet or be empty. Creates nothing yet.</summary>
     public static RunDirectory New(string path)
     {

@@ -16,7 +16,7 @@ public sealed class VaeCliTests
         var train = Run("train", "--model", "vae", "--data", "shapes", "--limit", "300", "--epochs", "1", "--hidden", "32",
                         "--latent-dim", "2", "--kl-warmup", "0.5", "--out", run, "--quiet");
         Assert.Equal(0, train.Code);
-        foreach (var figure in new[] { "reconstructions.png", "samples.png", "latent-space.png", "interpolations.png", "latent-manifold.png" })
+        foreach (var figure in new[] { "reconstructions.png", "samples.png", "latent-space.png", "interpolations.png", "kl-per-dimension.png", "latent-manifold.png" })
             Assert.True(IsPicture(Path.Combine(run, figure)), figure);
         var metrics = JsonDocument.Parse(File.ReadLines(Path.Combine(run, "metrics.jsonl")).First()).RootElement;
         Assert.True(metrics.TryGetProperty("active_units", out _) && metrics.TryGetProperty("kl_dim_1", out _) && metrics.TryGetProperty("val_kl", out _));
