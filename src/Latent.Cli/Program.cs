@@ -25,6 +25,7 @@ namespace Latent.Cli
                     Console.Out.WriteLine(command.Help(arguments));
                     return 0;
                 }
+                NativeRuntime.SpinIfIdle(); // before libtorch loads (ApplyThreads is its first use)
                 ApplyThreads(arguments);
                 return command.Run(arguments, Output.From(arguments));
             }
