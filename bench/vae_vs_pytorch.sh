@@ -7,6 +7,11 @@
 #
 #   bench/vae_vs_pytorch.sh                        # THREADS=2 EPOCHS=2 ROUNDS=2 BATCH=128
 #   THREADS=1 EPOCHS=1 ROUNDS=3 bench/vae_vs_pytorch.sh
+# Debian's PyTorch is built with BLAS_INFO=generic: its linear layers call libblas.so.3, which is the
+# reference (netlib) BLAS unless an optimised one is installed. To also compare against PyTorch on
+# OpenBLAS without touching the system, unpack it somewhere and point OPENBLAS_DIR at it:
+#   apt-get download libopenblas0-pthread && dpkg -x libopenblas0-pthread_*.deb /tmp/openblas
+#   OPENBLAS_DIR=/tmp/openblas/usr/lib/x86_64-linux-gnu/openblas-pthread bench/vae_vs_pytorch.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 threads=${THREADS:-2}
@@ -32,12 +37,12 @@ for round in $(seq "$rounds"); do
     --epochs "$epochs" --batch-size "$batch" --lr 1e-3 --schedule constant --warmup 0 --validation-fraction 0 \
     --threads "$threads" --quiet --out "$run"
   ours=$(seconds "$run")
-  theirs=$("$python" bench/vae_reference.py --epochs "$epochs" --batch-size "$batch" --threads "$threads" --train-only \
+  theirs=$(LD_LIBRARY_PATH="${OPENBLAS_DIR:+$OPENBLAS_DIR:}${LD_LIBRARY_PATH:-}" OPENBLAS_NUM_THREADS="$threads" "$python" bench/vae_reference.py --epochs "$epochs" --batch-size "$batch" --threads "$threads" --train-only \
     | grep -o '"train_seconds": [0-9.]*' | awk '{ print $2 }')
   latent_total=$(awk -v a="$latent_total" -v b="$ours" 'BEGIN { print a + b }')
   torch_total=$(awk -v a="$torch_total" -v b="$theirs" 'BEGIN { print a + b }')
   echo "round $round  Latent $ours s  PyTorch $theirs s"
 done
 echo "Latent:  $(awk -v s="$latent_total" -v n=$((rounds * epochs)) 'BEGIN { printf "%.1f", s / n }') s per epoch"
-echo "PyTorch: $(awk -v s="$torch_total" -v n=$((rounds * epochs)) 'BEGIN { printf "%.1f", s / n }') s per epoch ($("$python" -c 'import torch; print(torch.__version__)'))"
+echo "PyTorch: $(awk -v s="$torch_total" -v n=$((rounds * epochs)) 'BEGIN { printf "%.1f", s / n }') s per epoch ($("$python" -c 'import torch; print(torch.__version__)'), BLAS: ${OPENBLAS_DIR:-the system libblas.so.3})"
 awk -v a="$torch_total" -v b="$latent_total" 'BEGIN { printf "Latent is %.2f× as fast as PyTorch (target: at least 3)\n", a / b }'
