@@ -33,9 +33,9 @@ public sealed class CodePriorTests
         // Every example is the same sequence over two heads: the prior should become (almost) certain of it.
         using var one = tensor(new long[] { 1, 3, 0, 2, 2, 1 }).reshape(1, 3, 2);
         using var train = one.expand(512, -1, -1).contiguous();
+        manual_seed(2); // before construction: the initial weights come from the global generator
         using var prior = new CodePrior(positions: 3, heads: 2, codebookSize: 4, width: 16, layers: 1, autoregressive: true);
-        manual_seed(2);
-        prior.Fit(train, train.narrow(0, 0, 8), epochs: 6, seed: 3, SilentObserver.Instance);
+        prior.Fit(train, train.narrow(0, 0, 8), epochs: 12, seed: 3, SilentObserver.Instance);
         Assert.True(prior.IsAutoregressive);
         // Uniform codes cost 6 × 2 = 12 bits.
         double bits = prior.BitsPerExample(train);
