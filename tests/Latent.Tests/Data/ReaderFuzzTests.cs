@@ -1,6 +1,8 @@
 using System.IO.Compression;
 using System.Text;
+using Latent.Data;
 using Latent.Data.Sources;
+using Latent.Models.VectorQuantized;
 using Latent.Reporting;
 using Latent.Runs;
 using static TorchSharp.torch;
@@ -9,7 +11,7 @@ namespace Latent.Tests.Data;
 
 /// <summary>
 /// Thousands of malformed inputs (truncations, flipped bytes, huge declared sizes, wrong magic): every
-/// reader ends each one in a valid result or a one-line <see cref="UserInputException"/>, never
+/// reader (IDX, safetensors, CSV, image folders, text, packed .vq codes) ends each one in a valid result or a one-line <see cref="UserInputException"/>, never
 /// another exception.
 /// </summary>
 public sealed class ReaderFuzzTests
@@ -114,6 +116,40 @@ public sealed class ReaderFuzzTests
             File.WriteAllBytes(folder.File("a.png"), valid);
             File.WriteAllBytes(folder.File("b.png"), Mutate(valid, random));
             AssertValidOrUserError(() => ImageFolderSource.Load(folder.Path, imageSize: i % 2 == 0 ? 4 : null), $"case {i}");
+        }
+    }
+
+    [Fact]
+    public void Text_files()
+    {
+        // A real English text (every Debian machine has it), else a short stand-in, cut to a few kilobytes.
+        const string gpl = "/usr/share/common-licenses/GPL-3";
+        var text = File.Exists(gpl) ? File.ReadAllBytes(gpl)[..4096] : Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat("the quick brown fox jumps over the lazy dog. ", 90)));
+        using var folder = new TempDirectory();
+        var random = new Random(5);
+        for (int i = 0; i < 500; i++)
+        {
+            var path = folder.File("t.txt");
+            File.WriteAllBytes(path, Mutate(text, random));
+            var settings = new TextSettings(i % 2 == 0 ? TokenLevel.Char : TokenLevel.Word, Window: 16 + i % 5, Stride: 4, MaxVocabulary: i % 3 == 0 ? 20 : null, Vocabulary: null);
+            AssertValidOrUserError(() => TextSource.Load(path, settings), $"case {i}");
+        }
+    }
+
+    [Fact]
+    public void Packed_vq_codes()
+    {
+        using var folder = new TempDirectory();
+        var validPath = folder.File("valid.vq");
+        manual_seed(6);
+        using (var codes = randint(0, 512, [20, 49, 2])) PackedCodes.Write(validPath, 512, 2, [7, 7], codes);
+        var valid = File.ReadAllBytes(validPath);
+        var random = new Random(6);
+        for (int i = 0; i < 1000; i++)
+        {
+            var path = folder.File("c.vq");
+            File.WriteAllBytes(path, Mutate(valid, random));
+            AssertValidOrUserError(() => PackedCodes.Read(path).Codes.Dispose(), $"case {i}");
         }
     }
 }
