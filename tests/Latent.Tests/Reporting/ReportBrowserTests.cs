@@ -1,7 +1,8 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
 using Latent.Evaluation;
-using Latent.Models.Plain;
+using Latent.Models;
+using Latent.Models.VectorQuantized;
 using Latent.Reporting;
 using Latent.Runs;
 using Latent.Training;
@@ -31,9 +32,11 @@ public sealed class ReportBrowserTests
         return (int.Parse(body.Groups[1].Value), int.Parse(body.Groups[2].Value), body.Groups[3].Value, figures);
     }
 
-    static RunDirectory TrainSmallRun(string path)
+    static RunDirectory TrainSmallRun(string path, string family = "ae")
     {
-        var run = TrainingRun.Start(new TrainRequest(new PlainOptions { Hidden = [32], LatentDim = 4 },
+        var options = ModelCatalog.Find(family).DefaultOptions() with { Arch = Architecture.Mlp, Hidden = [32], LatentDim = 4 };
+        if (options is VqOptions vq) options = vq with { CodebookSize = 16, PriorEpochs = 1 };
+        var run = TrainingRun.Start(new TrainRequest(options,
             new Latent.Data.DataOptions { Data = "shapes", Limit = 400 }, new TrainingOptions { Epochs = 2 }, path), SilentObserver.Instance);
         var manifest = run.ReadManifest();
         using var model = run.LoadModel(manifest);
@@ -42,17 +45,20 @@ public sealed class ReportBrowserTests
         return run;
     }
 
-    [SkippableFact]
-    public void A_run_report_shows_every_figure_decoded_in_chromium()
+    [SkippableTheory]
+    [InlineData("ae", new[] { "loss", "reconstructions", "interpolations", "latent-space" })]
+    [InlineData("vae", new[] { "loss", "reconstructions", "samples", "interpolations", "latent-space", "kl-per-dimension" })]
+    [InlineData("vqvae", new[] { "loss", "reconstructions", "samples", "interpolations", "latent-space", "codebook-usage" })]
+    public void A_run_report_shows_every_figure_decoded_in_chromium(string family, string[] expected)
     {
         Skip.IfNot(File.Exists(Chromium), "Chromium is not installed (apt-get install chromium)");
         using var folder = new TempDirectory();
-        var run = TrainSmallRun(folder.File("run"));
+        var run = TrainSmallRun(folder.File("run"), family);
         var page = Open(RunReport.Write(run));
         Assert.Equal("", page.Broken);
         Assert.Equal(page.Images, page.Decoded);
         Assert.Equal(page.Figures.Length, page.Images);
-        Assert.Subset(page.Figures.ToHashSet(), new HashSet<string> { "loss", "reconstructions", "latent-space" });
+        Assert.Subset(page.Figures.ToHashSet(), expected.ToHashSet());
         Assert.Contains("test_psnr_db", File.ReadAllText(run.File("report.html")));
     }
 
