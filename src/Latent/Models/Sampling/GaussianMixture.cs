@@ -7,7 +7,8 @@ namespace Latent.Models.Sampling;
 /// A Gaussian mixture with full covariances, p(z) = Σₖ πₖ N(z; μₖ, Σₖ), fitted by expectation–
 /// maximisation (Dempster, Laird &amp; Rubin 1977; Bishop, PRML §9.2.2) in float64 on the CPU.
 /// Initialised like scikit-learn's GaussianMixture: k-means++ seeding and Lloyd iterations, then
-/// EM until the mean log-likelihood gains less than a tolerance; a small ridge (1e-6) on every
+/// EM until the mean log-likelihood gains less than 1e-3 nats (at most 100 iterations, scikit-learn's
+/// defaults); a small ridge (1e-6) on every
 /// covariance keeps it positive definite. Used as an ex-post density over the latent codes of an
 /// autoencoder so that any autoencoder can be sampled (Ghosh et al. 2020; pythae's GMM sampler).
 /// </summary>
@@ -51,7 +52,7 @@ public sealed class GaussianMixture : IDisposable
     /// Fits K components to codes [N, D]. Deterministic for a given <paramref name="seed"/>.
     /// K = 1 is the single full-covariance Gaussian (its maximum-likelihood fit, in one step).
     /// </summary>
-    public static GaussianMixture Fit(Tensor codes, int components, long seed, int maxIterations = 300, double tolerance = 1e-5)
+    public static GaussianMixture Fit(Tensor codes, int components, long seed, int maxIterations = 100, double tolerance = 1e-3)
     {
         if (components <= 0) throw new UserInputException($"--components {components} must be positive, e.g. 10");
         if (codes.shape[0] < components)
@@ -72,6 +73,10 @@ public sealed class GaussianMixture : IDisposable
             var logLikelihood = logJoint.logsumexp(1, keepdim: true);                                    // [N, 1]
             current = logLikelihood.mean().item<double>();
             var (nextWeights, nextMeans, nextCovariances) = MaximisationStep(x, (logJoint - logLikelihood).exp());
+            // The previous parameters are done with: free them now rather than when the fit ends.
+            weights.Dispose();
+            means.Dispose();
+            covariances.Dispose();
             (weights, means, covariances) = (nextWeights.MoveToOuterDisposeScope(), nextMeans.MoveToOuterDisposeScope(), nextCovariances.MoveToOuterDisposeScope());
             if (current - previous < tolerance) break;
             previous = current;
@@ -111,10 +116,11 @@ public sealed class GaussianMixture : IDisposable
         var columns = new Tensor[means.shape[0]];
         for (int k = 0; k < columns.Length; k++)
         {
+            using var scope = NewDisposeScope();
             var difference = (x - means[k]).t();                                                        // [D, N]
             var whitened = linalg.solve_triangular(cholesky[k], difference, upper: false);               // Lₖ⁻¹(x − μₖ) [D, N]
             var logDeterminant = 2 * cholesky[k].diagonal().log().sum();
-            columns[k] = weights[k].log() - 0.5 * (dimension * LogTwoPi + logDeterminant + whitened.square().sum(0L));
+            columns[k] = (weights[k].log() - 0.5 * (dimension * LogTwoPi + logDeterminant + whitened.square().sum(0L))).MoveToOuterDisposeScope();
         }
         return stack(columns, 1);
     }
@@ -129,8 +135,9 @@ public sealed class GaussianMixture : IDisposable
         using var ridge = eye(dimension, dtype: ScalarType.Float64) * Ridge;
         for (int k = 0; k < covariances.Length; k++)
         {
+            using var scope = NewDisposeScope();
             var difference = x - means[k];                                                              // [N, D]
-            covariances[k] = (responsibilities[.., k].unsqueeze(1) * difference).t().matmul(difference) / mass[k] + ridge;
+            covariances[k] = ((responsibilities[.., k].unsqueeze(1) * difference).t().matmul(difference) / mass[k] + ridge).MoveToOuterDisposeScope();
         }
         return (mass / count, means, stack(covariances, 0));
     }

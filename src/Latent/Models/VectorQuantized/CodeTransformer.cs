@@ -89,20 +89,42 @@ public sealed class CodeTransformer : nn.Module<Tensor, Tensor>
         return nn.functional.cross_entropy(logits.reshape(-1, CodebookSize), codes.reshape(-1)).MoveToOuterDisposeScope();
     }
 
+    /// <summary>Sequences drawn at once; larger counts are drawn in chunks so that memory stays bounded.</summary>
+    const int SampleChunk = 256;
+
     /// <summary>Draws <paramref name="count"/> code sequences [count, T] one code at a time, with torch's global generator.</summary>
     public Tensor Sample(int count, Device device)
     {
         using var noGrad = no_grad();
-        using var scope = NewDisposeScope();
+        var chunks = new List<Tensor>();
+        try
+        {
+            for (int start = 0; start < count; start += SampleChunk)
+                chunks.Add(SampleChunkOf(Math.Min(SampleChunk, count - start), device));
+            return cat(chunks, 0);
+        }
+        finally
+        {
+            foreach (var chunk in chunks) chunk.Dispose();
+        }
+    }
+
+    /// <summary>One chunk of <see cref="Sample"/>: each step's forward pass is freed before the next, so memory stays at one pass.</summary>
+    Tensor SampleChunkOf(int count, Device device)
+    {
         var tokens = full(count, 1, StartToken, ScalarType.Int64, device);
-        var codes = new List<Tensor>();
         for (int t = 0; t < SequenceLength; t++)
         {
+            using var step = NewDisposeScope();
             var logits = forward(tokens).select(1, -1);                                  // [count, K]
             var code = nn.functional.softmax(logits, 1).multinomial(1);                  // [count, 1]
-            codes.Add(code);
-            tokens = cat([tokens, code + (long)(t % CodeHeads) * CodebookSize], 1);
+            var longer = cat([tokens, code + (long)(t % CodeHeads) * CodebookSize], 1).MoveToOuterDisposeScope();
+            tokens.Dispose();
+            tokens = longer;
         }
-        return cat(codes, 1).MoveToOuterDisposeScope();
+        // Drop the start token and the head offsets: tokens [count, 1 + T] -> head-local codes [count, T].
+        using var scope = NewDisposeScope();
+        using (tokens)
+            return (tokens.narrow(1, 1, SequenceLength) - HeadOffsets(SequenceLength, device)).MoveToOuterDisposeScope();
     }
 }
