@@ -44,10 +44,7 @@ namespace Latent.Cli
         /// <summary>--threads N: libtorch's intra-op threads, for every command.</summary>
         static void ApplyThreads(Arguments arguments)
         {
-            if (arguments.Value("threads") is not string text) return;
-            if (!int.TryParse(text, out int threads) || threads <= 0)
-                throw new UserInputException($"--threads '{text}' must be a positive whole number, e.g. --threads 2");
-            TorchSharp.torch.set_num_threads(threads);
+            if (arguments.Whole("threads", 1, 1024) is int threads) TorchSharp.torch.set_num_threads(threads);
         }
     }
 }

@@ -59,6 +59,30 @@ public sealed class Arguments
     public string Required(string name, string example) =>
         Value(name) ?? throw new UserInputException($"'latent {Verb}' needs --{name}; pass e.g. --{name} {example}");
 
+    /// <summary>
+    /// The file <c>--name</c> names (or <paramref name="fallback"/>, or an error naming <paramref name="example"/>),
+    /// checked before any work is done: it must not be an existing folder.
+    /// </summary>
+    public string OutputFile(string name, string? fallback, string example)
+    {
+        var path = Value(name) ?? fallback ?? throw new UserInputException($"'latent {Verb}' needs --{name}; pass e.g. --{name} {example}");
+        if (Directory.Exists(path))
+            throw new UserInputException($"--{name} '{path}' is a folder; pass a file name, e.g. --{name} {Path.Combine(path, Path.GetFileName(example))}");
+        return path;
+    }
+
+    /// <summary>The whole number <c>--name</c> gives (invariant culture), checked against [minimum, maximum]; null when absent.</summary>
+    public int? Whole(string name, int minimum, int maximum)
+    {
+        if (Value(name) is not string text) return null;
+        return int.TryParse(text, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out int value)
+               && value >= minimum && value <= maximum
+            ? value
+            : throw new UserInputException(minimum == int.MinValue
+                ? $"--{name} '{text}' must be a whole number, e.g. --{name} 1"
+                : $"--{name} '{text}' must be a whole number from {minimum} to {(maximum == int.MaxValue ? "any" : maximum)}");
+    }
+
     /// <summary>Whether a flag is present (a flag takes no value).</summary>
     public bool Flag(string name)
     {

@@ -1,5 +1,6 @@
 using Latent.Cli.CommandLine;
 using Latent.Data;
+using Latent.Evaluation;
 using Latent.Models.VectorQuantized;
 using Latent.Reporting;
 using Latent.Runs;
@@ -18,7 +19,7 @@ public sealed class DecodeCommand : Command
         var run = OpenRun(arguments);
         var manifest = run.ReadManifest();
         var inPath = arguments.Required("in", "z.csv");
-        var outPath = arguments.Required("out", "decoded.png");
+        var outPath = arguments.OutputFile("out", null, "decoded.png");
         arguments.RejectUnknown();
 
         using var model = run.LoadModel(manifest);
@@ -30,7 +31,7 @@ public sealed class DecodeCommand : Command
         else
         {
             var codes = LatentCsv.Read(inPath, model.RepresentationSize);
-            decoded = cat(codes.split(500).Select(model.Decode).ToArray(), 0);
+            decoded = Evaluator.DecodeAll(model.Decode, codes);
         }
         if (outPath.EndsWith(".csv", StringComparison.OrdinalIgnoreCase))
             LatentCsv.Write(outPath, decoded.flatten(1), labels: null);

@@ -17,7 +17,7 @@ public sealed class EncodeCommand : Command
         var manifest = run.ReadManifest();
         var data = OptionBinder.Bind(arguments, manifest.Data);
         var split = SplitOption(arguments);
-        var outPath = arguments.Required("out", "z.csv");
+        var outPath = arguments.OutputFile("out", null, "z.csv");
         arguments.RejectUnknown();
 
         var dataset = RunData.Load(manifest, data, split);

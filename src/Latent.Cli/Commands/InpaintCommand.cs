@@ -21,11 +21,9 @@ public sealed class InpaintCommand : Command
         var data = OptionBinder.Bind(arguments, manifest.Data);
         var mask = InpaintMask.Parse(arguments.Value("mask") ?? "center");
         bool isImage = manifest.Shape.Kind == DataKind.Image;
-        int count = ReconstructCommand.Count(arguments, isImage ? 8 : 4);
-        int seed = arguments.Value("seed") is string text
-            ? int.TryParse(text, CultureInfo.InvariantCulture, out int value) ? value : throw new UserInputException($"--seed '{text}' is not a whole number")
-            : 0;
-        var outPath = arguments.Value("out") ?? run.File("inpaint.png");
+        int count = arguments.Whole("count", 1, 10_000) ?? (isImage ? 8 : 4);
+        int seed = arguments.Whole("seed", int.MinValue, int.MaxValue) ?? 0;
+        var outPath = arguments.OutputFile("out", run.File("inpaint.png"), "inpaint.png");
         arguments.RejectUnknown();
 
         using var model = run.LoadModel(manifest);

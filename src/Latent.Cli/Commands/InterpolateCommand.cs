@@ -18,11 +18,11 @@ public sealed class InterpolateCommand : Command
         var run = OpenRun(arguments);
         var manifest = run.ReadManifest();
         var data = OptionBinder.Bind(arguments, manifest.Data);
-        int? from = Whole(arguments, "from", 0, int.MaxValue), to = Whole(arguments, "to", 0, int.MaxValue);
-        int pairs = Whole(arguments, "pairs", 1, 100) ?? 4, steps = Whole(arguments, "steps", 2, 100) ?? 10;
-        int seed = Whole(arguments, "seed", int.MinValue, int.MaxValue) ?? 0;
+        int? from = arguments.Whole("from", 0, int.MaxValue), to = arguments.Whole("to", 0, int.MaxValue);
+        int pairs = arguments.Whole("pairs", 1, 100) ?? 4, steps = arguments.Whole("steps", 2, 100) ?? 10;
+        int seed = arguments.Whole("seed", int.MinValue, int.MaxValue) ?? 0;
         bool spherical = arguments.Flag("slerp");
-        var outPath = arguments.Value("out") ?? run.File("interpolations.png");
+        var outPath = arguments.OutputFile("out", run.File("interpolations.png"), "interpolations.png");
         arguments.RejectUnknown();
         if ((from is null) != (to is null)) throw new UserInputException("--from and --to go together; pass both test indices, or neither (then --pairs draws pairs)");
         if (from is not null && arguments.Has("pairs")) throw new UserInputException("--pairs draws random pairs; drop it when you pass --from and --to");
@@ -40,8 +40,7 @@ public sealed class InterpolateCommand : Command
         else
         {
             if (test.Count < 2 * pairs) throw new UserInputException($"--pairs {pairs} needs {2 * pairs} test examples but there are {test.Count}; pass fewer --pairs");
-            var order = Shuffle.Permutation(test.Count, seed);
-            (first, second) = (order[..pairs], order[pairs..(2 * pairs)]);
+            (first, second) = LatentFigures.RandomPairs(test.Count, pairs, seed);
         }
 
         using var model = run.LoadModel(manifest);
@@ -49,13 +48,6 @@ public sealed class InterpolateCommand : Command
         ImageGrid.Save(outPath, images, columns: steps + 2, scale: 2);
         output.Line($"{first.Length} {(spherical ? "spherical" : "linear")} walks of {steps} steps written to {Path.GetFullPath(outPath)}");
         return 0;
-    }
-
-    static int? Whole(Arguments arguments, string name, int minimum, int maximum)
-    {
-        if (arguments.Value(name) is not string text) return null;
-        return int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) && value >= minimum && value <= maximum ? value
-            : throw new UserInputException($"--{name} '{text}' must be a whole number from {minimum} to {maximum}");
     }
 
     protected override string OptionsHelp(Arguments arguments) =>

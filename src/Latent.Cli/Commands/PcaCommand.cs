@@ -15,10 +15,7 @@ public sealed class PcaCommand : Command
     public override int Run(Arguments arguments, Output output)
     {
         var command = "latent " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1));
-        var components = arguments.Value("components") is string text
-            ? int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) ? value
-                : throw new UserInputException($"--components '{text}' is not a whole number; pass e.g. --components 32")
-            : new PcaOptions().LatentDim;
+        var components = arguments.Whole("components", int.MinValue, int.MaxValue) ?? new PcaOptions().LatentDim;
         var model = new PcaOptions { LatentDim = components, Whiten = arguments.Flag("whiten") };
         var data = OptionBinder.Bind(arguments, new DataOptions());
         var outPath = arguments.Value("out") ?? Path.Combine("runs", "pca");

@@ -15,8 +15,8 @@ public sealed class ReconstructCommand : Command
         var run = OpenRun(arguments);
         var manifest = run.ReadManifest();
         var data = OptionBinder.Bind(arguments, manifest.Data);
-        int count = Count(arguments, 32);
-        var outPath = arguments.Value("out") ?? run.File("reconstructions.png");
+        int count = arguments.Whole("count", 1, 10_000) ?? 32;
+        var outPath = arguments.OutputFile("out", run.File("reconstructions.png"), "reconstructions.png");
         arguments.RejectUnknown();
 
         var test = RunData.Load(manifest, data, DataSplit.Test);
@@ -25,13 +25,5 @@ public sealed class ReconstructCommand : Command
             throw new UserInputException($"{manifest.Shape} have no picture; use 'latent encode' and 'latent decode' to see reconstructions as numbers");
         output.Line($"written to {Path.GetFullPath(outPath)}");
         return 0;
-    }
-
-    internal static int Count(Arguments arguments, int fallback)
-    {
-        var text = arguments.Value("count");
-        if (text is null) return fallback;
-        return int.TryParse(text, out int count) && count is > 0 and <= 10_000 ? count
-            : throw new UserInputException($"--count '{text}' must be a whole number from 1 to 10000");
     }
 }

@@ -16,7 +16,7 @@ public sealed class ReportCommand : Command
         string path;
         if (compare is not null)
         {
-            var outPath = arguments.Value("out") ?? "report.html";
+            var outPath = arguments.OutputFile("out", "report.html", "report.html");
             arguments.RejectUnknown();
             path = RunReport.Compare(compare.Select(RunDirectory.Open).ToList(), outPath);
         }

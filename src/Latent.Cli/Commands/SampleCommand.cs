@@ -19,13 +19,11 @@ public sealed class SampleCommand : Command
     {
         var run = OpenRun(arguments);
         var manifest = run.ReadManifest();
-        int count = ReconstructCommand.Count(arguments, 64);
-        int seed = arguments.Value("seed") is string text
-            ? int.TryParse(text, out int value) ? value : throw new UserInputException($"--seed '{text}' is not a whole number")
-            : 0;
+        int count = arguments.Whole("count", 1, 10_000) ?? 64;
+        int seed = arguments.Whole("seed", int.MinValue, int.MaxValue) ?? 0;
         var options = OptionBinder.Bind(arguments, new SamplerOptions());
         bool componentsGiven = arguments.Has("components");
-        var outPath = arguments.Value("out") ?? run.File("samples.png");
+        var outPath = arguments.OutputFile("out", run.File("samples.png"), "samples.png");
         arguments.RejectUnknown();
         options.Validate();
 
@@ -36,6 +34,8 @@ public sealed class SampleCommand : Command
             : throw new UserInputException($"a {manifest.Family} model has no prior to sample from; pass --sampler gmm (or gaussian) to fit one to its training codes, or train --model vae"));
         if (kind == SamplerKind.Prior && model is not IGenerative)
             throw new UserInputException($"a {manifest.Family} model has no prior to sample from; pass --sampler gmm (or gaussian) to fit one to its training codes");
+        if (kind == SamplerKind.Prior && model is IGenerative { CanSample: false })
+            throw new UserInputException($"the prior of this run has not been fitted yet (its training stopped before that); run 'latent train --resume --out {run.Path}' to fit it, or pass --sampler gmm");
         if (kind == SamplerKind.Gaussian && componentsGiven)
             throw new UserInputException("--components applies to --sampler gmm; drop it for --sampler gaussian (a single component)");
 

@@ -92,4 +92,27 @@ public static class Evaluator
         foreach (var part in parts) part.Dispose();
         return all;
     }
+
+    /// <summary>
+    /// <paramref name="decode"/> applied to <paramref name="rows"/> in batches, one dispose scope per
+    /// batch so that only the outputs stay alive, concatenated: [N, ...] → [N, ...output].
+    /// </summary>
+    public static Tensor DecodeAll(Func<Tensor, Tensor> decode, Tensor rows, int batchSize = 500)
+    {
+        using var noGrad = no_grad();
+        var parts = new List<Tensor>();
+        for (long start = 0; start < rows.shape[0]; start += batchSize)
+        {
+            using var scope = NewDisposeScope();
+            parts.Add(decode(rows.narrow(0, start, Math.Min(batchSize, rows.shape[0] - start))).MoveToOuterDisposeScope());
+        }
+        try
+        {
+            return parts.Count == 0 ? decode(rows) : cat(parts, 0);
+        }
+        finally
+        {
+            foreach (var part in parts) part.Dispose();
+        }
+    }
 }

@@ -8,6 +8,9 @@ namespace Latent.Models;
 /// </summary>
 public interface IGenerative
 {
+    /// <summary>Whether <see cref="Sample"/> can run now (a VQ-VAE whose prior has not been fitted yet cannot).</summary>
+    bool CanSample => true;
+
     /// <summary><paramref name="count"/> new examples [count, ...shape] in data units, drawn with torch's global generator.</summary>
     Tensor Sample(int count);
 }

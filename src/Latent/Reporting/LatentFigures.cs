@@ -49,10 +49,17 @@ public static class LatentFigures
         return rows.reshape([pairs * (steps + 2), .. first.shape.Skip(1)]).MoveToOuterDisposeScope();
     }
 
+    /// <summary><paramref name="pairs"/> disjoint pairs of example indices below <paramref name="count"/>, drawn with <paramref name="seed"/>.</summary>
+    public static (int[] First, int[] Second) RandomPairs(int count, int pairs, int seed)
+    {
+        var order = Shuffle.Permutation(count, seed);
+        return (order[..pairs], order[pairs..(2 * pairs)]);
+    }
+
     /// <summary>A grid of <paramref name="count"/> draws from a generative model's prior, seeded; false for other models or non-images.</summary>
     public static bool SaveSamples(string path, Autoencoder model, int count = 64, long seed = 0)
     {
-        if (model is not IGenerative generative || model.Shape.Kind != DataKind.Image) return false;
+        if (model is not IGenerative { CanSample: true } generative || model.Shape.Kind != DataKind.Image) return false;
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         manual_seed(seed);

@@ -56,7 +56,9 @@ public static class RunFigures
             (figures, split) = (MetricsLog.Read(run.MetricsPath).LastOrDefault() ?? new Dictionary<string, double>(), "validation");
         var kl = Enumerable.Range(0, int.MaxValue).TakeWhile(j => figures.ContainsKey($"kl_dim_{j}")).Select(j => figures[$"kl_dim_{j}"]).ToArray();
         if (kl.Length == 0) return false;
-        Plots.Bars(path, $"KL of each latent dimension ({split} split): {kl.Count(v => v >= 0.01)} of {kl.Length} carry over 0.01 nats",
+        // collapsed_units counts the dimensions under the run's --collapse-threshold (0.01 nats by default).
+        int collapsed = figures.TryGetValue("collapsed_units", out var units) ? (int)units : kl.Count(v => v < 0.01);
+        Plots.Bars(path, $"KL of each latent dimension ({split} split): {kl.Length - collapsed} of {kl.Length} not collapsed",
             "latent dimension", "KL (nats)", kl);
         return true;
     }
@@ -65,9 +67,8 @@ public static class RunFigures
     public static bool SaveInterpolations(string path, Autoencoder model, Dataset test, int pairs = 4, int steps = 10)
     {
         if (test.Shape.Kind != DataKind.Image || test.Count < 2 * pairs) return false;
-        var order = Shuffle.Permutation(test.Count, 0);
-        using var images = LatentFigures.Interpolations(model, test.Subset(order[..pairs]).Features,
-            test.Subset(order[pairs..(2 * pairs)]).Features, steps, spherical: false);
+        var (first, second) = LatentFigures.RandomPairs(test.Count, pairs, seed: 0);
+        using var images = LatentFigures.Interpolations(model, test.Subset(first).Features, test.Subset(second).Features, steps, spherical: false);
         ImageGrid.Save(path, images, columns: steps + 2, scale: 2);
         return true;
     }
@@ -81,12 +82,14 @@ public static class RunFigures
         var epochs = rows.Select(row => row["epoch"]).ToArray();
         var keys = rows[0].Keys.Where(key => key.StartsWith("train_", StringComparison.Ordinal) || key.StartsWith("val_", StringComparison.Ordinal));
         var series = keys.Select(key => (key, epochs, rows.Select(row => row.GetValueOrDefault(key, double.NaN)).ToArray()))
-                         .Where(s => s.Item3.All(double.IsFinite) && s.Item3.All(v => v > 0)).ToList();
+                         .Where(s => s.Item3.All(double.IsFinite)).ToList();
         // A family with a single term logs it twice (as the loss and by name): draw it once.
         series = series.Where(s => !series.Any(other => other.key != s.key && other.key.EndsWith("_loss", StringComparison.Ordinal)
                                                     && other.key[..other.key.IndexOf('_')] == s.key[..s.key.IndexOf('_')]
                                                     && other.Item3.SequenceEqual(s.Item3))).ToList();
-        Plots.Lines(path, "Loss per epoch", "epoch", "loss (log scale)", series, logY: true);
+        // A log scale shows terms of different sizes best, but a Gaussian likelihood's loss in nats can be negative.
+        bool logY = series.All(s => s.Item3.All(v => v > 0));
+        Plots.Lines(path, "Loss per epoch", "epoch", logY ? "loss (log scale)" : "loss", series, logY);
         return true;
     }
 

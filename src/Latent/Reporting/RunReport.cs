@@ -19,7 +19,7 @@ public static class RunReport
     /// <summary>Figures drawn by the report itself, in page order, with their captions.</summary>
     static readonly (string File, string Caption)[] StandardFigures =
     [
-        ("loss.png", "Training and validation loss per epoch, one line per loss term (log scale)."),
+        ("loss.png", "Training and validation loss per epoch, one line per loss term (on a log scale when every value is positive)."),
         ("reconstructions.png", "Test examples (odd rows) above their reconstructions (even rows)."),
         ("inpaint.png", "Test examples, the input with a random part hidden, and the model's fill-in."),
         ("samples.png", "New examples: draws from the prior, decoded."),
@@ -29,7 +29,7 @@ public static class RunReport
         ("latent-manifold.png", "The decoded latent grid of a 2-D latent space, at the 5–95 % quantiles of the codes along each axis."),
     ];
 
-    /// <summary>Draws what is missing and writes <c>report.html</c> into the run; returns its path.</summary>
+    /// <summary>Draws the run's figures afresh with its selected weights and writes <c>report.html</c> into the run; returns its path.</summary>
     public static string Write(RunDirectory run)
     {
         var manifest = run.ReadManifest();
@@ -62,7 +62,9 @@ public static class RunReport
             using var model = run.LoadModel(manifest);
             RunFigures.DrawAll(run, model, RunData.Load(manifest, manifest.Data, DataSplit.Test));
         }
+        // Folder names label the columns; two runs in folders of the same name get their position too.
         var names = runs.Select(run => Path.GetFileName(run.Path)).ToList();
+        names = names.Select((name, i) => names.Count(other => other == name) > 1 ? $"{name} ({i + 1})" : name).ToList();
         var evaluations = runs.Select(run => run.ReadEvaluation()).ToList();
         var keys = evaluations.SelectMany(e => e.Keys).Distinct().Order(StringComparer.Ordinal).ToList();
 

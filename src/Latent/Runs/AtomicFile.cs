@@ -6,13 +6,18 @@ namespace Latent.Runs;
 /// </summary>
 public static class AtomicFile
 {
+    /// <summary>
+    /// Writes <paramref name="path"/> through <paramref name="write"/>; a path that cannot be written
+    /// (a folder, no permission, a full disk) is a one-line <see cref="UserInputException"/>.
+    /// </summary>
     public static void Write(string path, Action<Stream> write)
     {
-        var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        Directory.CreateDirectory(directory);
-        var temporary = Path.Combine(directory, $".{Path.GetFileName(path)}.{Environment.ProcessId}.tmp");
+        string temporary = "";
         try
         {
+            var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
+            Directory.CreateDirectory(directory);
+            temporary = Path.Combine(directory, $".{Path.GetFileName(path)}.{Environment.ProcessId}.tmp");
             using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
             {
                 write(stream);
@@ -20,9 +25,11 @@ public static class AtomicFile
             }
             File.Move(temporary, path, overwrite: true);
         }
-        catch
+        catch (Exception error)
         {
-            File.Delete(temporary);
+            if (temporary != "") File.Delete(temporary);
+            if (error is IOException or UnauthorizedAccessException)
+                throw new UserInputException($"cannot write '{path}' ({error.Message.Split('\n')[0]}); pass a writable file path");
             throw;
         }
     }

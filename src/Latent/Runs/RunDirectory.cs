@@ -9,7 +9,7 @@ namespace Latent.Runs;
 /// </summary>
 public sealed class RunDirectory
 {
-    RunDirectory(string path) => Path = System.IO.Path.GetFullPath(path);
+    RunDirectory(string path) => Path = System.IO.Path.TrimEndingDirectorySeparator(System.IO.Path.GetFullPath(path));
 
     public string Path { get; }
     public string ManifestPath => File("manifest.json");

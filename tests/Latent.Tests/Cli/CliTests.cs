@@ -57,6 +57,13 @@ public sealed class CliTests
         Assert.True(new FileInfo(folder.File("decoded.png")).Length > 1000);
         Assert.Equal(0, Run("reconstruct", "--run", run, "--count", "8", "--out", folder.File("r.png")).Code);
         Assert.True(File.Exists(folder.File("r.png")));
+
+        // An output that names a folder, or sits under a file, is a one-line error, checked before any work.
+        AssertUsageError(Run("decode", "--run", run, "--in", codes, "--out", folder.Path), "is a folder; pass a file name");
+        AssertUsageError(Run("reconstruct", "--run", run, "--out", folder.Path), "is a folder; pass a file name");
+        AssertUsageError(Run("report", "--compare", run + "/", run, "--out", folder.Path), "is a folder; pass a file name");
+        AssertUsageError(Run("decode", "--run", run, "--in", codes, "--out", Path.Combine(codes, "d.png")), "cannot write");
+        AssertUsageError(Run("reconstruct", "--run", run, "--count", "0"), "--count '0' must be a whole number from 1 to 10000");
     }
 
     [Fact]

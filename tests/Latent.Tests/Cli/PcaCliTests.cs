@@ -65,7 +65,7 @@ public sealed class PcaCliTests
     [Theory]
     [InlineData("--components 0 must be positive", "--components", "0")]
     [InlineData("--components 2000 is more than the 1024 features", "--components", "2000")]
-    [InlineData("--components 'many' is not a whole number", "--components", "many")]
+    [InlineData("--components 'many' must be a whole number", "--components", "many")]
     [InlineData("--components 40 is more than the 27 training examples", "--components", "40", "--limit", "30")]
     [InlineData("has no option --latent-dim", "--latent-dim", "4")]
     [InlineData("--whiten is a flag and takes no value", "--whiten", "yes")]

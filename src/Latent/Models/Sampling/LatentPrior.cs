@@ -45,6 +45,19 @@ public static class LatentPrior
     public static string FileName(SamplerKind kind, int components) =>
         kind == SamplerKind.Gaussian ? "sampler-gaussian.safetensors" : $"sampler-gmm-{components}.safetensors";
 
+    /// <summary>The cached sampler's tensors, or null when the file is unreadable: it is only a cache, so it is refitted.</summary>
+    static (Dictionary<string, Tensor> Tensors, Dictionary<string, string> Metadata)? TryLoad(string path)
+    {
+        try
+        {
+            return SafeTensors.Load(path);
+        }
+        catch (UserInputException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>
     /// The fitted mixture in <paramref name="path"/> if it was fitted to the current weights (its
     /// fingerprint matches), otherwise a new fit to <paramref name="codes"/>, saved there.
@@ -55,9 +68,8 @@ public static class LatentPrior
         if (kind == SamplerKind.Prior) throw new ArgumentException("the model's own prior is not fitted", nameof(kind));
         int count = kind == SamplerKind.Gaussian ? 1 : components;
         string fingerprint = Fingerprint(weightsPath);
-        if (File.Exists(path))
+        if (File.Exists(path) && TryLoad(path) is var (tensors, metadata))
         {
-            var (tensors, metadata) = SafeTensors.Load(path);
             try
             {
                 if (metadata.GetValueOrDefault("weights_sha256") == fingerprint && tensors.TryGetValue("weights", out var weights)

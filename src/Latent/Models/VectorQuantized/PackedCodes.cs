@@ -131,11 +131,7 @@ public static class PackedCodes
         if (content.CodebookSize != model.CodebookSize || content.Heads != model.Heads || !content.Grid.SequenceEqual(model.Grid))
             throw new UserInputException(
                 $"'{path}' holds codes of a model with K = {content.CodebookSize}, {content.Heads} heads on a {string.Join("×", content.Grid)} grid, but this run has K = {model.CodebookSize}, {model.Heads} heads on {string.Join("×", model.Grid)}; pass the --run that encoded it");
-        using var noGrad = no_grad();
-        var parts = codes.split(500).Select(model.DecodeCodes).ToArray();
-        var decoded = parts.Length == 0 ? zeros([0, .. model.Shape.Dimensions]) : cat(parts, 0);
-        foreach (var part in parts) part.Dispose();
-        return decoded;
+        return Evaluation.Evaluator.DecodeAll(model.DecodeCodes, codes);
     }
 
     static byte[] Header(int codebookSize, int heads, IReadOnlyList<int> grid, int bits, long count)

@@ -175,6 +175,9 @@ public sealed class VqVae : Autoencoder, IGenerative, ISecondStage
         return figures;
     }
 
+    /// <summary>Whether the prior over codes has been fitted (training fits it once the VQ-VAE itself is trained).</summary>
+    public bool CanSample => prior.IsFitted;
+
     /// <summary>New examples: code grids from the prior (the transformer once fitted), decoded.</summary>
     public Tensor Sample(int count)
     {
