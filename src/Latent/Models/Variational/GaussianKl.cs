@@ -51,12 +51,14 @@ public static class GaussianKl
     /// KL(N(μ, L·Lᵀ) ‖ N(0, I)) per dimension by the chain rule: μ [B, n], L [B, n, n] lower triangular
     /// with a positive diagonal → [B, n], row j giving ½[Σₖ Lⱼₖ² + μⱼ² − log Lⱼⱼ² − 1]. The rows sum to
     /// ½[tr Σ + μᵀμ − log det Σ − n], since tr(L·Lᵀ) = ‖L‖²_F and log det Σ = Σⱼ log Lⱼⱼ².
+    /// Pass <paramref name="logDiagonalSquares"/> (log Lⱼⱼ²) when it is at hand, as the encoder's output:
+    /// recomputing it from L underflows to −∞ in float32 once Lⱼⱼ² is below about 1e-45.
     /// </summary>
-    public static Tensor CholeskyToStandard(Tensor mean, Tensor cholesky)
+    public static Tensor CholeskyToStandard(Tensor mean, Tensor cholesky, Tensor? logDiagonalSquares = null)
     {
         using var scope = NewDisposeScope();
         var rowSquares = cholesky.square().sum(-1);                                  // Σₖ Lⱼₖ² [B, n]
-        var logDiagonalSquares = cholesky.diagonal(0, -2, -1).square().log();        // log Lⱼⱼ² [B, n]
+        logDiagonalSquares ??= cholesky.diagonal(0, -2, -1).square().log();          // log Lⱼⱼ² [B, n]
         return (0.5 * (rowSquares + mean.square() - logDiagonalSquares - 1)).MoveToOuterDisposeScope();
     }
 }

@@ -92,7 +92,7 @@ public sealed class VariationalAutoencoder : Autoencoder, IGenerative
     /// <summary>KL(q(z|x) ‖ N(0, I)) split over the latent dimensions, [B, D]; the rows sum to the total.</summary>
     public static Tensor KlPerDimension(Posterior posterior) => posterior.Cholesky is null
         ? GaussianKl.DiagonalToStandard(posterior.Mean, posterior.LogVariance)
-        : GaussianKl.CholeskyToStandard(posterior.Mean, posterior.Cholesky);
+        : GaussianKl.CholeskyToStandard(posterior.Mean, posterior.Cholesky, posterior.LogVariance);
 
     /// <summary>
     /// log p(x|z) summed over the elements of each example, nats, with every constant included:
