@@ -87,7 +87,7 @@ public sealed class VariationalAutoencoder : Autoencoder, IGenerative
     /// </summary>
     public static Tensor Draw(Posterior posterior, Tensor noise) => posterior.Cholesky is null
         ? posterior.Mean + (0.5 * posterior.LogVariance).exp() * noise
-        : posterior.Mean + posterior.Cholesky.matmul(noise.unsqueeze(-1)).squeeze(-1); // L [B, D, D] · ε [..., B, D, 1]
+        : posterior.Mean + einsum("bjk,...bk->...bj", posterior.Cholesky, noise);      // L [B, D, D] · ε [..., B, D], without copying L per draw
 
     /// <summary>KL(q(z|x) ‖ N(0, I)) split over the latent dimensions, [B, D]; the rows sum to the total.</summary>
     public static Tensor KlPerDimension(Posterior posterior) => posterior.Cholesky is null
