@@ -43,3 +43,12 @@ static class TestAssemblyInitializer
     [System.Runtime.CompilerServices.ModuleInitializer]
     internal static void Initialize() => NativeRuntime.Configure();
 }
+
+/// <summary>Stops training, as a kill would, once a given step is reached.</summary>
+public sealed class InterruptAt(long step) : Latent.Training.ITrainingObserver
+{
+    public void OnProgress(Latent.Training.TrainingProgress progress)
+    {
+        if (progress.Step == step) throw new OperationCanceledException("interrupted");
+    }
+}

@@ -36,7 +36,7 @@ public sealed class DecodeCommand : Command
         if (outPath.EndsWith(".csv", StringComparison.OrdinalIgnoreCase))
             LatentCsv.Write(outPath, decoded.flatten(1), labels: null);
         else if (manifest.Shape.Kind == DataKind.Image)
-            ImageGrid.Save(outPath, decoded, columns: (int)Math.Ceiling(Math.Sqrt(decoded.shape[0])), scale: 2);
+            ImageGrid.SaveSquare(outPath, decoded);
         else
             throw new UserInputException($"{manifest.Shape} have no picture; pass --out FILE.csv");
         output.Line($"{decoded.shape[0]} examples decoded to {Path.GetFullPath(outPath)}");

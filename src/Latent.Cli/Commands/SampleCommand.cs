@@ -63,7 +63,7 @@ public sealed class SampleCommand : Command
                 samples = model.Decode(codes);
             }
         }
-        using (samples) ImageGrid.Save(outPath, samples, columns: (int)Math.Ceiling(Math.Sqrt(count)), scale: 2);
+        using (samples) ImageGrid.SaveSquare(outPath, samples);
         output.Line($"{count} samples written to {Path.GetFullPath(outPath)}");
         return 0;
     }

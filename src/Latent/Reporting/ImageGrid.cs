@@ -5,7 +5,12 @@ namespace Latent.Reporting;
 /// <summary>Tiles images [N, C, H, W] with values in [0, 1] into one picture, row by row.</summary>
 public static class ImageGrid
 {
+    /// <summary>A near-square grid, ⌈√N⌉ images a row, each drawn twice its size: how samples and decoded codes are shown.</summary>
+    public static void SaveSquare(string path, Tensor images) =>
+        Save(path, images, columns: (int)Math.Ceiling(Math.Sqrt(images.shape[0])), scale: 2);
+
     /// <summary>Saves the grid as a PNG: grey when C = 1, RGB when C = 3.</summary>
+
     public static void Save(string path, Tensor images, int columns, int padding = 2, int scale = 1)
     {
         var (pixels, width, height, channels) = Compose(images, columns, padding, scale);

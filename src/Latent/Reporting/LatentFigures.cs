@@ -63,7 +63,7 @@ public static class LatentFigures
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         manual_seed(seed);
-        ImageGrid.Save(path, generative.Sample(count), columns: (int)Math.Ceiling(Math.Sqrt(count)), scale: 2);
+        ImageGrid.SaveSquare(path, generative.Sample(count));
         return true;
     }
 

@@ -15,14 +15,6 @@ public sealed class TrainerTests
         new TrainingOptions { Epochs = 3, BatchSize = 64, CheckpointEvery = checkpointEvery, Seed = 5 },
         outPath);
 
-    /// <summary>Stops training, as a kill would, once a given step is reached.</summary>
-    sealed class Interrupt(long atStep) : ITrainingObserver
-    {
-        public void OnProgress(TrainingProgress progress)
-        {
-            if (progress.Step == atStep) throw new OperationCanceledException("interrupted");
-        }
-    }
 
     static Dictionary<string, Tensor> Weights(string path) => SafeTensors.Load(path).Tensors;
 
@@ -65,7 +57,7 @@ public sealed class TrainerTests
         TrainingRun.Start(Request(folder.File("whole"), checkpointEvery: 4), SilentObserver.Instance);
 
         Assert.Throws<OperationCanceledException>(() =>
-            TrainingRun.Start(Request(folder.File("resumed"), checkpointEvery: 4), new Interrupt(interruptAt)));
+            TrainingRun.Start(Request(folder.File("resumed"), checkpointEvery: 4), new InterruptAt(interruptAt)));
         TrainingRun.Resume(folder.File("resumed"), epochs: null, SilentObserver.Instance);
 
         AssertSameWeights(folder.File("whole/checkpoint/last.safetensors"), folder.File("resumed/checkpoint/last.safetensors"));

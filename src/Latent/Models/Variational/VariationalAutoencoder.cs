@@ -235,17 +235,24 @@ public sealed class VariationalAutoencoder : Autoencoder, IGenerative
         if (validation.Count == 0) return Diagnosis.None;
         var measured = Measure(validation);
         var collapsed = Collapsed(measured);
-        var figures = new Dictionary<string, double>
-        {
-            ["active_units"] = measured.ActiveUnits,
-            ["collapsed_units"] = collapsed.Length,
-        };
-        for (int j = 0; j < measured.KlPerDimension.Length; j++) figures[$"kl_dim_{j}"] = measured.KlPerDimension[j];
+        var figures = UnitFigures(measured);
 
         var warnings = new List<string>();
         if (collapsed.Length > 0 && collapsed.Length != _collapsedAtLastWarning) warnings.Add(CollapseWarning(measured, collapsed));
         _collapsedAtLastWarning = collapsed.Length;
         return new Diagnosis(figures, warnings);
+    }
+
+    /// <summary><c>active_units</c>, <c>collapsed_units</c> and <c>kl_dim_j</c> of a measured data set.</summary>
+    Dictionary<string, double> UnitFigures(Measurements measured)
+    {
+        var figures = new Dictionary<string, double>
+        {
+            ["active_units"] = measured.ActiveUnits,
+            ["collapsed_units"] = Collapsed(measured).Length,
+        };
+        for (int j = 0; j < measured.KlPerDimension.Length; j++) figures[$"kl_dim_{j}"] = measured.KlPerDimension[j];
+        return figures;
     }
 
     int[] Collapsed(Measurements measured) =>
@@ -271,15 +278,10 @@ public sealed class VariationalAutoencoder : Autoencoder, IGenerative
     {
         manual_seed(EvaluationSeed);
         var measured = Measure(test, options.BatchSize);
-        var figures = new Dictionary<string, double>
-        {
-            ["test_neg_elbo_nats"] = measured.Reconstruction + measured.Kl,
-            ["test_recon_nats"] = measured.Reconstruction,
-            ["test_kl_nats"] = measured.Kl,
-            ["active_units"] = measured.ActiveUnits,
-            ["collapsed_units"] = Collapsed(measured).Length,
-        };
-        for (int j = 0; j < measured.KlPerDimension.Length; j++) figures[$"kl_dim_{j}"] = measured.KlPerDimension[j];
+        var figures = UnitFigures(measured);
+        figures["test_neg_elbo_nats"] = measured.Reconstruction + measured.Kl;
+        figures["test_recon_nats"] = measured.Reconstruction;
+        figures["test_kl_nats"] = measured.Kl;
         if (options.IwaeSamples > 0)
         {
             using var noGrad = no_grad();

@@ -137,13 +137,6 @@ public sealed class VqVaeTests
         new TrainingOptions { Epochs = 3, BatchSize = 32, CheckpointEvery = checkpointEvery, Seed = 5 },
         outPath);
 
-    sealed class Interrupt(long atStep) : ITrainingObserver
-    {
-        public void OnProgress(TrainingProgress progress)
-        {
-            if (progress.Step == atStep) throw new OperationCanceledException("interrupted");
-        }
-    }
 
     [Fact]
     public void An_interrupted_run_resumes_to_the_same_codebook_statistics_and_prior()
@@ -151,7 +144,7 @@ public sealed class VqVaeTests
         using var folder = new TempDirectory();
         TrainingRun.Start(Request(folder.File("whole"), checkpointEvery: 4), SilentObserver.Instance);
         Assert.Throws<OperationCanceledException>(() =>
-            TrainingRun.Start(Request(folder.File("resumed"), checkpointEvery: 4), new Interrupt(14)));
+            TrainingRun.Start(Request(folder.File("resumed"), checkpointEvery: 4), new InterruptAt(14)));
         TrainingRun.Resume(folder.File("resumed"), epochs: null, SilentObserver.Instance);
 
         foreach (var file in new[] { "checkpoint/last.safetensors", "model.safetensors" })
