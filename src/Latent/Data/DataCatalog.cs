@@ -40,7 +40,7 @@ public static class DataCatalog
             "fashion-mnist" => IdxSource.Load(FashionMnistDirectory(), IdxSource.FashionMnistLabelNames),
             "idx" => IdxSource.Load(argument, labelNames: null),
             "images" => CarveTest(ImageFolderSource.Load(argument, options.ImageSize)),
-            "csv" => CarveTest(CsvSource.Load(argument, options.LabelColumn)),
+            "csv" => CarveTest(CsvSource.Load(argument, options.LabelColumn, options.Header)),
             "text" => TextSource.Load(argument, TextSettings(options)),
             _ => throw new UserInputException(
                 $"unknown data source '{options.Data}'; pass shapes, fashion-mnist, idx:DIR, images:DIR, csv:FILE or text:FILE"),

@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using Latent.Data.Sources;
 
 namespace Latent.Data;
 
@@ -13,6 +14,9 @@ public sealed record DataOptions
 
     [Description("CSV column that holds the labels, by header name or 0-based index")]
     public string? LabelColumn { get; init; }
+
+    [Description("csv:FILE: is the first row a header? yes, no, or auto: a header when one of its cells is not a number in a column whose other cells are all numbers, or when none of its cells is a number")]
+    public CsvHeader Header { get; init; } = CsvHeader.Auto;
 
     [Description("fraction of the training split held out, with the seed, for validation")]
     public double ValidationFraction { get; init; } = 0.1;
