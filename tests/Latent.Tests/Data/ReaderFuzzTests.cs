@@ -132,7 +132,7 @@ public sealed class ReaderFuzzTests
             var path = folder.File("t.txt");
             File.WriteAllBytes(path, Mutate(text, random));
             var settings = new TextSettings(i % 2 == 0 ? TokenLevel.Char : TokenLevel.Word, Window: 16 + i % 5, Stride: 4, MaxVocabulary: i % 3 == 0 ? 20 : null, Vocabulary: null);
-            AssertValidOrUserError(() => TextSource.Load(path, settings), $"case {i}");
+            AssertValidOrUserError(() => TextSource.Load(path, settings, validationFraction: 0.1, seed: i), $"case {i}");
         }
     }
 
