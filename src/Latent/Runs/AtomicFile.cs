@@ -12,6 +12,7 @@ public static class AtomicFile
     /// </summary>
     public static void Write(string path, Action<Stream> write)
     {
+        UserPaths.RequireWritableFile(path, "output", "move it out of the way or write elsewhere");
         string temporary = "";
         try
         {

@@ -53,7 +53,7 @@ public static class FitRun
         foreach (var (name, value) in diagnosis.Figures) fit[name] = double.IsFinite(value) ? value : null;
         fit["warnings"] = new JsonArray(diagnosis.Warnings.Select(warning => (JsonNode?)warning).ToArray());
         AtomicFile.WriteAllText(run.File("fit.json"), fit.ToJsonString(Json.Options));
-        foreach (var warning in diagnosis.Warnings) File.AppendAllText(run.File("fit.log"), $"{DateTimeOffset.Now:O} warning: {warning}\n");
+        foreach (var warning in diagnosis.Warnings) run.AppendLog("fit.log", $"{DateTimeOffset.Now:O} warning: {warning}");
 
         RunFigures.DrawAll(run, model, data.Test);
         closedForm.SaveFigures(run.Path);

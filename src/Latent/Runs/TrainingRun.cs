@@ -42,6 +42,7 @@ public static class TrainingRun
     public static RunDirectory Resume(string path, int? epochs, ITrainingObserver observer)
     {
         var run = RunDirectory.Open(path);
+        run.CheckWritable();
         var manifest = run.ReadManifest();
         var training = manifest.Training
             ?? throw new UserInputException($"'{path}' is a closed-form {manifest.Family} fit with nothing to resume; fit it again instead");

@@ -183,7 +183,7 @@ public sealed class Trainer(TrainingOptions options, ITrainingObserver observer)
 
     void Warn(RunDirectory run, string message)
     {
-        File.AppendAllText(run.File("train.log"), $"{DateTimeOffset.Now:O} warning: {message}\n");
+        run.AppendLog("train.log", $"{DateTimeOffset.Now:O} warning: {message}");
         observer.OnWarning(message);
     }
 
