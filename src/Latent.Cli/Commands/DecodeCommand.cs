@@ -1,3 +1,4 @@
+using Latent.Models;
 using Latent.Cli.CommandLine;
 using Latent.Data;
 using Latent.Evaluation;
@@ -31,7 +32,7 @@ public sealed class DecodeCommand : Command
         else
         {
             var codes = LatentCsv.Read(inPath, model.RepresentationSize);
-            decoded = Evaluator.DecodeAll(model.Decode, codes);
+            decoded = Batched.Apply(model.Decode, codes);
         }
         if (outPath.EndsWith(".csv", StringComparison.OrdinalIgnoreCase))
             LatentCsv.Write(outPath, decoded.flatten(1), labels: null);

@@ -1,3 +1,4 @@
+using Latent.Models;
 using Latent.Cli.CommandLine;
 using Latent.Evaluation;
 using Latent.Models.VectorQuantized;
@@ -29,7 +30,7 @@ public sealed class EncodeCommand : Command
             output.Line($"{dataset.Count} examples × {vq.BitsPerExample} bits ({string.Join("×", vq.Grid)} positions × {vq.Heads} heads × {PackedCodes.BitsPerCode(vq.CodebookSize)} bits) = {bytes} bytes written to {Path.GetFullPath(outPath)}");
             return 0;
         }
-        using var codes = Evaluator.EncodeAll(model, dataset);
+        using var codes = Batched.Encode(model, dataset);
         LatentCsv.Write(outPath, codes, dataset.Labels);
         output.Line($"{dataset.Count} codes of dimension {codes.shape[1]} written to {Path.GetFullPath(outPath)}");
         return 0;

@@ -168,7 +168,7 @@ public static class Bench
     static double TrainingMacs(Autoencoder model, Dataset data, int batch)
     {
         var x = data.Features.narrow(0, 0, batch);
-        return 3.0 * MacCounter.Forward(model, () => model.Loss(x, TrainingStep.Final).Total.Dispose());
+        return 3.0 * MacCounter.Forward(model, () => model.Loss(x, LossContext.Final()).Total.Dispose());
     }
 
     static double ResidentMiB(string field)

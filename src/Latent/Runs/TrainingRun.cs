@@ -1,4 +1,5 @@
 using Latent.Data;
+using Latent.Evaluation;
 using Latent.Models;
 using Latent.Reporting;
 using Latent.Training;
@@ -33,7 +34,7 @@ public static class TrainingRun
             Family = family.Name, Model = request.Model, Data = request.Data, Shape = data.Shape, Training = request.Training,
             LabelNames = data.Train.LabelNames, Versions = Versions.Current, Created = DateTimeOffset.Now, Command = request.Command,
         });
-        new Trainer(request.Training, observer).Fit(model, data, run, resume: false);
+        new Trainer(request.Training, observer, new Evaluator.EpochDiagnostics(model).Diagnose).Fit(model, data, run, resume: false);
         Finish(run, data, request.Training.Seed, observer);
         return run;
     }
@@ -54,7 +55,7 @@ public static class TrainingRun
         var data = DataCatalog.Load(manifest.Data, training.Seed);
         torch.manual_seed(training.Seed);
         using var model = ModelCatalog.Find(manifest.Family).Create(manifest.Model, manifest.Shape);
-        new Trainer(training, observer).Fit(model, data, run, resume: true);
+        new Trainer(training, observer, new Evaluator.EpochDiagnostics(model).Diagnose).Fit(model, data, run, resume: true);
         Finish(run, data, training.Seed, observer);
         return run;
     }

@@ -23,7 +23,7 @@ namespace Latent.Training;
 /// error after <see cref="MaxRollbacks"/> such rollbacks.
 /// </para>
 /// </summary>
-public sealed class Trainer(TrainingOptions options, ITrainingObserver observer)
+public sealed class Trainer(TrainingOptions options, ITrainingObserver observer, Func<Dataset, Diagnosis>? diagnose = null)
 {
     const long ValidationStream = -1;
     public const int MaxRollbacks = 4;
@@ -84,7 +84,7 @@ public sealed class Trainer(TrainingOptions options, ITrainingObserver observer)
         {
             int start = batch * options.BatchSize, count = Math.Min(options.BatchSize, order.Length - start);
             double learningRate = options.LearningRate(state.Step, totalSteps) * state.LearningRateScale;
-            TrainStep(session, order.AsSpan(start, count), new TrainingStep(epoch, state.Step, session.StepsPerEpoch), learningRate, sums);
+            TrainStep(session, order.AsSpan(start, count), LossContext.Training(new TrainingPosition(epoch, state.Step, session.StepsPerEpoch), data.Train.Count), learningRate, sums);
             examples += count;
             session.StepsTaken++;
             state = state with { BatchInEpoch = batch + 1, Step = state.Step + 1, TermSums = sums, ExamplesInEpoch = examples };
@@ -97,9 +97,9 @@ public sealed class Trainer(TrainingOptions options, ITrainingObserver observer)
         }
 
         var values = sums.ToDictionary(pair => "train_" + pair.Key, pair => pair.Value / examples);
-        var validation = Validate(model, data.Validation);
+        var validation = Validate(model, data.Validation, data.Train.Count);
         foreach (var (name, value) in validation) values["val_" + name] = value;
-        var diagnosis = model.Diagnose(data.Validation);
+        var diagnosis = diagnose?.Invoke(data.Validation) ?? Diagnosis.None;
         foreach (var (name, value) in diagnosis.Figures) values[name] = value;
         values["lr"] = options.LearningRate(state.Step - 1, totalSteps) * state.LearningRateScale;
         values["seconds"] = epochClock.Elapsed.TotalSeconds;
@@ -122,20 +122,21 @@ public sealed class Trainer(TrainingOptions options, ITrainingObserver observer)
     }
 
     /// <summary>One optimiser step on the examples at <paramref name="indices"/>; adds the batch's terms to <paramref name="sums"/>.</summary>
-    void TrainStep(Session session, ReadOnlySpan<int> indices, TrainingStep step, double learningRate, Dictionary<string, double> sums)
+    void TrainStep(Session session, ReadOnlySpan<int> indices, LossContext context, double learningRate, Dictionary<string, double> sums)
     {
         using var scope = NewDisposeScope();
-        torch.manual_seed(Shuffle.Derive(options.Seed, step.Step));
+        var position = context.Position!;
+        torch.manual_seed(Shuffle.Derive(options.Seed, position.Step));
         var index = new long[indices.Length];
         for (int i = 0; i < indices.Length; i++) index[i] = indices[i];
         var x = session.Data.Train.Features.index_select(0, tensor(index)).to(torch.device(options.Device));
 
         session.Optimizer.ZeroGrad();
-        var loss = session.Model.Loss(x, step);
-        var values = loss.Terms.Select(term => (Name: term.Name, Value: (double)term.Value.item<float>()))
+        var loss = session.Model.Loss(x, context);
+        var values = loss.Terms.Select(term => (Name: term.Term.Name, Value: (double)term.Value.item<float>()))
                                .Prepend((Name: "loss", Value: loss.Total.item<float>())).ToArray();
         var bad = values.Where(term => !double.IsFinite(term.Value)).Select(term => term.Name).ToArray();
-        if (bad.Length > 0) throw new DivergenceException(step.Step, step.Epoch, string.Join(", ", bad));
+        if (bad.Length > 0) throw new DivergenceException(position.Step, position.Epoch, string.Join(", ", bad));
 
         loss.Total.backward();
         if (options.GradClip > 0) nn.utils.clip_grad_norm_(session.Optimizer.Parameters, options.GradClip);
@@ -160,7 +161,7 @@ public sealed class Trainer(TrainingOptions options, ITrainingObserver observer)
     }
 
     /// <summary>The objective on the validation split, with a fixed seed so that epochs are comparable.</summary>
-    Dictionary<string, double> Validate(Autoencoder model, Dataset validation)
+    Dictionary<string, double> Validate(Autoencoder model, Dataset validation, long trainingExamples)
     {
         var sums = new Dictionary<string, double>();
         if (validation.Count == 0) return sums;
@@ -171,10 +172,10 @@ public sealed class Trainer(TrainingOptions options, ITrainingObserver observer)
             foreach (var batch in validation.Batches(Math.Max(options.BatchSize, 512)))
             {
                 using var scope = NewDisposeScope();
-                var loss = model.Loss(batch.to(torch.device(options.Device)), TrainingStep.Final);
+                var loss = model.Loss(batch.to(torch.device(options.Device)), LossContext.Final(trainingExamples));
                 long count = batch.shape[0];
                 sums["loss"] = sums.GetValueOrDefault("loss") + loss.Total.item<float>() * count;
-                foreach (var (name, value) in loss.Terms) sums[name] = sums.GetValueOrDefault(name) + value.item<float>() * count;
+                foreach (var (term, value) in loss.Terms) sums[term.Name] = sums.GetValueOrDefault(term.Name) + value.item<float>() * count;
             }
         }
         model.train();

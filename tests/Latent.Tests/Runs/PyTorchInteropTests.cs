@@ -67,7 +67,7 @@ public sealed class PyTorchInteropTests
             // One training batch gives the standardizer running figures other than its initial 0 and 1.
             model.train();
             using var noGrad = no_grad();
-            model.Loss(x, new TrainingStep(0, 0, 1));
+            model.Loss(x, LossContext.Training(new TrainingPosition(0, 0, 1), 0));
         }
         RoundTrip(model, x);
     }

@@ -30,14 +30,16 @@ public sealed class DivergenceTests
         public override Tensor Encode(Tensor x) => encoder.forward(x.flatten(1));
         public override Tensor Decode(Tensor z) => decoder.forward(z).reshape([z.shape[0], .. Shape.Dimensions]);
 
-        public override LossTerms Loss(Tensor x, TrainingStep step)
+        public override LossTerms Loss(Tensor x, LossContext context)
         {
             var reconstruction = nn.functional.mse_loss(Reconstruct(x), x);
-            bool poisoned = !step.Validating && (_forever ? step.Step >= _nanSteps.Min() : _nanSteps.Remove(step.Step));
+            bool poisoned = context.Position is { } position && (_forever ? position.Step >= _nanSteps.Min() : _nanSteps.Remove(position.Step));
             var kl = poisoned ? tensor(float.NaN) : zeros(1).sum();
-            return new LossTerms(reconstruction + kl, ("recon", reconstruction), ("kl", kl));
+            return new LossTerms(reconstruction + kl, (LossTerms.Reconstruction, reconstruction), (KlTerm, kl));
         }
     }
+
+    static readonly MetricKey KlTerm = MetricKey.Term("kl", "a term that turns NaN on purpose");
 
     static TrainingOptions Options => new() { Epochs = 3, BatchSize = 64, Seed = 2 };
 

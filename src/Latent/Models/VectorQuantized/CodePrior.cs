@@ -72,27 +72,25 @@ public sealed class CodePrior : nn.Module
         return draws.t().reshape(count, Positions, Heads).MoveToOuterDisposeScope();  // [count, P, L]
     }
 
-    /// <summary>Mean −log₂ p(codes) per example under the fitted prior, for codes [N, P, L] (the rate an entropy coder driven by it would reach).</summary>
-    public double BitsPerExample(Tensor codes, int batchSize = 500)
+    /// <summary>log p(codes) under the fitted prior, nats per example: codes [N, P, L] → [N] (float64), in batches.</summary>
+    public Tensor LogLikelihood(Tensor codes, int batchSize = 500)
     {
         if (!IsFitted) throw NotFitted();
         using var noGrad = no_grad();
-        double nats = 0;
-        long count = codes.shape[0];
-        for (long start = 0; start < count; start += batchSize)
+        var parts = new List<Tensor>();
+        for (long start = 0; start < codes.shape[0]; start += batchSize)
         {
             using var scope = NewDisposeScope();
-            var batch = codes.narrow(0, start, Math.Min(batchSize, count - start));
+            var batch = codes.narrow(0, start, Math.Min(batchSize, codes.shape[0] - start));
             long size = batch.shape[0];
-            if (IsAutoregressive)
-                nats += transformer!.NegativeLogLikelihood(batch.reshape(size, -1)).item<float>() * size * Positions * Heads;
-            else
-            {
-                var logProbabilities = (counts + 1e-12).div(counts.sum(2, keepdim: true)).log(); // [P, L, K]
-                nats -= logProbabilities.unsqueeze(0).expand(size, -1, -1, -1).gather(3, batch.unsqueeze(3)).sum().item<float>();
-            }
+            var perCode = IsAutoregressive
+                ? transformer!.LogProbabilities(batch.reshape(size, -1))                                                  // [n, P·L]
+                : (counts + 1e-12).div(counts.sum(2, keepdim: true)).log()                                                // [P, L, K]
+                    .unsqueeze(0).expand(size, -1, -1, -1).gather(3, batch.unsqueeze(3)).reshape(size, -1);
+            parts.Add(perCode.to(ScalarType.Float64).sum(1).MoveToOuterDisposeScope());
         }
-        return nats / count / Math.Log(2);
+        try { return parts.Count == 0 ? zeros(0, dtype: ScalarType.Float64) : cat(parts, 0); }
+        finally { foreach (var part in parts) part.Dispose(); }
     }
 
     /// <summary>

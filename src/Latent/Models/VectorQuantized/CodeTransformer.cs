@@ -89,6 +89,14 @@ public sealed class CodeTransformer : nn.Module<Tensor, Tensor>
         return nn.functional.cross_entropy(logits.reshape(-1, CodebookSize), codes.reshape(-1)).MoveToOuterDisposeScope();
     }
 
+    /// <summary>log p(k_t | k_&lt;t) of every code of codes [B, T] → [B, T] nats.</summary>
+    public Tensor LogProbabilities(Tensor codes)
+    {
+        using var scope = NewDisposeScope();
+        var logits = forward(Inputs(codes));                                        // [B, T, K]
+        return nn.functional.log_softmax(logits, -1).gather(2, codes.unsqueeze(2)).squeeze(2).MoveToOuterDisposeScope();
+    }
+
     /// <summary>Sequences drawn at once; larger counts are drawn in chunks so that memory stays bounded.</summary>
     const int SampleChunk = 256;
 
