@@ -135,7 +135,7 @@ public static class Bench
         using var model = ModelCatalog.Of(options).Create(options, data.Shape);
         var clock = new StepClock(epoch: 1, residentPerEpoch);
         new Trainer(new TrainingOptions { Epochs = epochs, BatchSize = batch, Schedule = ScheduleKind.Constant, Warmup = 0 }, clock)
-            .Fit(model, data, RunDirectory.New(folder.Path), resume: false);
+            .Fit(model, data, new RunTrainingStore(RunDirectory.New(folder.Path)), resume: false);
         double perSecond = clock.ExamplesPerSecond(batch);
         double gflops = TrainingMacs(model, data.Train, batch) * 2 * perSecond / batch / 1e9;
         return new BenchResult(name, description, perSecond, gflops, gflops / peak);

@@ -9,7 +9,7 @@ namespace Latent.Models;
 /// ψ: Z → X and a loss that names its terms. The trainer, the evaluator, the reports and the
 /// command line only ever talk to this class.
 /// </summary>
-public abstract class Autoencoder : nn.Module<Tensor, Tensor>
+public abstract class Autoencoder : nn.Module<Tensor, Tensor>, ITrainable
 {
     protected Autoencoder(string name, ModelOptions options, DataShape shape) : base(name)
     {

@@ -117,9 +117,9 @@ public sealed class ModelContractTests
         model.eval();
         other.eval();
         var path = folder.File("model.safetensors");
-        SafeTensors.Save(path, RunDirectory.Weights(model));
+        SafeTensors.Save(path, ModuleWeights.Of(model));
         var (tensors, _) = SafeTensors.Load(path);
-        RunDirectory.LoadWeights(other, tensors, path);
+        ModuleWeights.Load(other, tensors, path);
 
         using var noGrad = no_grad();
         var x = data.Test.Features.narrow(0, 0, 8);

@@ -90,7 +90,7 @@ public sealed class PyTorchInteropTests
         Assert.True(exitCode == 0, $"interop.py failed for {name}/{architecture} on {model.Shape}:\n{output}");
 
         var (pytorchWeights, _) = SafeTensors.Load(run.File("pytorch.safetensors"));
-        RunDirectory.LoadWeights(model, pytorchWeights, "pytorch.safetensors");
+        ModuleWeights.Load(model, pytorchWeights, "pytorch.safetensors");
         var (expected, _) = SafeTensors.Load(run.File("pytorch_outputs.safetensors"));
         foreach (var (key, actual) in Outputs(model, x))
         {

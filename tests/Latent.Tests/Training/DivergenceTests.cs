@@ -52,7 +52,7 @@ public sealed class DivergenceTests
         using var model = new Flaky(data.Shape, [6], forever: false);
         var warnings = new List<string>();
 
-        var state = new Trainer(Options, new Recorder(warnings)).Fit(model, data, run, resume: false);
+        var state = new Trainer(Options, new Recorder(warnings)).Fit(model, data, new RunTrainingStore(run), resume: false);
 
         Assert.Equal(3, state.Epoch);
         Assert.Equal(0.5, state.LearningRateScale);
@@ -73,7 +73,7 @@ public sealed class DivergenceTests
         var data = TestData.Shapes(256);
         using var model = new Flaky(data.Shape, [2], forever: true);
         var error = Assert.Throws<UserInputException>(() =>
-            new Trainer(Options, SilentObserver.Instance).Fit(model, data, RunDirectory.New(folder.File("run")), resume: false));
+            new Trainer(Options, SilentObserver.Instance).Fit(model, data, new RunTrainingStore(RunDirectory.New(folder.File("run"))), resume: false));
         Assert.Contains("keeps diverging", error.Message);
         Assert.Contains("--lr", error.Message);
     }

@@ -3,9 +3,6 @@
 //   the empirical one: each position and head independently, with the code frequencies of the training split;
 //   the autoregressive one: p(k_1..k_T) = Π p(k_t | k_<t), a small transformer (CodeTransformer).
 
-using System.Diagnostics;
-using Latent.Data;
-using Latent.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -18,9 +15,8 @@ namespace Latent.Models.VectorQuantized;
 /// </summary>
 public sealed class CodePrior : nn.Module
 {
-    const int BatchSize = 128;
-    const double LearningRate = 2e-3;
-    const long SeedStream = 0x5052494F52; // "PRIOR": keeps the prior's draws apart from the trainer's
+    /// <summary>How the transformer is trained, as the VQ-VAE's second stage (its epochs are --prior-epochs).</summary>
+    public static StageRecipe Recipe(int epochs) => new(epochs, BatchSize: 128, LearningRate: 2e-3, GradClip: 1.0, SeedStream: 0x5052494F52); // "PRIOR"
 
     // [P, L, K]: how often each code occurs at each position and head of the training split.
     private readonly Tensor counts;
@@ -46,9 +42,6 @@ public sealed class CodePrior : nn.Module
 
     /// <summary>Whether the empirical distribution has been counted.</summary>
     public bool IsFitted => counts.sum().item<float>() > 0;
-
-    /// <summary>Whether the prior is fitted as <paramref name="epochs"/> of transformer training (or counting alone) would leave it.</summary>
-    public bool IsFittedFor(int epochs) => IsFitted && (transformer is null || epochs == 0 || trained_epochs.item<float>() == epochs);
 
     /// <summary>Whether sampling uses the transformer.</summary>
     public bool IsAutoregressive => transformer is not null && trained_epochs.item<float>() > 0;
@@ -93,74 +86,28 @@ public sealed class CodePrior : nn.Module
         finally { foreach (var part in parts) part.Dispose(); }
     }
 
-    /// <summary>
-    /// Fits the prior on the codes of the training split [N, P, L]: counts them, then (when the
-    /// transformer is on) trains it for <paramref name="epochs"/> with Adam and a cosine schedule,
-    /// reporting its negative log-likelihood on <paramref name="validation"/> codes after each epoch.
-    /// Every draw is seeded from <paramref name="seed"/>, so fitting twice gives the same prior.
-    /// </summary>
-    public void Fit(Tensor train, Tensor validation, int epochs, int seed, ITrainingObserver observer)
-    {
-        using (no_grad())
-        {
-            counts.zero_();
-            // [N, P, L] -> one bin per (position, head, code)
-            var flat = train.reshape(train.shape[0], -1) + arange(Positions * Heads, ScalarType.Int64, train.device).mul_(CodebookSize);
-            counts.copy_(flat.reshape(-1).bincount(null, (long)Positions * Heads * CodebookSize).to_type(ScalarType.Float32).reshape(Positions, Heads, CodebookSize));
-        }
-        trained_epochs.zero_();
-        if (transformer is null || epochs == 0) return;
+    /// <summary>The autoregressive transformer, trained as the VQ-VAE's second stage; null for the empirical prior alone.</summary>
+    public CodeTransformer? Transformer => transformer;
 
-        var sequences = train.reshape(train.shape[0], -1); // [N, P·L]
-        int examples = (int)sequences.shape[0], stepsPerEpoch = (examples + BatchSize - 1) / BatchSize;
-        var schedule = new TrainingOptions { Lr = LearningRate, Epochs = epochs };
-        long totalSteps = (long)stepsPerEpoch * epochs, step = 0;
-        using var optimizer = new Adam(transformer.named_parameters());
-        var clock = Stopwatch.StartNew();
-        transformer.train();
-        for (int epoch = 0; epoch < epochs; epoch++)
-        {
-            var epochClock = Stopwatch.StartNew();
-            var order = Shuffle.Permutation(examples, Shuffle.Derive(seed ^ SeedStream, epoch));
-            double sum = 0;
-            for (int batch = 0; batch < stepsPerEpoch; batch++, step++)
-            {
-                using var scope = NewDisposeScope();
-                manual_seed(Shuffle.Derive(seed ^ SeedStream, -1 - step));
-                int start = batch * BatchSize, size = Math.Min(BatchSize, examples - start);
-                using var index = tensor(order.AsSpan(start, size).ToArray().Select(i => (long)i).ToArray(), device: sequences.device);
-                optimizer.ZeroGrad();
-                var loss = transformer.NegativeLogLikelihood(sequences.index_select(0, index));
-                loss.backward();
-                nn.utils.clip_grad_norm_(optimizer.Parameters, 1.0);
-                optimizer.Step(schedule.LearningRate(step, totalSteps));
-                sum += loss.item<float>() * size;
-                double perSecond = (step + 1) * BatchSize / Math.Max(1e-9, clock.Elapsed.TotalSeconds);
-                observer.OnProgress(new TrainingProgress(epoch, epochs, batch + 1, stepsPerEpoch, step + 1, sum / (start + size), perSecond,
-                    TimeSpan.FromSeconds((totalSteps - step - 1) * BatchSize / Math.Max(1e-9, perSecond))));
-            }
-            trained_epochs.fill_(epoch + 1);
-            var values = new Dictionary<string, double> { ["prior_train_nll"] = sum / examples };
-            if (validation.shape[0] > 0) values["val_prior_nll"] = ValidationNll(validation.reshape(validation.shape[0], -1));
-            values["seconds"] = epochClock.Elapsed.TotalSeconds;
-            observer.OnEpoch(new EpochMetrics(epoch + 1, step, values, IsBest: false));
-        }
-        transformer.eval();
+    /// <summary>
+    /// Counts the codes of the training split [N, P, L] (the empirical prior, fitted in closed form) and
+    /// marks the transformer as untrained: the second stage then trains it.
+    /// </summary>
+    public void Count(Tensor train)
+    {
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        // [N, P, L] -> one bin per (position, head, code)
+        var flat = train.reshape(train.shape[0], -1) + arange(Positions * Heads, ScalarType.Int64, train.device).mul_(CodebookSize);
+        counts.copy_(flat.reshape(-1).bincount(null, (long)Positions * Heads * CodebookSize).to_type(ScalarType.Float32).reshape(Positions, Heads, CodebookSize));
+        trained_epochs.zero_();
     }
 
-    double ValidationNll(Tensor sequences)
+    /// <summary>Records that the transformer holds the weights of <paramref name="epochs"/> epochs of training (sampling then uses it).</summary>
+    public void MarkTrained(int epochs)
     {
-        transformer!.eval();
         using var noGrad = no_grad();
-        double sum = 0;
-        for (long start = 0; start < sequences.shape[0]; start += 500)
-        {
-            using var scope = NewDisposeScope();
-            var batch = sequences.narrow(0, start, Math.Min(500, sequences.shape[0] - start));
-            sum += transformer.NegativeLogLikelihood(batch).item<float>() * batch.shape[0];
-        }
-        transformer.train();
-        return sum / sequences.shape[0];
+        trained_epochs.fill_(epochs);
     }
 
     static UserInputException NotFitted() => new(

@@ -7,7 +7,6 @@
 
 using Latent.Data;
 using Latent.Nn;
-using Latent.Training;
 using static TorchSharp.torch;
 
 namespace Latent.Models.VectorQuantized;
@@ -138,19 +137,29 @@ public sealed class VqVae : Autoencoder, IGenerative, IDiscreteCodes, ISecondSta
         return DecodeCodes(prior.Sample(count)).MoveToOuterDisposeScope();
     }
 
+    public string SecondStageName => "prior";
+
     /// <summary>
-    /// Fits the prior on the codes of the training split (the second stage of a VQ-VAE). A prior
-    /// already fitted is kept: the trainer saves the model with an unfitted prior whenever the
-    /// VQ-VAE itself changes, so a fitted one belongs to these weights.
+    /// The second stage of a VQ-VAE: counts the training split's codes (the empirical prior) and, with
+    /// --prior-epochs, returns the transformer to train on the code sequences [N, P·L] of the training and
+    /// validation splits.
     /// </summary>
-    public void FitSecondStage(DataSplits data, int seed, ITrainingObserver observer)
+    public SecondStage? PrepareSecondStage(DataSplits data)
     {
-        if (prior.IsFittedFor(_options.PriorEpochs)) return;
         eval();
         using var train = DiscreteCodes.Of(this, data.Train);
-        using var validation = DiscreteCodes.Of(this, data.Validation);
-        prior.Fit(train, validation, _options.PriorEpochs, seed, observer);
+        prior.Count(train);
+        if (prior.Transformer is null || _options.PriorEpochs == 0) return null;
+        var validation = DiscreteCodes.Of(this, data.Validation);
+        var shape = DataShape.Tokens(Positions * Heads, CodebookSize);
+        // [N, P, L] -> [N, P·L]: position-major, the heads of a position one after another
+        Dataset Sequences(Tensor codes) => new(codes.reshape(codes.shape[0], Positions * Heads).clone(), shape);
+        var splits = new DataSplits(Sequences(train), Sequences(validation), new Dataset(zeros(0, Positions * Heads, ScalarType.Int64), shape));
+        validation.Dispose();
+        return new SecondStage(SecondStageName, prior.Transformer, splits, CodePrior.Recipe(_options.PriorEpochs));
     }
+
+    public void SecondStageTrained(int epochs) => prior.MarkTrained(epochs);
 
     /// <summary>x → z_e [B, P, latentDim].</summary>
     Tensor Continuous(Tensor x)

@@ -200,10 +200,10 @@ public sealed class VariationalAutoencoderTests
 
         using var folder = new TempDirectory();
         var path = folder.File("model.safetensors");
-        SafeTensors.Save(path, RunDirectory.Weights(model));
+        SafeTensors.Save(path, ModuleWeights.Of(model));
         using var other = Build(Small with { Likelihood = Likelihood.Gaussian, LearnVariance = true, Variance = 0.5 }, data.Shape, seed: 4);
         var (tensors, _) = SafeTensors.Load(path);
-        RunDirectory.LoadWeights(other, tensors, path);
+        ModuleWeights.Load(other, tensors, path);
         Assert.True(other.state_dict()["outputLogVariance"].SameAs(model.state_dict()["outputLogVariance"]));
     }
 

@@ -3,6 +3,7 @@ using Latent.Evaluation;
 using Latent.Models;
 using Latent.Models.VectorQuantized;
 using Latent.Runs;
+using Latent.Workflows;
 using Latent.Training;
 using static TorchSharp.torch;
 
@@ -76,7 +77,7 @@ public sealed class VqVaeTests
         var data = TestData.Shapes();
         using var model = Build(Small, data.Shape);
         model.train(); // the trainer validates in eval mode, but a validating step must be safe in any mode
-        var state = RunDirectory.Weights(model).Select(t => (t.Name, t.Tensor.clone())).ToArray();
+        var state = ModuleWeights.Of(model).Select(t => (t.Name, t.Tensor.clone())).ToArray();
         model.Loss(data.Validation.Features, LossContext.Final());
         CodebookEstimates.Diagnose(model, data.Validation);
         foreach (var (name, before) in state)
@@ -122,7 +123,7 @@ public sealed class VqVaeTests
     {
         var data = TestData.Shapes();
         using var model = Build(Small with { PriorEpochs = 1, PriorWidth = 16, PriorLayers = 1 }, data.Shape);
-        model.FitSecondStage(data, seed: 3, SilentObserver.Instance);
+        Stages.Train(model, data, seed: 3);
         Assert.True(model.Prior.IsAutoregressive);
         manual_seed(1);
         using var samples = model.Sample(5);
