@@ -9,7 +9,13 @@ namespace Latent.Runs;
 /// </summary>
 public sealed class RunDirectory
 {
-    RunDirectory(string path) => Path = System.IO.Path.TrimEndingDirectorySeparator(System.IO.Path.GetFullPath(path));
+    RunDirectory(string path, bool staging = false)
+    {
+        Path = System.IO.Path.TrimEndingDirectorySeparator(System.IO.Path.GetFullPath(path));
+        _staging = staging;
+    }
+
+    readonly bool _staging;
 
     public string Path { get; }
     public string ManifestPath => File("manifest.json");
@@ -51,7 +57,7 @@ public sealed class RunDirectory
     public static RunDirectory New(string path)
     {
         UserPaths.RequireCreatableDirectory(path, "run folder", "pass --out with a new folder");
-        if (Directory.Exists(path) && Directory.EnumerateFileSystemEntries(path).Any())
+        if (Directory.Exists(path) && Directory.EnumerateFileSystemEntries(path).Any(entry => !RunLock.FileNames.Contains(System.IO.Path.GetFileName(entry))))
         {
             var hint = System.IO.File.Exists(System.IO.Path.Combine(path, "manifest.json"))
                 ? "pass --resume to continue it, or a new --out"
@@ -59,6 +65,65 @@ public sealed class RunDirectory
             throw new UserInputException($"'{path}' already exists and is not empty; {hint}");
         }
         return new RunDirectory(path);
+    }
+
+    /// <summary>
+    /// A hidden sibling of <paramref name="finalPath"/> (<c>.NAME.partial-PID</c>) to build a whole run in
+    /// before <see cref="MoveTo"/> renames it into place; stale ones left by processes that died go first.
+    /// </summary>
+    public static RunDirectory Staging(string finalPath)
+    {
+        var full = System.IO.Path.TrimEndingDirectorySeparator(System.IO.Path.GetFullPath(finalPath));
+        var parent = System.IO.Path.GetDirectoryName(full)!;
+        var name = System.IO.Path.GetFileName(full);
+        try
+        {
+            Directory.CreateDirectory(parent);
+            foreach (var stale in Directory.EnumerateDirectories(parent, $".{name}.partial-*"))
+                if (int.TryParse(System.IO.Path.GetFileName(stale)[(name.Length + 10)..], out int pid) && !AtomicFile.IsRunning(pid))
+                    Directory.Delete(stale, recursive: true);
+            var path = System.IO.Path.Combine(parent, $".{name}.partial-{Environment.ProcessId}");
+            if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
+            Directory.CreateDirectory(path);
+            return new RunDirectory(path, staging: true);
+        }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+        {
+            throw new UserInputException($"cannot create a run next to '{finalPath}' ({error.Message.Split('\n')[0]}); pass an --out in a writable folder");
+        }
+    }
+
+    /// <summary>
+    /// Renames this staging folder to <paramref name="finalPath"/>, which must not exist or be empty (and
+    /// not locked by a writer): the run appears there whole, at once.
+    /// </summary>
+    public void MoveTo(string finalPath)
+    {
+        if (!_staging) throw new InvalidOperationException("only a staging folder moves into place");
+        var full = System.IO.Path.TrimEndingDirectorySeparator(System.IO.Path.GetFullPath(finalPath));
+        if (Directory.Exists(full))
+        {
+            New(full); // still empty?
+            using (RunLock.Acquire(full, "latent (replacing an empty folder)")) { }
+            Directory.Delete(full, recursive: true);
+        }
+        try
+        {
+            Directory.Move(Path, full);
+        }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+        {
+            throw new UserInputException($"cannot move the finished run into '{finalPath}' ({error.Message.Split('\n')[0]}); pass a new --out folder");
+        }
+        AtomicFile.SyncDirectory(System.IO.Path.GetDirectoryName(full)!);
+    }
+
+    /// <summary>Removes a staging folder that was not moved into place (the fit failed); a no-op otherwise.</summary>
+    public void DeleteIfStaging()
+    {
+        if (!_staging || !Directory.Exists(Path)) return;
+        try { Directory.Delete(Path, recursive: true); }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException) { }
     }
 
     /// <summary>
@@ -77,7 +142,7 @@ public sealed class RunDirectory
 
     /// <summary>The files a run keeps (written by training, fitting, eval and report), relative to its folder.</summary>
     static readonly string[] RunFiles =
-        ["manifest.json", "model.safetensors", "metrics.jsonl", "eval.json", "train.log", "fit.json", "fit.log", "report.html", "checkpoint/last.safetensors"];
+        ["manifest.json", "model.safetensors", "metrics.jsonl", "eval.json", "train.log", "fit.json", "fit.log", "report.html", "checkpoint/last.safetensors", "checkpoint/good.safetensors"];
 
     /// <summary>Fails when something is in the way of a file the run keeps: a folder where a file belongs, a file where the checkpoint folder belongs.</summary>
     void CheckLayout()
@@ -106,16 +171,6 @@ public sealed class RunDirectory
         }
     }
 
-    /// <summary>Appends one line to one of the run's text logs (<c>train.log</c>, <c>fit.log</c>); a log that cannot be written is a one-line error.</summary>
-    public void AppendLog(string name, string line)
-    {
-        try { System.IO.File.AppendAllText(File(name), line + "\n"); }
-        catch (Exception error) when (UserPaths.IsFileSystemError(error))
-        {
-            throw new UserInputException($"cannot append to '{File(name)}' ({UserPaths.Reason(error)}); make room or make it writable");
-        }
-    }
-
     public Manifest ReadManifest()
     {
         string json;
@@ -141,30 +196,31 @@ public sealed class RunDirectory
         if (!System.IO.File.Exists(path))
             throw new UserInputException($"'{Path}' has no {System.IO.Path.GetFileName(path)} yet; wait for its first epoch to finish or train it again");
         var (tensors, _) = SafeTensors.Load(path);
-        try { LoadWeights(model, tensors, path); }
+        try { ModuleWeights.Load(model, tensors, path); }
         finally { foreach (var tensor in tensors.Values) tensor.Dispose(); }
         model.eval();
         return model;
     }
 
-    /// <summary>Copies named tensors into the model; every state-dict entry must be present with its shape.</summary>
-    public static void LoadWeights(nn.Module model, IReadOnlyDictionary<string, Tensor> tensors, string source)
+    /// <summary>Writes the selected weights (model.safetensors) atomically; non-finite weights are never written.</summary>
+    public void SaveModel(nn.Module model)
     {
-        using var noGrad = no_grad();
-        foreach (var (name, target) in model.state_dict())
-        {
-            if (!tensors.TryGetValue(name, out var value))
-                throw new UserInputException($"'{source}' has no tensor '{name}' for this model; the weights do not belong to the manifest's model");
-            if (!value.shape.SequenceEqual(target.shape))
-                throw new UserInputException(
-                    $"'{source}' stores '{name}' as [{string.Join(", ", value.shape)}] where the model needs [{string.Join(", ", target.shape)}]; the weights do not belong to the manifest's model");
-            target.copy_(value);
-        }
+        if (!Training.Finite.All(ModuleWeights.Of(model).Select(t => t.Tensor)))
+            throw new InvalidOperationException($"refusing to write non-finite weights to '{ModelPath}'");
+        SafeTensors.Save(ModelPath, ModuleWeights.Of(model));
     }
 
-    /// <summary>The model's state dict as named tensors, for saving.</summary>
-    public static IEnumerable<(string Name, Tensor Tensor)> Weights(nn.Module model) =>
-        model.state_dict().Select(pair => (pair.Key, pair.Value));
-
-    public void SaveModel(nn.Module model) => SafeTensors.Save(ModelPath, Weights(model));
+    /// <summary>Appends a time-stamped line to a log of the run (train.log, fit.log): append-only, a torn last line is harmless.</summary>
+    public void AppendLog(string name, string line)
+    {
+        var path = File(name);
+        try
+        {
+            System.IO.File.AppendAllText(path, $"{DateTimeOffset.Now:O} {line}\n");
+        }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+        {
+            throw new UserInputException($"cannot write the log '{path}' ({error.Message.Split('\n')[0]}); make the run folder writable (or remove what stands at that path) and --resume");
+        }
+    }
 }

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Latent.Reporting;
+using Latent.Runs;
 using static Latent.Tests.Cli.CliRunner;
 
 namespace Latent.Tests.Cli;
@@ -69,7 +70,8 @@ public sealed class UnusablePathTests(TrainedRuns runs) : IClassFixture<TrainedR
         { "is a folder", "folder:{run}/checkpoint/last.safetensors", "train --resume --out {run} --epochs 2 --quiet" },
         { "is a folder", "folder:{run}/model.safetensors", "train --resume --out {run} --epochs 2 --quiet" },
         { "is a folder", "folder:{run}/manifest.json", "train --resume --out {run} --epochs 2 --quiet" },
-        { "cannot read", "lock:{run}/checkpoint/last.safetensors", "train --resume --out {run} --quiet" },
+        { "cannot read", "lock:{run}/checkpoint/last.safetensors", "train --resume --out {run} --epochs 2 --quiet" },
+        { "is a folder", "folder:{run}/checkpoint/good.safetensors", "train --resume --out {run} --epochs 2 --quiet" },
         { "cannot read", "lock:{run}/manifest.json", "train --resume --out {run} --epochs 2 --quiet" },
         { "cannot append to", "lock:{run}/train.log", "train --resume --out {run} --epochs 2 --quiet" },
         { "cannot append to", "lock:{run}/metrics.jsonl", "train --resume --out {run} --epochs 2 --quiet" },
@@ -219,13 +221,13 @@ public sealed class UnusablePathTests(TrainedRuns runs) : IClassFixture<TrainedR
             File.Copy(file, Path.Combine(to, Path.GetRelativePath(from, file)));
     }
 
-    /// <summary>Every folder and every file's SHA-256 under <paramref name="root"/>, by relative path.</summary>
+    /// <summary>Every folder and every file's SHA-256 under <paramref name="root"/>, by relative path; the lock's files are no part of a run.</summary>
     static SortedDictionary<string, string> Snapshot(string root)
     {
         var entries = new SortedDictionary<string, string>(StringComparer.Ordinal);
         foreach (var directory in Directory.GetDirectories(root, "*", SearchOption.AllDirectories))
             entries[Path.GetRelativePath(root, directory) + "/"] = "folder";
-        foreach (var file in Directory.GetFiles(root, "*", SearchOption.AllDirectories))
+        foreach (var file in Directory.GetFiles(root, "*", SearchOption.AllDirectories).Where(file => !RunLock.FileNames.Contains(Path.GetFileName(file))))
             entries[Path.GetRelativePath(root, file)] = Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(file)));
         return entries;
     }
