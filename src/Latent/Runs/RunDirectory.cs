@@ -1,3 +1,4 @@
+using Latent.Families;
 using Latent.Models;
 using static TorchSharp.torch;
 
@@ -51,6 +52,7 @@ public sealed class RunDirectory
     {
         if (Directory.Exists(path) && Directory.EnumerateFileSystemEntries(path).Any(entry => !RunLock.FileNames.Contains(System.IO.Path.GetFileName(entry))))
         {
+            RunLock.ThrowIfHeld(path); // being written right now: say by whom
             var hint = System.IO.File.Exists(System.IO.Path.Combine(path, "manifest.json"))
                 ? "pass --resume to continue it, or a new --out"
                 : "pass a new or empty --out folder";
