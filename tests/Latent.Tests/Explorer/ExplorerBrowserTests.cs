@@ -146,11 +146,13 @@ public sealed class ExplorerBrowserTests(ExplorerFixture fixture)
         var page = await OpenExplorer(browser, fixture.Server.Address.ToString());
         var canvas = Run(page, 2).Locator("canvas[data-control='paint']");
         await Run(page, 2).Locator("canvas[data-control='paint'][data-ready='true']").WaitForAsync();
-        await canvas.ScrollIntoViewIfNeededAsync();
-        var box = (await canvas.BoundingBoxAsync())!;
+        // The panels above it grow as their images arrive: let them, then measure where the canvas is before each stroke.
+        foreach (var name in new[] { "sliders", "walk", "sample" }) await NextResult(page, 2, name, 0);
 
         async Task Stroke(double fromX, double toX, double y)
         {
+            await canvas.ScrollIntoViewIfNeededAsync();
+            var box = (await canvas.BoundingBoxAsync())!;
             await page.Mouse.MoveAsync((float)(box.X + fromX * box.Width), (float)(box.Y + y * box.Height));
             await page.Mouse.DownAsync();
             await page.Mouse.MoveAsync((float)(box.X + toX * box.Width), (float)(box.Y + y * box.Height), new MouseMoveOptions { Steps = 6 });
