@@ -19,7 +19,8 @@ public static class FigureFormat
         if (key.EndsWith("_accuracy", StringComparison.Ordinal) || key is "codebook_usage")
             return (100 * value).ToString("F1", Invariant) + " %";
         if (key.EndsWith("_db", StringComparison.Ordinal) || key.EndsWith("_nats", StringComparison.Ordinal) || key.EndsWith("_deg", StringComparison.Ordinal))
-            return Math.Abs(value) < 0.05 && value != 0 ? value.ToString("G2", Invariant) : value.ToString("F1", Invariant);
+            return value.ToString("F1", Invariant);
+        if (key.EndsWith("_mse", StringComparison.Ordinal) || key.Contains("_mse_", StringComparison.Ordinal)) return Significant(value, 3);
         if (key.Contains("bits", StringComparison.Ordinal) || key.EndsWith("_units", StringComparison.Ordinal) || key.EndsWith("_samples", StringComparison.Ordinal)
             || key.EndsWith("_components_same_bits", StringComparison.Ordinal) || key is "codebook_perplexity" || value == Math.Floor(value) && Math.Abs(value) < 1e9)
             return Math.Round(value).ToString("N0", Invariant).Replace(",", " ");

@@ -72,7 +72,8 @@ public static class RunCards
             else notes.Insert(0, $"test MSE {versus.Value} against {versus.BaselineValue} for {versus.Baseline} ({versus.Change})");
         }
         if (headline is null && Has("test_mse")) headline = new Headline("test MSE", Show("test_mse"));
-        if (Has("test_mse") && headline?.Label != "test MSE") notes.Add($"test MSE {Show("test_mse")}");
+        if (Has("test_mse") && headline?.Label != "test MSE" && !notes.Any(note => note.StartsWith("test MSE", StringComparison.Ordinal)))
+            notes.Add($"test MSE {Show("test_mse")}");
         if (Has("linear_probe_accuracy"))
             notes.Add(Has("raw_linear_probe_accuracy")
                 ? $"linear probe {Show("linear_probe_accuracy")} against {Show("raw_linear_probe_accuracy")} on raw pixels"
