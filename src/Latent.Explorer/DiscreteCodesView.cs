@@ -1,23 +1,20 @@
 using Latent.Models;
-using Latent.Models.VectorQuantized;
 using static TorchSharp.torch;
 
 namespace Latent.Explorer;
 
 /// <summary>
 /// A model's discrete codes as the explorer uses them: the grid of integer codes of an example and
-/// its decode. This is the one place that names a concrete family; it stands in for the
-/// capability interface <c>IDiscreteCodes</c> (Codes, DecodeCodes, CodebookSize, Heads, Grid) that
-/// the models are getting, and becomes <c>model as IDiscreteCodes</c> once it exists.
+/// its decode, found by the capability <see cref="IDiscreteCodes"/>, never by a concrete class.
 /// </summary>
 public sealed class DiscreteCodesView
 {
-    readonly VqVae _model;
+    readonly IDiscreteCodes _model;
 
-    DiscreteCodesView(VqVae model) => _model = model;
+    DiscreteCodesView(IDiscreteCodes model) => _model = model;
 
     /// <summary>The discrete-code view of <paramref name="model"/>, or null for a model with continuous codes.</summary>
-    public static DiscreteCodesView? Of(Autoencoder model) => model is VqVae vq ? new DiscreteCodesView(vq) : null;
+    public static DiscreteCodesView? Of(Autoencoder model) => model is IDiscreteCodes codes ? new DiscreteCodesView(codes) : null;
 
     /// <summary>K, codes per codebook.</summary>
     public int CodebookSize => _model.CodebookSize;
@@ -29,7 +26,7 @@ public sealed class DiscreteCodesView
     public IReadOnlyList<int> Grid => _model.Grid;
 
     /// <summary>P, positions per example.</summary>
-    public int Positions => Grid.Aggregate(1, (product, side) => product * side);
+    public int Positions => _model.Positions;
 
     /// <summary>x [B, ...shape] → codes [B, P, L] int64 in [0, K).</summary>
     public Tensor Codes(Tensor x) => _model.Codes(x);

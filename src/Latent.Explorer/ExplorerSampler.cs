@@ -95,7 +95,7 @@ public sealed class ExplorerSampler : IDisposable
             Tensor EncodeTraining()
             {
                 var train = _trainingSplit!();
-                return _gate.Run(() => Evaluator.EncodeAll(_model, train.Take(MixtureExamples))).Result;
+                return _gate.Run(() => Batched.Encode(_model, train.Take(MixtureExamples))).Result;
             }
             try
             {

@@ -103,7 +103,7 @@ public sealed record LatentSummary
     {
         using var scope = NewDisposeScope();
         var test = data.Take(count);
-        var codes = Evaluator.EncodeAll(model, test).to(ScalarType.Float64);   // [N, D]
+        var codes = Batched.Encode(model, test).to(ScalarType.Float64);   // [N, D]
         int dimension = (int)codes.shape[1];
         var mean = codes.mean([0]);
         var variance = test.Count > 1 ? codes.var([0L], unbiased: false) : zeros(dimension, dtype: ScalarType.Float64);

@@ -98,7 +98,7 @@ public static class RunReport
             .. keys.Select(key => (IReadOnlyList<string>)[key, .. entries.Select(e => e.Evaluation.TryGetValue(key, out var v) ? FigureFormat.Format(key, v) : "")]),
         ]);
         if (keys.Count == 0) page.Paragraph("No run has an eval.json yet: run 'latent eval --run DIR' on each to fill this table.", "note");
-        else page.Paragraph("Meanings: " + string.Join("; ", keys.Where(key => EvaluationKeys.Describe(key) != "").Select(key => $"{key}: {EvaluationKeys.Describe(key)}")) + ".", "note");
+        else page.Paragraph("Meanings: " + string.Join("; ", keys.Where(key => MetricKeys.Describe(key) != "").Select(key => $"{key}: {MetricKeys.Describe(key)}")) + ".", "note");
         page.Close("details");
         foreach (var (file, caption) in StandardFigures)
         {
@@ -131,7 +131,7 @@ public static class RunReport
         }
         var shown = figures.Where(pair => !IsPerDimension(pair.Key)).ToList();
         page.Details($"Every figure of eval.json ({shown.Count} figures, test split{(shown.Count < figures.Count ? "; the KL of each dimension is its figure above" : "")})");
-        page.Table(["figure", "value", "meaning"], shown.Select(pair => (IReadOnlyList<string>)[pair.Key, FigureFormat.Format(pair.Key, pair.Value), EvaluationKeys.Describe(pair.Key)]));
+        page.Table(["figure", "value", "meaning"], shown.Select(pair => (IReadOnlyList<string>)[pair.Key, FigureFormat.Format(pair.Key, pair.Value), MetricKeys.Describe(pair.Key)]));
         page.Close("details");
     }
 
