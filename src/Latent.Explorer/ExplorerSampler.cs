@@ -3,7 +3,6 @@
 // al. 2020, §4), the sampler of 'latent sample --sampler gmm', kept in the explorer's cache.
 
 using Latent.Data;
-using Latent.Evaluation;
 using Latent.Models;
 using Latent.Models.Sampling;
 using Latent.Runs;

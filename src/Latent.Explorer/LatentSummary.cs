@@ -8,7 +8,6 @@
 
 using System.Text.Json;
 using Latent.Data;
-using Latent.Evaluation;
 using Latent.Models;
 using Latent.Models.Sampling;
 using Latent.Runs;
