@@ -21,7 +21,7 @@ namespace Latent.Models.VectorQuantized;
 /// CSV and interpolation; the discrete codes come from <see cref="Codes"/> and go back through
 /// <see cref="DecodeCodes"/>.
 /// </summary>
-public sealed class VqVae : Autoencoder, IGenerative, ISecondStage
+public sealed class VqVae : Autoencoder, IGenerative, ISecondStage, IDiscreteCodes
 {
     private readonly nn.Module<Tensor, Tensor> encoder;
     private readonly VectorQuantizer quantizer;
