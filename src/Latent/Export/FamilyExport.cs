@@ -10,9 +10,18 @@ internal sealed record ExportedGraph(string Role, OnnxGraph Graph);
 
 /// <summary>What one family exports: its graphs, how to draw random inputs for the decoder, and notes on pre- and post-processing.</summary>
 /// <param name="Graphs">encoder, decoder and whatever else the family needs.</param>
-/// <param name="LatentPrior">What the decoder's input is distributed as (export.json's <c>latent_prior</c>): <c>standard_normal</c>, <c>uniform_codes</c> or <c>none</c>.</param>
+/// <param name="LatentPrior">What the decoder's input is distributed as (export.json's <c>latent_prior</c>).</param>
 /// <param name="Notes">Family-specific processing notes (where the mean goes, what a mask means), key → one line.</param>
-internal sealed record FamilyExportPlan(IReadOnlyList<ExportedGraph> Graphs, string LatentPrior, IReadOnlyDictionary<string, string> Notes);
+internal sealed record FamilyExportPlan(IReadOnlyList<ExportedGraph> Graphs, LatentPrior LatentPrior, IReadOnlyDictionary<string, string> Notes);
+
+/// <summary>How to draw random decoder inputs: <c>standard_normal</c> (z ~ N(0, I)), <c>uniform_codes</c> (codes uniform in [0, K)) or <c>none</c> (no prior: decode encoded examples).</summary>
+/// <param name="Kind">One of the three words.</param>
+/// <param name="CodebookSize">K, for uniform codes.</param>
+internal sealed record LatentPrior(string Kind, int? CodebookSize = null)
+{
+    public static readonly LatentPrior StandardNormal = new("standard_normal");
+    public static readonly LatentPrior None = new("none");
+}
 
 /// <summary>
 /// How one family's encoder and decoder become ONNX graphs. A plan reads the trained modules by

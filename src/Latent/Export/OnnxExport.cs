@@ -144,7 +144,7 @@ public static class OnnxExport
             },
             ["preprocessing"] = Preprocessing(model.Shape),
             ["postprocessing"] = Postprocessing(model.Shape),
-            ["latent_prior"] = plan.LatentPrior,
+            ["latent_prior"] = new JsonObject { ["kind"] = plan.LatentPrior.Kind, ["codebook_size"] = plan.LatentPrior.CodebookSize },
             ["notes"] = notes,
             ["graphs"] = graphs,
         };

@@ -52,7 +52,7 @@ internal sealed class DenoisingExport : IFamilyExport
             notes["inpaint"] = "inpaint.onnx fills in the elements where 'missing' is true and returns the others unchanged, as 'latent inpaint' does";
         }
         else notes["inpaint"] = "no inpaint.onnx: the model was trained on noise that is not masking, so it never learned to fill in";
-        return new FamilyExportPlan(graphs, "none", notes);
+        return new FamilyExportPlan(graphs, LatentPrior.None, notes);
     }
 
     static OnnxGraph Inpaint(Autoencoder model)

@@ -49,7 +49,7 @@ internal sealed class LinearExport : IFamilyExport
             ["mean"] = "the training mean μ is subtracted inside encoder.onnx and added back inside decoder.onnx (initializer 'mean'): feed raw inputs",
             ["latent"] = whiten ? "the codes have unit variance on the training data: z ~ N(0, I) is a Gaussian model of it" : "no prior over z; decode codes that encoder.onnx produced",
         };
-        return new FamilyExportPlan([new("encoder", encoder), new("decoder", decoder)], whiten ? "standard_normal" : "none", notes);
+        return new FamilyExportPlan([new("encoder", encoder), new("decoder", decoder)], whiten ? LatentPrior.StandardNormal : LatentPrior.None, notes);
     }
 
     /// <summary>√λₖ, or 1 for a zero-variance component, as PcaModel scales its codes.</summary>

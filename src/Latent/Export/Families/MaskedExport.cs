@@ -25,7 +25,7 @@ internal sealed class MaskedExport : IFamilyExport
     public FamilyExportPlan Plan(Autoencoder model)
     {
         var parts = new Parts(model);
-        return new FamilyExportPlan([new("encoder", Encoder(parts)), new("decoder", Decoder(parts)), new("inpaint", Inpaint(parts))], "none",
+        return new FamilyExportPlan([new("encoder", Encoder(parts)), new("decoder", Decoder(parts)), new("inpaint", Inpaint(parts))], LatentPrior.None,
             new Dictionary<string, string>
             {
                 ["latent"] = "decoder.onnx draws one pooled code at every patch position, a coarse picture; the MAE's real use is inpaint.onnx",

@@ -13,7 +13,7 @@ internal sealed class PlainExport : IFamilyExport
         int dimension = model.Options.LatentDim;
         var encoder = FamilyExports.Encoder(model, "x → z, the autoencoder's code", "z", $"the code, {dimension} numbers per example", dimension);
         var decoder = FamilyExports.Decoder(model, "z → x̂, the decoder", "z", $"a code, {dimension} numbers per example", dimension);
-        return new FamilyExportPlan([new("encoder", encoder), new("decoder", decoder)], "none",
+        return new FamilyExportPlan([new("encoder", encoder), new("decoder", decoder)], LatentPrior.None,
             new Dictionary<string, string> { ["latent"] = "a plain autoencoder has no prior over z: decode codes that encoder.onnx produced (or points between them)" });
     }
 }

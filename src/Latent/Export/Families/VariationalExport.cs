@@ -40,7 +40,7 @@ internal sealed class VariationalExport : IFamilyExport
             ["latent"] = "sample by decoding z ~ N(0, I); encode by mean (or draw z = mean + exp(½·log_variance)·ε" + (full ? ", or mean + cholesky·ε" : "") + ")",
             ["decoder"] = options.Likelihood == Likelihood.Bernoulli ? "x_hat holds Bernoulli probabilities (the mean of p(x|z))" : "x_hat is the mean of the Gaussian p(x|z)",
         };
-        return new FamilyExportPlan([new("encoder", graph), new("decoder", decoder)], "standard_normal", notes);
+        return new FamilyExportPlan([new("encoder", graph), new("decoder", decoder)], LatentPrior.StandardNormal, notes);
     }
 
     /// <summary>Columns [start, end) of a [B, n] value.</summary>

@@ -81,7 +81,7 @@ internal sealed class VectorQuantizedExport : IFamilyExport
             ["codes"] = $"{codes.BitsPerExample} bits per example: {positions} positions × {heads} head(s) × ⌈log2 {codes.CodebookSize}⌉ bits",
             ["latent"] = "random codes (uniform in [0, K)) decode to texture, not samples: the prior over codes that 'latent sample' uses is not exported",
         };
-        return new FamilyExportPlan([new("encoder", encoder), new("decoder", decoder)], "uniform_codes", notes);
+        return new FamilyExportPlan([new("encoder", encoder), new("decoder", decoder)], new LatentPrior("uniform_codes", codes.CodebookSize), notes);
     }
 
     static nn.Module? Optional(nn.Module module, string name) =>
