@@ -54,6 +54,13 @@ public static class OnnxExport
         return Write(destination, plan, description);
     }
 
+    /// <summary>
+    /// The ONNX files of a model in memory, by role (encoder, decoder, inpaint), without a run folder or
+    /// export.json: for programs that hold the model already (benchmarks, tests, services).
+    /// </summary>
+    public static IReadOnlyDictionary<string, byte[]> Graphs(Autoencoder model) =>
+        Plan(model, ModelCatalog.Of(model.Options).Name).Graphs.ToDictionary(graph => graph.Role, graph => Serialize(graph.Graph));
+
     /// <summary>The family's graphs for a model in evaluation mode (a layer without a lowering is a one-line <see cref="UserInputException"/>).</summary>
     internal static FamilyExportPlan Plan(Autoencoder model, string family)
     {
