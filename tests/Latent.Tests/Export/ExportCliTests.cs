@@ -51,7 +51,7 @@ public sealed class ExportCliTests
 
         // Exporting again replaces the export and leaves nothing else beside it.
         Assert.Equal(0, Run("export", "--run", run, "--quiet").Code);
-        Assert.DoesNotContain(Directory.EnumerateFileSystemEntries(run), entry => Path.GetFileName(entry).StartsWith('.'));
+        Assert.DoesNotContain(Directory.EnumerateFileSystemEntries(run), entry => Path.GetFileName(entry).EndsWith(".tmp"));
     }
 
     [Fact]
@@ -74,7 +74,7 @@ public sealed class ExportCliTests
         File.Delete(Path.Combine(run, "model.safetensors"));
         AssertUsageError(Run("export", "--run", run), "has no model.safetensors");
         Assert.False(Directory.Exists(Path.Combine(run, "onnx")));
-        Assert.DoesNotContain(Directory.EnumerateFileSystemEntries(run), entry => Path.GetFileName(entry).StartsWith('.'));
+        Assert.DoesNotContain(Directory.EnumerateFileSystemEntries(run), entry => Path.GetFileName(entry).EndsWith(".tmp"));
     }
 
     [SkippableFact]

@@ -13,7 +13,7 @@ namespace Latent.Export;
 /// <summary>PCA and the linear autoencoder: encoder.onnx and decoder.onnx are their affine maps, with the mean inside the graphs.</summary>
 internal sealed class LinearExport : IFamilyExport
 {
-    public bool Applies(Autoencoder model) => model.Options is PcaOptions or LinearOptions;
+    public bool Applies(Autoencoder model) => model is ILinearCode && model.Options is PcaOptions or LinearOptions;
 
     public FamilyExportPlan Plan(Autoencoder model)
     {

@@ -15,7 +15,7 @@ namespace Latent.Export;
 /// </summary>
 internal sealed class VariationalExport : IFamilyExport
 {
-    public bool Applies(Autoencoder model) => model is IGenerative && model.Options is VaeOptions;
+    public bool Applies(Autoencoder model) => model is IVariational && model.Options is VaeOptions;
 
     public FamilyExportPlan Plan(Autoencoder model)
     {
