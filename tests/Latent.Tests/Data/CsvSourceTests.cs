@@ -126,6 +126,7 @@ public sealed class CsvSourceTests
         int Rows(DataOptions o) => DataCatalog.Load(o, seed: 1).Train.Count + DataCatalog.LoadTest(o).Count;
         Assert.Equal(20, Rows(options));
         Assert.Equal(19, Rows(options with { Header = CsvHeader.Yes }));
+        Assert.Contains("--header does not apply to --data shapes", Assert.Throws<UserInputException>(() => new DataOptions { Header = CsvHeader.No }.Validate()).Message);
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Latent.Data;
 using Latent.Data.Sources;
+using Latent.Families;
 using Latent.Models;
 using Latent.Models.Denoising;
 using Latent.Models.Plain;
@@ -286,7 +287,7 @@ public sealed class ReaderFuzzTests
             ("ae", new PlainOptions { LatentDim = 2, Hidden = [8] }, image, new DataOptions()),
             ("vae", new VaeOptions { Arch = Architecture.Conv, LatentDim = 2, Channels = [4] }, image, new DataOptions()),
             ("vq", new VqOptions { LatentDim = 4, Hidden = [8], Slots = 2, CodebookSize = 4, PriorWidth = 8, PriorLayers = 1 }, image, new DataOptions()),
-            ("dae", new DaeOptions { Arch = Architecture.Transformer, Width = 8, Depth = 1, Heads = 2, Noise = "mask:0.15" }, DataShape.Tokens(6, tokens.Length),
+            ("dae", new DaeOptions { Arch = Architecture.Transformer, Width = 8, Depth = 1, AttentionHeads = 2, Noise = "mask:0.15" }, DataShape.Tokens(6, tokens.Length),
                 new DataOptions { Data = "text:t.txt", Window = 6, Vocabulary = tokens }),
         };
         return runs.Select(entry =>
