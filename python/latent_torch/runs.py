@@ -53,20 +53,25 @@ class Run:
             file.flush()
             os.fsync(file.fileno())
 
+    def read_metrics(self):
+        """MetricsLog.Read: every complete metrics.jsonl line as a dict; a torn last line is skipped."""
+        rows = []
+        if os.path.isfile(self.metrics_path):
+            with open(self.metrics_path, encoding="utf-8") as file:
+                for text in file:
+                    try:
+                        row = json.loads(text)
+                    except ValueError:
+                        continue
+                    if isinstance(row, dict) and "epoch" in row:
+                        rows.append(row)
+        return rows
+
     def truncate_metrics_after(self, epochs_done):
         """MetricsLog.TruncateAfter: keeps the complete lines of epochs ≤ epochs_done."""
-        if not os.path.isfile(self.metrics_path):
-            return
-        kept = []
-        with open(self.metrics_path, encoding="utf-8") as file:
-            for text in file:
-                try:
-                    row = json.loads(text)
-                except ValueError:
-                    continue
-                if isinstance(row, dict) and row.get("epoch", math.inf) <= epochs_done:
-                    kept.append(json.dumps(row, separators=(",", ":")) + "\n")
-        safetensors.write_atomically(self.metrics_path, "".join(kept))
+        if os.path.isfile(self.metrics_path):
+            kept = [json.dumps(row, separators=(",", ":")) + "\n" for row in self.read_metrics() if row["epoch"] <= epochs_done]
+            safetensors.write_atomically(self.metrics_path, "".join(kept))
 
     def warn(self, message):
         with open(self.log_path, "a", encoding="utf-8") as file:

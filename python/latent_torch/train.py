@@ -20,6 +20,7 @@ Covered: ae, linear, dae, mae, vae, vqvae on shapes, fashion-mnist, idx:DIR, csv
 Exit codes: 0 done, 2 a problem with the run or the options (one line on stderr), 1 anything else.
 """
 import argparse
+import ctypes
 import datetime
 import os
 import shutil
@@ -34,7 +35,7 @@ from .checkpoint import TrainingState
 from . import safetensors
 from .models import build
 from .runs import Run, UserError, load_weights
-from .trainer import Trainer
+from .trainer import Trainer, share_from_rank_zero
 
 COVERED = ("ae", "linear", "dae", "mae", "vae", "vqvae")
 RUN_FILES = ("manifest.json", "model.safetensors", "metrics.jsonl", "train.log", os.path.join("checkpoint", "last.safetensors"))
@@ -61,7 +62,7 @@ def copy_run(source, target):
             shutil.copy2(os.path.join(source, name), os.path.join(target, name))
 
 
-def prepared_manifest(run, manifest, splits, epochs):
+def prepared_manifest(manifest, splits, epochs):
     """The manifest as it will be trained: the epoch count, and for a template the data shape, labels and versions."""
     if epochs is not None:
         if epochs <= 0:
@@ -92,34 +93,51 @@ def check_options(manifest):
 
 
 class NotCovered(UserError):
-    pass
+    """A family (or data) latent_torch does not train."""
 
 
-def start_state(run, model, optimizer, trainer, say):
-    """The checkpoint's state; else model.safetensors with fresh moments; else the seeded initialisation."""
+def start_state(run, model, optimizer, steps_per_epoch):
+    """The checkpoint's state; else model.safetensors with fresh moments (after the epochs metrics.jsonl
+    records); else the seeded initialisation. Returns (state, where it came from)."""
     if os.path.isfile(run.checkpoint_path):
         state = checkpoint.load(run.checkpoint_path, model, optimizer)
         return state, "its checkpoint"
     if os.path.isfile(run.model_path):
         tensors, _ = safetensors.load(run.model_path)
         load_weights(model, tensors, run.model_path)
-        done = 0
-        if os.path.isfile(run.metrics_path):
-            from json import loads
-            with open(run.metrics_path, encoding="utf-8") as file:
-                done = max([int(loads(line)["epoch"]) for line in file if line.strip()] or [0])
-        state = TrainingState(epoch=done, step=done * trainer.steps_per_epoch)
+        done = max([int(row["epoch"]) for row in run.read_metrics()] or [0])
+        state = TrainingState(epoch=done, step=done * steps_per_epoch)
         return state, "model.safetensors with fresh optimiser moments (no checkpoint)"
     return TrainingState(), "a new PyTorch initialisation (seeded; not Latent's own draws)"
 
 
-def agreed_failure(failure, world):
-    """Whether rank 0 failed, told to every rank (so that none waits for a rank that gave up)."""
-    if world == 1:
-        return failure is not None
-    flag = torch.tensor([0 if failure is None else 1])
-    dist.broadcast(flag, 0)
-    return bool(flag.item())
+def set_threads(threads):
+    """torch's intra-op threads, and OpenBLAS's: Debian's torch calls the system libblas.so.3 (OpenBLAS when
+    libopenblas0 is installed), whose own thread pool would otherwise take every core in every process."""
+    torch.set_num_threads(threads)
+    try:
+        ctypes.CDLL("libblas.so.3").openblas_set_num_threads(threads)
+    except (OSError, AttributeError):
+        pass  # the reference BLAS, single-threaded
+
+
+def on_rank_zero(rank, world, action):
+    """action() on rank 0 alone; a failure there is raised on every rank, so that none waits for one that gave up."""
+    result, failure = None, None
+    if rank == 0:
+        try:
+            result = action()
+        except UserError as error:
+            failure = str(error)
+        except OSError as error:
+            failure = f"cannot read or write the run ({error}); check the folder and its permissions"
+    if world > 1:
+        message = [failure]
+        dist.broadcast_object_list(message, 0)
+        failure = message[0]
+    if failure is not None:
+        raise UserError(failure)
+    return result
 
 
 def main(argv=None):
@@ -129,43 +147,40 @@ def main(argv=None):
     local_world = int(os.environ.get("LOCAL_WORLD_SIZE", str(world)))
     if world > 1:
         dist.init_process_group("gloo")
-    torch.set_num_threads(options.threads or max(1, (os.cpu_count() or 1) // local_world))
+    set_threads(options.threads or max(1, (os.cpu_count() or 1) // local_world))
     say = (lambda message: None) if options.quiet or rank != 0 else (lambda message: print(message, flush=True))
     try:
-        run_path = options.run
-        if options.out:
-            failure = None
-            if rank == 0:
-                try:
-                    copy_run(options.run, options.out)
-                except (UserError, OSError) as error:
-                    failure = error
-            if agreed_failure(failure, world):
-                raise failure if isinstance(failure, UserError) else UserError(f"cannot copy the run to '{options.out}' ({failure or 'on rank 0'})")
-            run_path = options.out
-        run = Run(run_path)
-        manifest = run.read_manifest()
+        # Every rank reads the manifest and the data; only rank 0 reads the weights and writes, and shares the
+        # state with the others, so no file system needs to be shared between machines.
+        source_run = Run(options.run)
+        manifest = source_run.read_manifest()
         check_options(manifest)
+        if options.out:
+            on_rank_zero(rank, world, lambda: copy_run(options.run, options.out))
+        run = Run(options.out or options.run)
         splits = data.load(manifest["data"], manifest["training"]["seed"])
-        manifest = prepared_manifest(run, manifest, splits, options.epochs)
+        manifest = prepared_manifest(manifest, splits, options.epochs)
         torch.manual_seed(manifest["training"]["seed"])
         model = build(manifest)
         training = manifest["training"]
         optimizer = Adam(model.named_parameters(), training["weight_decay"], training["optimizer"] == "adamw")
         trainer = Trainer(run, manifest, model, None, optimizer, splits, rank, world, say)
-        state, source = start_state(run, model, optimizer, trainer, say)
+        state, source = on_rank_zero(rank, world, lambda: start_state(run, model, optimizer, trainer.steps_per_epoch)) or (None, None)
+        state, source = share_from_rank_zero(model, optimizer, (state, source), world)
         model.prepare_for_training()
         for name, parameter in model.named_parameters():
             if name.startswith(model.untrained_prefixes):
                 parameter.requires_grad_(False)
-        # DDP starts every rank from rank 0's parameters and buffers; buffers are not re-broadcast at every
+        # DDP starts from the (shared) rank 0 parameters and buffers; buffers are not re-broadcast at every
         # forward pass (broadcast_buffers=False): each family updates them identically on every rank
         trainer.wrapped = torch.nn.parallel.DistributedDataParallel(model, broadcast_buffers=False) if world > 1 else model
-        if rank == 0:
+
+        def prepare_run():
             run.write_manifest(manifest)
             run.truncate_metrics_after(state.epoch)
-            if source.startswith("a new"):
+            if not os.path.isfile(run.checkpoint_path):
                 checkpoint.save(run.checkpoint_path, model, optimizer, state)    # resumable from its first moment
+        on_rank_zero(rank, world, prepare_run)
         say(f"{manifest['family']} run {run.path}: from {source}, epoch {state.epoch} of {training['epochs']}, "
             f"{world} process{'es' if world > 1 else ''} × {torch.get_num_threads()} thread{'s' if torch.get_num_threads() > 1 else ''}, "
             f"global batch {training['batch_size']}")
@@ -181,10 +196,14 @@ def main(argv=None):
     except UserError as error:
         print(f"latent_torch: error: {error}", file=sys.stderr)
         code = 2
-    if world > 1 and dist.is_initialized():
-        dist.destroy_process_group()
     return code
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Every file is written and flushed. Skip the interpreter's teardown: in PyTorch 1.13 destroying the DDP
+    # reducer and the gloo process group at exit can deadlock (a gloo thread waits for the GIL the
+    # destructor holds), which would leave torchrun waiting for a process that never ends.
+    os._exit(code)

@@ -42,6 +42,18 @@ def learning_rate(options, step, total_steps):
     return 0.5 * base * (1 + math.cos(math.pi * min(1.0, progress)))
 
 
+def share_from_rank_zero(model, optimizer, payload, world):
+    """Rank 0's weights, buffers, optimiser moments and step count, and a picklable payload, on every rank."""
+    if world == 1:
+        return payload
+    for tensor in [*model.state_dict().values(), *optimizer.state().values()]:
+        dist.broadcast(tensor, 0)
+    shared = [payload, optimizer.step_count]
+    dist.broadcast_object_list(shared, 0)
+    optimizer.step_count = shared[1]
+    return shared[0]
+
+
 class Divergence(Exception):
     def __init__(self, step, epoch, terms):
         super().__init__(f"{terms} non-finite at step {step}")
@@ -174,9 +186,8 @@ class Trainer:
 
     def roll_back(self, divergence):
         """Restores the last checkpoint with half the learning rate, or gives up after MAX_ROLLBACKS."""
-        if self.world > 1:
-            dist.barrier()
-        restored = checkpoint.load(self.run.checkpoint_path, self.model, self.optimizer)
+        restored = checkpoint.load(self.run.checkpoint_path, self.model, self.optimizer) if self.writes else None
+        restored = share_from_rank_zero(self.model, self.optimizer, restored, self.world)
         rollbacks = restored.rollbacks + 1
         if rollbacks > MAX_ROLLBACKS:
             raise UserError(f"training keeps diverging ({divergence.terms} non-finite at step {divergence.step} after {MAX_ROLLBACKS} "
@@ -189,6 +200,4 @@ class Trainer:
                        f"rolled back to step {state.step} and halved the learning rate (now ×{state.learning_rate_scale:.3g} of the schedule)")
             self.run.warn(message)
             self.say(f"warning: {message}")
-        if self.world > 1:
-            dist.barrier()
         return state
