@@ -54,7 +54,7 @@ public sealed record VqOptions : ModelOptions
 
     /// <summary>Bits to store one code: ⌈log2 K⌉.</summary>
     [JsonIgnore]
-    public int BitsPerCode => PackedCodes.BitsPerCode(CodebookSize);
+    public int BitsPerCode => DiscreteCodes.BitsPerCode(CodebookSize);
 
     public override void Validate(DataShape shape)
     {
