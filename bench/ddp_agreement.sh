@@ -6,11 +6,11 @@
 # difference over the last epoch's train_* and val_* figures (losses and every term) between PyTorch
 # and Latent, and between two processes and one, and whether the metrics keys agree.
 #
-#   bench/ddp_agreement.sh                 # all configurations, EPOCHS=3
+#   bench/ddp_agreement.sh                 # all configurations, EPOCHS=2
 #   bench/ddp_agreement.sh vae vqvae       # only the configurations whose name starts with these
 set -uo pipefail
 cd "$(dirname "$0")/.."
-epochs=${EPOCHS:-3}
+epochs=${EPOCHS:-2}
 python=${PYTHON:-/usr/bin/python3}
 "$python" -c "import torch" 2>/dev/null || { echo "needs Debian's PyTorch: apt-get install python3-torch" >&2; exit 2; }
 out=runs/bench-ddp-agreement

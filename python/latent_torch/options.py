@@ -18,7 +18,7 @@ FAMILY_MODEL = {
     "mae": {"arch": "vit", "patch_size": 4, "mask_ratio": 0.75, "norm_pix_loss": False, "width": 128, "depth": 4,
             "heads": 4, "decoder_width": 64, "decoder_depth": 2, "cls_token": True},
     "vae": {"beta": 1, "likelihood": "bernoulli", "variance": 0.01, "learn_variance": False, "covariance": "diagonal",
-            "kl_warmup": 0, "free_bits": 0, "collapse_threshold": 0.01},
+            "kl_warmup": 0, "free_bits": 0},
     "vqvae": {"codebook_size": 512, "code_dim": None, "heads": 1, "commitment": 0.25, "ema": True, "ema_decay": 0.99,
               "kmeans_init": True, "restart_after": 20, "slots": 16, "prior_epochs": 4, "prior_width": 64, "prior_layers": 2},
 }

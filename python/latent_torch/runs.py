@@ -22,7 +22,17 @@ class Run:
 
     manifest_path = property(lambda self: self.file("manifest.json"))
     model_path = property(lambda self: self.file("model.safetensors"))
-    checkpoint_path = property(lambda self: os.path.join(self.path, "checkpoint", "last.safetensors"))
+    checkpoint_path = property(lambda self: self.checkpoint("last"))
+
+    def checkpoint(self, kind, stage=None):
+        """checkpoint/[STAGE-]last.safetensors (where a resume starts) or …good.safetensors (where a rollback goes)."""
+        return os.path.join(self.path, "checkpoint", f"{stage + '-' if stage else ''}{kind}.safetensors")
+
+    def clear_stage(self, stage):
+        """RunTrainingStore.Clear: a later stage's checkpoints and metrics, which belong to weights that changed."""
+        for path in (self.checkpoint("last", stage), self.checkpoint("good", stage), self.file(f"{stage}-metrics.jsonl")):
+            if os.path.isfile(path):
+                os.remove(path)
     metrics_path = property(lambda self: self.file("metrics.jsonl"))
     log_path = property(lambda self: self.file("train.log"))
 

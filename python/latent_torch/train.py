@@ -12,8 +12,9 @@ training options differ from Latent's defaults) starts a new run, initialised by
 
 Under torchrun every process joins a gloo process group (CPU); the run's batch size is the global batch,
 cut into one slice per process, and DistributedDataParallel averages the gradients, so the loss curve is
-one process's up to float rounding. Rank 0 writes model.safetensors, checkpoint/last.safetensors,
-metrics.jsonl and the manifest, as Latent does, atomically; `latent eval`, `report`, `encode` and
+one process's up to float rounding. Rank 0 alone reads the weights (and shares them), holds the run's
+lock and writes model.safetensors, checkpoint/last.safetensors and good.safetensors, metrics.jsonl,
+train.log and the manifest, as Latent does, atomically; `latent eval`, `report`, `encode` and
 `train --resume` read them (--resume with no epochs left fits a VQ-VAE's prior and redraws the figures).
 (Debian's torchrun 1.13 on Python 3.11 needs --redirects 1 --tee 1: its default of 0 hits a bug.)
 Covered: ae, linear, dae, mae, vae, vqvae on shapes, fashion-mnist, idx:DIR, csv:FILE and text:FILE data.
@@ -22,6 +23,7 @@ Exit codes: 0 done, 2 a problem with the run or the options (one line on stderr)
 import argparse
 import ctypes
 import datetime
+import fcntl
 import os
 import shutil
 import sys
@@ -38,7 +40,9 @@ from .runs import Run, UserError, load_weights
 from .trainer import Trainer, share_from_rank_zero
 
 COVERED = ("ae", "linear", "dae", "mae", "vae", "vqvae")
-RUN_FILES = ("manifest.json", "model.safetensors", "metrics.jsonl", "train.log", os.path.join("checkpoint", "last.safetensors"))
+RUN_FILES = ("manifest.json", "model.safetensors", "metrics.jsonl", "train.log",
+             os.path.join("checkpoint", "last.safetensors"), os.path.join("checkpoint", "good.safetensors"))
+LOCK_FILES = (".lock", ".lock.pid")  # RunLock.FileNames: never a run's content
 
 
 def arguments(argv):
@@ -52,7 +56,7 @@ def arguments(argv):
 
 
 def copy_run(source, target):
-    if os.path.isdir(target) and os.listdir(target):
+    if os.path.isdir(target) and set(os.listdir(target)) - set(LOCK_FILES):
         raise UserError(f"'{target}' already exists and is not empty; pass a new or empty --out folder")
     if not os.path.isfile(os.path.join(source, "manifest.json")):
         raise UserError(f"'{source}' is not a run (it has no manifest.json); pass the --out folder of a 'latent train' run")
@@ -111,6 +115,29 @@ def start_state(run, model, optimizer, steps_per_epoch):
     return TrainingState(), "a new PyTorch initialisation (seeded; not Latent's own draws)"
 
 
+def lock(run, command):
+    """Runs/RunLock.cs: an exclusive flock on DIR/.lock (the kernel releases it however the process ends), the holder
+    in DIR/.lock.pid; Latent's writers (train, eval, report, …) take the same lock, so none writes meanwhile."""
+    os.makedirs(run.path, exist_ok=True)
+    handle = open(run.file(".lock"), "a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        try:
+            with open(run.file(".lock.pid"), encoding="utf-8") as file:
+                holder = f"process {file.read().strip()}" or "another process"
+        except OSError:
+            holder = "another process"
+        raise UserError(f"'{run.path}' is being written by {holder}; wait for it to finish (or stop it), then try again")
+    try:
+        with open(run.file(".lock.pid"), "w", encoding="utf-8") as file:
+            file.write(f"{os.getpid()} ({command})\n")
+    except OSError:
+        pass  # the lock holds without the note
+    return handle
+
+
 def set_threads(threads):
     """torch's intra-op threads, and OpenBLAS's: Debian's torch calls the system libblas.so.3 (OpenBLAS when
     libopenblas0 is installed), whose own thread pool would otherwise take every core in every process."""
@@ -158,6 +185,7 @@ def main(argv=None):
         if options.out:
             on_rank_zero(rank, world, lambda: copy_run(options.run, options.out))
         run = Run(options.out or options.run)
+        held = on_rank_zero(rank, world, lambda: lock(run, "python -m latent_torch.train"))  # rank 0 writes: it holds the lock
         splits = data.load(manifest["data"], manifest["training"]["seed"])
         manifest = prepared_manifest(manifest, splits, options.epochs)
         torch.manual_seed(manifest["training"]["seed"])
@@ -178,8 +206,12 @@ def main(argv=None):
         def prepare_run():
             run.write_manifest(manifest)
             run.truncate_metrics_after(state.epoch)
-            if not os.path.isfile(run.checkpoint_path):
-                checkpoint.save(run.checkpoint_path, model, optimizer, state)    # resumable from its first moment
+            for kind in ("last", "good"):                                          # resumable from its first moment
+                if not os.path.isfile(run.checkpoint(kind)):
+                    checkpoint.save(run.checkpoint(kind), model, optimizer, state)
+            if model.second_stage and state.epoch < training["epochs"]:
+                # the first stage changes: a later stage (a VQ-VAE's prior) must start again, as Latent's Finish does
+                run.clear_stage(model.second_stage)
         on_rank_zero(rank, world, prepare_run)
         say(f"{manifest['family']} run {run.path}: from {source}, epoch {state.epoch} of {training['epochs']}, "
             f"{world} process{'es' if world > 1 else ''} × {torch.get_num_threads()} thread{'s' if torch.get_num_threads() > 1 else ''}, "
@@ -193,6 +225,8 @@ def main(argv=None):
         if trainer.epoch_seconds:
             say(f"run written to {run.path} ({sum(trainer.epoch_seconds) / len(trainer.epoch_seconds):.2f} s per epoch)")
         code = 0
+        if held is not None:
+            held.close()
     except UserError as error:
         print(f"latent_torch: error: {error}", file=sys.stderr)
         code = 2

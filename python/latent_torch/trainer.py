@@ -74,12 +74,25 @@ class Trainer:
         return self.rank == 0
 
     def fit(self, state):
+        self.reached = None
         while state.epoch < self.options["epochs"]:
             try:
                 state = self.run_epoch(state)
             except Divergence as divergence:
-                state = self.roll_back(divergence)
+                state = self.roll_back(divergence, self.reached or state)
         return state
+
+    def save(self, state, *kinds):
+        """Checkpoints of the given kinds ("last", "good"), after checking that weights, buffers and moments are finite."""
+        self.ensure_finite(state)
+        if self.writes:
+            for kind in kinds:
+                checkpoint.save(self.run.checkpoint(kind), self.model, self.optimizer, state)
+
+    def ensure_finite(self, state):
+        tensors = [*self.model.parameters(), *self.model.buffers(), *self.optimizer.state().values()]
+        if not all(bool(torch.isfinite(tensor).all()) for tensor in tensors if tensor.is_floating_point()):
+            raise Divergence(state.step, max(0, state.epoch - (1 if state.batch_in_epoch == 0 else 0)), "the weights or optimiser moments")
 
     def run_epoch(self, state):
         clock = time.perf_counter()
@@ -96,10 +109,11 @@ class Trainer:
                 sums[name] = sums.get(name, 0.0) + value * len(indices)
             examples += len(indices)
             state = TrainingState(**{**state.__dict__, "batch_in_epoch": batch + 1, "step": state.step + 1,
-                                     "term_sums": sums, "examples_in_epoch": examples})
+                                     "term_sums": dict(sums), "examples_in_epoch": examples})
+            self.reached = state
             every = self.options["checkpoint_every"]
-            if every > 0 and state.step % every == 0 and batch + 1 < self.steps_per_epoch and self.writes:
-                checkpoint.save(self.run.checkpoint_path, self.model, self.optimizer, state)
+            if every > 0 and state.step % every == 0 and batch + 1 < self.steps_per_epoch:
+                self.save(state, "last")
 
         values = {f"train_{name}": value / examples for name, value in sums.items()}
         judged = torch.zeros(1, dtype=torch.float64)
@@ -117,12 +131,13 @@ class Trainer:
             dist.broadcast(judged, 0)
         judged = float(judged[0])
         if not math.isfinite(judged):
-            raise Divergence(state.step, epoch, "validation loss")
+            raise Divergence(state.step, epoch, "the validation loss" if self.splits.validation.count > 0 else "the training loss")
         best = judged < state.best_validation_loss or self.splits.validation.count == 0
         state = TrainingState(**{**state.__dict__, "epoch": epoch + 1, "batch_in_epoch": 0, "term_sums": {}, "examples_in_epoch": 0,
                                  "best_validation_loss": judged if best else state.best_validation_loss,
                                  "best_epoch": epoch + 1 if best else state.best_epoch})
         self.synchronise_buffers()
+        self.ensure_finite(state)
         if self.writes:
             self.run.append_metrics(epoch + 1, state.step, values)
             for warning in diagnosis.warnings:
@@ -130,7 +145,8 @@ class Trainer:
                 self.say(f"warning: epoch {epoch + 1}: {warning}")
             if best:
                 save_model(self.run.model_path, self.model)
-            checkpoint.save(self.run.checkpoint_path, self.model, self.optimizer, state)
+        self.save(state, "last", "good")
+        if self.writes:
             self.epoch_seconds.append(values["seconds"])
             shown = "  ".join(f"{key} {value:.6g}" for key, value in values.items()
                               if key in ("train_loss", "val_loss") or key.startswith("val_") and not key.startswith("val_kl_dim"))
@@ -156,6 +172,9 @@ class Trainer:
         if bad:
             raise Divergence(position.step, position.epoch, ", ".join(bad))
         loss.total.backward()
+        # a finite loss can still have an infinite derivative: never let such a gradient reach the weights
+        if not all(bool(torch.isfinite(p.grad).all()) for p in self.optimizer.parameters if p.grad is not None):
+            raise Divergence(position.step, position.epoch, "the gradient")
         if self.options["grad_clip"] > 0:
             torch.nn.utils.clip_grad_norm_([p for p in self.optimizer.parameters if p.grad is not None], self.options["grad_clip"])
         self.optimizer.step(rate)
@@ -184,18 +203,22 @@ class Trainer:
             for buffer in self.model.buffers():
                 dist.broadcast(buffer, 0)
 
-    def roll_back(self, divergence):
-        """Restores the last checkpoint with half the learning rate, or gives up after MAX_ROLLBACKS."""
-        restored = checkpoint.load(self.run.checkpoint_path, self.model, self.optimizer) if self.writes else None
+    def roll_back(self, divergence, reached):
+        """Restores the last good checkpoint with half the learning rate, or gives up after MAX_ROLLBACKS;
+        `reached` is where training had got to, whose rollback count carries on (Trainer.RollBack)."""
+        restored = checkpoint.load(self.run.checkpoint("good"), self.model, self.optimizer) if self.writes else None
         restored = share_from_rank_zero(self.model, self.optimizer, restored, self.world)
-        rollbacks = restored.rollbacks + 1
+        rollbacks = max(reached.rollbacks, restored.rollbacks) + 1
         if rollbacks > MAX_ROLLBACKS:
             raise UserError(f"training keeps diverging ({divergence.terms} non-finite at step {divergence.step} after {MAX_ROLLBACKS} "
                             "rollbacks to ever lower learning rates); lower --lr, pass --grad-clip 1, or check the data, then run again")
-        state = TrainingState(**{**restored.__dict__, "rollbacks": rollbacks, "learning_rate_scale": restored.learning_rate_scale / 2})
+        state = TrainingState(**{**restored.__dict__, "rollbacks": rollbacks,
+                                 "learning_rate_scale": min(reached.learning_rate_scale, restored.learning_rate_scale) / 2})
+        self.reached = None
         if self.writes:
             self.run.truncate_metrics_after(state.epoch)
-            checkpoint.save(self.run.checkpoint_path, self.model, self.optimizer, state)
+        self.save(state, "last", "good")
+        if self.writes:
             message = (f"step {divergence.step} (epoch {divergence.epoch + 1}): {divergence.terms} became non-finite; "
                        f"rolled back to step {state.step} and halved the learning rate (now ×{state.learning_rate_scale:.3g} of the schedule)")
             self.run.warn(message)

@@ -27,6 +27,7 @@ class Autoencoder(nn.Module):
     fixed_buffers = ()      # buffers computed from the options (not learned, not drawn): checked, never re-drawn
     untrained_prefixes = ()  # parameters the training loss never reaches (a VQ-VAE's prior, fitted afterwards)
     trainable = True        # False for a closed-form fit (PCA)
+    second_stage = None     # ISecondStage.SecondStageName: a stage Latent trains after this one (a VQ-VAE's prior)
 
     def encode(self, x):
         raise NotImplementedError

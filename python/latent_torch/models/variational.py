@@ -15,7 +15,7 @@ from ..layers import decoder, encoder
 from .autoencoder import Autoencoder, Diagnosis, LossTerms
 
 LOG_TWO_PI = math.log(2 * math.pi)
-ACTIVE_UNIT_THRESHOLD = 0.01  # VariationalAutoencoder.ActiveUnitThreshold (Burda et al. 2016, §5.2)
+ACTIVE_UNIT_THRESHOLD = 0.01  # VariationalMeasurements.ActiveUnitThreshold (Burda et al. 2016, §5.2)
 
 
 class VariationalAutoencoder(Autoencoder):
@@ -107,10 +107,10 @@ class VariationalAutoencoder(Autoencoder):
         return LossTerms(total, [("recon", reconstruction), ("kl", kl)])
 
     def diagnose(self, validation):
-        """active_units, collapsed_units and kl_dim_j on the validation split (Measure, batches of 500)."""
+        """Evaluator.EpochDiagnostics with VariationalEstimates: active_units (activity Cov_x(E_q[z_j]) > 0.01,
+        Burda et al. 2016), collapsed_units (the others), kl_dim_j and activity_dim_j on the validation split."""
         if validation.count == 0:
             return Diagnosis()
-        threshold = self.options["collapse_threshold"]
         kl_sum = torch.zeros(self.latent_dim, dtype=torch.float64)
         means = []
         with torch.no_grad():
@@ -118,19 +118,20 @@ class VariationalAutoencoder(Autoencoder):
                 mean, log_variance, cholesky = self.infer(batch)
                 kl_sum += self.kl_per_dimension(mean, log_variance, cholesky).sum(0).double()
                 means.append(mean.double())
-        kl = (kl_sum / validation.count).tolist()
+        kl = (kl_sum / max(1, validation.count)).tolist()
         every = torch.cat(means, 0)
-        variance = every.var(0, unbiased=False) if validation.count > 1 else torch.zeros(self.latent_dim, dtype=torch.float64)
-        active = int((variance > ACTIVE_UNIT_THRESHOLD).sum())
-        collapsed = [j for j, value in enumerate(kl) if value < threshold]
+        activity = (every.var(0, unbiased=False) if validation.count > 1 else torch.zeros(self.latent_dim, dtype=torch.float64)).tolist()
+        collapsed = [j for j, value in enumerate(activity) if not value > ACTIVE_UNIT_THRESHOLD]
+        active = len(activity) - len(collapsed)
         figures = {"active_units": float(active), "collapsed_units": float(len(collapsed))}
-        figures.update({f"kl_dim_{j}": value for j, value in enumerate(kl)})
+        for j in range(self.latent_dim):
+            figures[f"kl_dim_{j}"] = kl[j]
+            figures[f"activity_dim_{j}"] = activity[j]
         warnings = []
         if collapsed and len(collapsed) != self._collapsed_at_last_warning:
             which = ", ".join(map(str, collapsed[:8])) + (", …" if len(collapsed) > 8 else "")
-            what = (f"posterior collapse: all {len(kl)} latent dimensions carry KL < {threshold} nats, so the decoder ignores z"
-                    if len(collapsed) == len(kl) else
-                    f"posterior collapse in {len(collapsed)} of {len(kl)} latent dimensions (KL < {threshold} nats: {which})")
+            what = (f"posterior collapse: the posterior means of all {len(kl)} latent dimensions ignore the input, so the decoder ignores z"
+                    if len(collapsed) == len(kl) else f"posterior collapse in {len(collapsed)} of {len(kl)} latent dimensions ({which})")
             warnings.append(f"{what}; {active} active units; to cure it pass --kl-warmup 10 or --free-bits 0.25 (or a lower --beta or --latent-dim)")
         self._collapsed_at_last_warning = len(collapsed)
         return Diagnosis(figures, warnings)

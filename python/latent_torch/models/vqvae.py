@@ -338,8 +338,11 @@ class VqVae(Autoencoder):
             self.prior.counts.zero_()
             self.prior.trained_epochs.zero_()
 
+    second_stage = "prior"  # VqVae.SecondStageName: its checkpoints and metrics belong to the weights it was fitted on
+
     def diagnose(self, validation):
-        """codebook_usage, codebook_perplexity and dead_codes of the validation split's codes (CodebookHealth)."""
+        """Evaluator.EpochDiagnostics with CodebookEstimates: codebook_usage, codebook_perplexity and dead_codes
+        of the validation split's codes."""
         if validation.count == 0:
             return Diagnosis()
         heads, size = self.quantizer.heads, self.options["codebook_size"]
@@ -359,9 +362,8 @@ class VqVae(Autoencoder):
         figures = {"codebook_usage": usage, "codebook_perplexity": sum(perplexities) / heads, "dead_codes": float(heads * size - used)}
         warnings = []
         if usage < 0.5:
-            fix = ("pass --restart-after 20 to re-seed unused codes" if self.options["restart_after"] == 0
-                   else "pass a smaller --codebook-size or a lower --restart-after")
             warnings.append(f"only {usage:.0%} of the codes are used on the validation set ({heads * size - used} dead, "
-                            f"perplexity {figures['codebook_perplexity']:.1f}); {fix}")
+                            f"perplexity {figures['codebook_perplexity']:.1f}); pass --restart-after 20 (or lower) to re-seed "
+                            "unused codes, or a smaller --codebook-size")
         return Diagnosis(figures, warnings)
 
