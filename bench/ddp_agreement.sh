@@ -45,6 +45,8 @@ configurations=(
   "mae-norm-pix|--model mae --arch vit --width 32 --depth 1 --decoder-width 16 --decoder-depth 1 --heads 2 --patch-size 8 --norm-pix-loss --cls-token false $S"
 )
 export PYTHONPATH=python OMP_NUM_THREADS=1
+# a loopback port free a moment ago (--standalone's fixed 29400 may be another user's rendezvous)
+free_port() { "$python" -c "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])"; }
 for entry in "${configurations[@]}"; do
   name=${entry%%|*}; options=${entry#*|}
   if [ $# -gt 0 ]; then match=0; for prefix in "$@"; do [[ $name == "$prefix"* ]] && match=1; done; [ $match = 1 ] || continue; fi
@@ -55,7 +57,7 @@ for entry in "${configurations[@]}"; do
   cp -r "$root/start" "$root/latent"
   ./latent train --resume --out "$root/latent" --epochs "$epochs" --threads 1 --quiet
   "$python" -m latent_torch.train --run "$root/start" --out "$root/one" --epochs "$epochs" --threads 1 --quiet
-  /usr/bin/torchrun --standalone --nproc_per_node 2 --redirects 1 --tee 1 \
+  /usr/bin/torchrun --master_addr 127.0.0.1 --master_port "$(free_port)" --nproc_per_node 2 --redirects 1 --tee 1 \
     -m latent_torch.train --run "$root/start" --out "$root/two" --epochs "$epochs" --threads 1 --quiet
   "$python" - "$root" "$name" <<'EOF'
 import json, sys

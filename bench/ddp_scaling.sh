@@ -24,6 +24,8 @@ mkdir -p "$out"
 ./latent train --model vae --arch mlp --hidden 512,256 --latent-dim 32 --data "$data" --limit "$limit" \
   --epochs 1 --batch-size 128 --threads "$threads" --quiet --out "$out/start"
 export PYTHONPATH=python OMP_NUM_THREADS=1
+# a loopback port free a moment ago (--standalone's fixed 29400 may be another user's rendezvous)
+free_port() { "$python" -c "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])"; }
 
 seconds() { tail -1 "$1/metrics.jsonl" | grep -o '"seconds":[0-9.eE+-]*' | cut -d: -f2; }
 loss() { tail -1 "$1/metrics.jsonl" | grep -o '"train_loss":[0-9.eE+-]*' | cut -d: -f2; }
@@ -32,7 +34,7 @@ for round in $(seq "$rounds"); do
   cp -r "$out/start" "$out/latent-$round"
   ./latent train --resume --out "$out/latent-$round" --epochs 2 --threads "$threads" --quiet
   "$python" -m latent_torch.train --run "$out/start" --out "$out/one-$round" --epochs 2 --threads "$threads" --quiet
-  /usr/bin/torchrun --standalone --nproc_per_node "$threads" --redirects 1 --tee 1 \
+  /usr/bin/torchrun --master_addr 127.0.0.1 --master_port "$(free_port)" --nproc_per_node "$threads" --redirects 1 --tee 1 \
     -m latent_torch.train --run "$out/start" --out "$out/many-$round" --epochs 2 --threads 1 --quiet
   echo "round $round: latent $(seconds "$out/latent-$round") s, pytorch 1×$threads threads $(seconds "$out/one-$round") s, pytorch $threads processes $(seconds "$out/many-$round") s"
 done

@@ -1,4 +1,7 @@
 using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
 
 namespace Latent.Tests.Runs;
 
@@ -29,12 +32,22 @@ public static class LatentTorch
     public static (int ExitCode, string Output) Module(string module, params string[] args) => Start(Python, ["-m", module, .. args]);
 
     /// <summary>
-    /// <c>torchrun --standalone --nproc_per_node N -m module args</c> (a free port of its own choosing).
+    /// <c>torchrun --nproc_per_node N --master_port P -m module args</c> on a loopback port that was free a moment ago
+    /// (not --standalone: its fixed port 29400 may belong to someone else's rendezvous on a shared machine).
     /// Debian's torchrun 1.13 on Python 3.11 fails with its default --redirects 0, so stdout is redirected and teed.
     /// </summary>
     public static (int ExitCode, string Output) Distributed(int processes, string module, params string[] args) =>
-        Start(TorchRun, ["--standalone", "--nproc_per_node", processes.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                         "--redirects", "1", "--tee", "1", "-m", module, .. args]);
+        Start(TorchRun, ["--nproc_per_node", processes.ToString(CultureInfo.InvariantCulture), "--master_addr", "127.0.0.1",
+                         "--master_port", FreePort().ToString(CultureInfo.InvariantCulture), "--redirects", "1", "--tee", "1", "-m", module, .. args]);
+
+    static int FreePort()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
 
     static (int ExitCode, string Output) Start(string program, IEnumerable<string> args)
     {
