@@ -39,10 +39,10 @@ configurations=(
   "dae-learned-mask|--model dae --arch mlp --hidden 64 --latent-dim 32 --learn-mask-value --loss-on masked $S"
   "dae-table|--model dae --arch mlp --hidden 32 --latent-dim 8 $T"
   "dae-table-gaussian|--model dae --arch mlp --hidden 32 --latent-dim 8 --noise gaussian:0.3 $T"
-  "dae-text-transformer|--model dae --arch transformer --width 32 --depth 1 --heads 2 --noise mask:0.15 --loss-on masked --stride 16 $G"
+  "dae-text-transformer|--model dae --arch transformer --width 32 --depth 1 --attention-heads 2 --noise mask:0.15 --loss-on masked --stride 16 $G"
   "dae-text-words|--model dae --arch mlp --width 16 --hidden 64 --latent-dim 32 --noise salt-pepper:0.1 --tokens word $G"
-  "mae|--model mae --arch vit --width 32 --depth 1 --decoder-width 16 --decoder-depth 1 --heads 2 --patch-size 8 $S"
-  "mae-norm-pix|--model mae --arch vit --width 32 --depth 1 --decoder-width 16 --decoder-depth 1 --heads 2 --patch-size 8 --norm-pix-loss --cls-token false $S"
+  "mae|--model mae --arch vit --width 32 --depth 1 --decoder-width 16 --decoder-depth 1 --attention-heads 2 --patch-size 8 $S"
+  "mae-norm-pix|--model mae --arch vit --width 32 --depth 1 --decoder-width 16 --decoder-depth 1 --attention-heads 2 --patch-size 8 --norm-pix-loss --cls-token false $S"
 )
 export PYTHONPATH=python OMP_NUM_THREADS=1
 # a loopback port free a moment ago (--standalone's fixed 29400 may be another user's rendezvous)

@@ -93,7 +93,7 @@ class SequenceTransformerEncoder(nn.Module):
         self.embed = (nn.Embedding(shape["vocabulary_size"], width) if shape["kind"] == "tokens"
                       else PatchEmbedding(shape["channels"], options["patch_size"], width))
         self.positions = nn.Parameter(torch.randn(1, sequence_positions(shape, options), width) * 0.02)
-        self.blocks = transformer_blocks(options["depth"], width, options["heads"])
+        self.blocks = transformer_blocks(options["depth"], width, options["attention_heads"])
         self.norm = nn.LayerNorm(width, eps=LAYER_NORM_EPS)
         initialise_like_mae(self.blocks)
         if isinstance(self.embed, nn.Embedding):  # token embeddings on the scale of the positions, as BERT

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Latent.Data;
+using Latent.Families;
 using Latent.Models;
 using Latent.Runs;
 using Latent.Training;
