@@ -11,7 +11,7 @@ namespace Latent.Tests.Runs;
 
 /// <summary>
 /// python/latent_torch continues a run Latent trained, on one process and under torchrun with two CPU
-/// processes (DistributedDataParallel, gloo), and Latent reads what it writes: eval, report, encode
+/// processes (DistributedDataParallel, gloo), and Latent reads what it writes: eval, report, encode, export (ONNX)
 /// and resume. Skipped when Debian's python3-torch is missing.
 /// </summary>
 public sealed class DistributedTrainingTests
@@ -90,12 +90,43 @@ public sealed class DistributedTrainingTests
         Assert.True(double.IsFinite(testMse) && testMse > 0, $"test_mse {testMse}");
         AssertClose(RunDirectory.Open(one).ReadEvaluation()["test_mse"], testMse, DistributedTolerance, $"{family} test_mse: 1 process vs 2");
         Assert.Equal(0, Run("report", "--run", two).Code);
+        Assert.True(File.Exists(Path.Combine(two, "report.html")));
         Assert.Equal(0, Run("encode", "--run", two, "--data", "shapes", "--out", folder.File("z.csv")).Code);
         Assert.Equal(2001, File.ReadLines(folder.File("z.csv")).Count());
+        var exported = Run("export", "--run", two, "--quiet");
+        Assert.True(exported.Code == 0, exported.Error);
+        AssertOnnxReconstructsAsLatent(two, family);
         var resumed = Run("train", "--resume", "--out", two, "--threads", "1", "--quiet");
         Assert.True(resumed.Code == 0, resumed.Error);
         Assert.Equal(3, MetricsLog.Read(Path.Combine(two, "metrics.jsonl")).Count);
         Assert.True(File.Exists(Path.Combine(two, "reconstructions.png")));
+    }
+
+    /// <summary>
+    /// The run's exported graphs, run in ONNX Runtime, take test examples through encoder.onnx and decoder.onnx
+    /// (the posterior mean, or the codes, as the decoder's input) to what Latent's own model of the same weights gives.
+    /// </summary>
+    static void AssertOnnxReconstructsAsLatent(string run, string family)
+    {
+        var directory = RunDirectory.Open(run);
+        using var model = directory.LoadModel();
+        var x = directory.LoadSplit(DataSplit.Test).Take(16).Features;
+        var onnx = Path.Combine(run, "onnx");
+        var description = JsonNode.Parse(File.ReadAllText(Path.Combine(onnx, "export.json")))!;
+        string decoderInput = (string)description["graphs"]!["decoder"]!["inputs"]![0]!["name"]!;
+        int threads = get_num_threads();
+        set_num_threads(1); // libtorch's ConvTranspose2d is not repeatable on 2 threads here (see OnnxExportTests)
+        try
+        {
+            using var noGrad = no_grad();
+            var encoded = Latent.Tests.Export.OnnxRuntimeRunner.Run(File.ReadAllBytes(Path.Combine(onnx, "encoder.onnx")), new Dictionary<string, Tensor> { ["x"] = x });
+            var latent = encoded.TryGetValue(decoderInput, out var code) ? code : encoded["mean"];
+            var decoded = Latent.Tests.Export.OnnxRuntimeRunner.Run(File.ReadAllBytes(Path.Combine(onnx, "decoder.onnx")), new Dictionary<string, Tensor> { [decoderInput] = latent })["x_hat"];
+            var expected = model is IDiscreteCodes discrete ? discrete.DecodeCodes(discrete.Codes(x)) : model.Decode(model.Encode(x));
+            double error = Latent.Tests.Export.OnnxRuntimeRunner.RelativeError(decoded, expected);
+            Assert.True(error <= 1e-5, $"{family}: ONNX decoder(encoder(x)) against Latent's model of the same weights, relative error {error:E2}");
+        }
+        finally { set_num_threads(threads); }
     }
 
     static void AssertClose(double expected, double actual, double tolerance, string what)
