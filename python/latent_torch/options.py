@@ -28,7 +28,7 @@ TRAINING = {"epochs": 10, "batch_size": 128, "lr": 1e-3, "optimizer": "adam", "w
 
 FAMILY_TRAINING = {"linear": {"lr": 1e-2}}  # ModelCatalog's DefaultTraining (LinearOptions.RecommendedLearningRate)
 
-DATA = {"data": "shapes", "image_size": None, "label_column": None, "validation_fraction": 0.1, "limit": None,
+DATA = {"data": "shapes", "image_size": None, "label_column": None, "header": "auto", "validation_fraction": 0.1, "limit": None,
         "tokens": "char", "window": 64, "stride": None, "max_vocabulary": None, "vocabulary": None}
 
 

@@ -2,7 +2,7 @@
 
 The test split comes from the source (its own files, or a fixed carve with seed 0x7E57 that does not
 depend on the run's seed); --limit keeps the first examples of the rest; validation is carved from
-train with the run's seed: a Shuffle.Permutation, the first round(N·fraction) of it (rounded half to
+train with the run's seed (from a text, as contiguous blocks of it: text.layout): a Shuffle.Permutation, the first round(N·fraction) of it (rounded half to
 even, as Math.Round) for validation, both parts in index order. So a continued run trains on the
 same training split, in the same order, as Latent would.
 
@@ -78,13 +78,9 @@ def source(options):
         return (Dataset(torch.from_numpy(train), train_labels), Dataset(torch.from_numpy(test), test_labels),
                 image_shape(train), names, None)
     if kind == "csv":
-        values, labels = table.load(argument, options["label_column"])
+        values, labels = table.load(argument, options["label_column"], options["header"])
         rest, test = carve_test(Dataset(torch.from_numpy(values), labels))
         return rest, test, {"kind": "table", "channels": 1, "height": 1, "width": values.shape[1], "vocabulary_size": 0}, None, None
-    if kind == "text":
-        train, test, vocabulary = text.load(argument, options)
-        shape = {"kind": "tokens", "channels": 1, "height": 1, "width": options["window"], "vocabulary_size": len(vocabulary)}
-        return Dataset(torch.from_numpy(train)), Dataset(torch.from_numpy(test)), shape, None, vocabulary
     if kind == "images":
         raise UserError("images:DIR is not covered by latent_torch (its PNG/JPEG decoding and resizing are Latent's own); "
                         "train it with 'latent train', or convert the folder to idx:DIR or csv:FILE")
@@ -112,10 +108,17 @@ def carve_test(all_data):
 
 def load(options, seed):
     """The train, validation and test splits of a run's data options."""
-    train_and_validation, test, shape, label_names, vocabulary = source(options)
-    if options["limit"] is not None:
-        train_and_validation = train_and_validation.take(options["limit"])
-    train, validation = split(train_and_validation, options["validation_fraction"], seed)
+    kind, argument = parse(options["data"])
+    if kind == "text":  # validation as blocks of the text, --limit inside the layout (TextSource.Load)
+        *splits, vocabulary = text.load(argument, options, seed)
+        train, validation, test = (Dataset(torch.from_numpy(windows)) for windows in splits)
+        shape = {"kind": "tokens", "channels": 1, "height": 1, "width": options["window"], "vocabulary_size": len(vocabulary)}
+        label_names = None
+    else:
+        train_and_validation, test, shape, label_names, vocabulary = source(options)
+        if options["limit"] is not None:
+            train_and_validation = train_and_validation.take(options["limit"])
+        train, validation = split(train_and_validation, options["validation_fraction"], seed)
     if train.count == 0:
         raise UserError(f"{options['data']} leaves no training examples after the validation split; add data or lower --validation-fraction")
     return Splits(train, validation, test, shape, label_names, vocabulary)

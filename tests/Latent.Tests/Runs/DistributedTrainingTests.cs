@@ -162,6 +162,8 @@ public sealed class DistributedTrainingTests
     public static TheoryData<string> Sources => new(
         "shapes",         // the generator (SplitMix64, supersampled rendering), --limit and the validation split
         "csv",            // the fixed test carve (seed 0x7E57), the header, float parsing, a text label column
+        "csv-quoted",     // RFC 4180 quoting: quoted names and labels holding commas, quotes and a line break
+        "csv-header-yes", // --header yes on a first row of numbers, an integer label column by index
         "text",           // the cut into parts, windows every --stride tokens, the vocabulary recorded in the manifest
         "fashion-mnist"); // IDX gzip reading, bytes / 255
 
@@ -177,6 +179,8 @@ public sealed class DistributedTrainingTests
         {
             "shapes" => new DataOptions { Data = "shapes", Limit = 3000 },
             "csv" => new DataOptions { Data = "csv:" + WriteTable(folder.File("table.csv")), LabelColumn = "label", ValidationFraction = 0.2 },
+            "csv-quoted" => new DataOptions { Data = "csv:" + WriteTable(folder.File("quoted.csv"), quoted: true), LabelColumn = "label, text", ValidationFraction = 0.2 },
+            "csv-header-yes" => new DataOptions { Data = "csv:" + WriteTable(folder.File("numbers.csv"), numericHeader: true), LabelColumn = "2", Header = Latent.Data.Sources.CsvHeader.Yes },
             "text" => new DataOptions { Data = "text:/usr/share/common-licenses/GPL-3", Window = 16, Stride = 4, Tokens = TokenLevel.Word },
             _ => new DataOptions { Data = source, Limit = 5000 },
         });
@@ -204,13 +208,18 @@ public sealed class DistributedTrainingTests
         foreach (var tensor in tensors.Values) tensor.Dispose();
     }
 
-    static string WriteTable(string path)
+    static string WriteTable(string path, bool quoted = false, bool numericHeader = false)
     {
         var random = new SplitMix64(3);
-        var lines = new List<string> { "a,b,label,c" };
+        var lines = new List<string> { quoted ? "\"a\", \"b\",\"label, text\",c" : numericHeader ? "1.5,2,3,4" : "a,b,label,c" };
         for (int row = 0; row < 300; row++)
+        {
+            string label = numericHeader ? (row % 3).ToString(System.Globalization.CultureInfo.InvariantCulture)
+                         : !quoted ? (row % 3 == 0 ? "cat" : "dog")
+                         : row % 3 == 0 ? "\"cat, \"\"big\"\"\"" : row % 3 == 1 ? "\"dog\nsmall\"" : "dog";
             lines.Add(string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                $"{random.Uniform(-5, 5):R},{random.Uniform(0, 1e6):E3},{(row % 3 == 0 ? "cat" : "dog")},{random.Uniform(-1, 1) * 1e-3:G5}"));
+                $"{random.Uniform(-5, 5):R},{random.Uniform(0, 1e6):E3},{label},{random.Uniform(-1, 1) * 1e-3:G5}"));
+        }
         File.WriteAllLines(path, lines);
         return path;
     }
