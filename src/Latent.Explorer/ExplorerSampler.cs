@@ -63,7 +63,7 @@ public sealed class ExplorerSampler : IDisposable
             return (null, $"its codes have {model.RepresentationSize} dimensions, too many for a Gaussian mixture fitted here (at most {MixtureMaxDimension}); 'latent sample --sampler gmm' fits one");
 
         // Reuse a mixture that 'latent sample' already fitted in the run (read, never written), else fit one into the cache.
-        string file = LatentPrior.FileName(SamplerKind.Gmm, MixtureComponents);
+        string file = SamplerFile.FileName(SamplerKind.Gmm, MixtureComponents);
         string cachePath = cache.File(file);
         if (!File.Exists(cachePath) && File.Exists(run.File(file))) cache.Try(() => { Directory.CreateDirectory(cache.Folder); File.Copy(run.File(file), cachePath); });
         var description = $"a {MixtureComponents}-component Gaussian mixture fitted to the codes of training examples, decoded";
@@ -98,7 +98,7 @@ public sealed class ExplorerSampler : IDisposable
             }
             try
             {
-                _mixture = LatentPrior.LoadOrFit(_cachePath!, _weightsPath, SamplerKind.Gmm, MixtureComponents, EncodeTraining, _seed).Mixture;
+                _mixture = SamplerFile.LoadOrFit(_cachePath!, _weightsPath, SamplerKind.Gmm, MixtureComponents, EncodeTraining, _seed).Mixture;
             }
             catch (UserInputException error) when (error.Message.StartsWith("cannot write", StringComparison.Ordinal))
             {

@@ -79,7 +79,7 @@ public sealed record LatentSummary
     public static LatentSummary LoadOrCompute(ExplorerCache cache, RunDirectory run, Autoencoder model, Dataset test, string dataSpec)
     {
         int count = Math.Min(test.Count, MaxExamples);
-        string source = $"{LatentPrior.Fingerprint(run.ModelPath)} {dataSpec} {count}";
+        string source = $"{SamplerFile.Fingerprint(run.ModelPath)} {dataSpec} {count}";
         if (cache.ReadText(CacheFile) is string json)
         {
             try

@@ -48,8 +48,8 @@ public sealed class SampleCommand : Command
         }
         else
         {
-            var path = run.File(LatentPrior.FileName(kind, options.Components));
-            var (mixture, reused) = LatentPrior.LoadOrFit(path, run.ModelPath, kind, options.Components, () =>
+            var path = run.File(SamplerFile.FileName(kind, options.Components));
+            var (mixture, reused) = SamplerFile.LoadOrFit(path, run.ModelPath, kind, options.Components, () =>
             {
                 var train = RunData.Load(manifest, manifest.Data, DataSplit.Train);
                 output.Line($"fitting a {(kind == SamplerKind.Gaussian ? "Gaussian" : $"{options.Components}-component Gaussian mixture")} to the codes of {train.Count} training examples");

@@ -84,20 +84,20 @@ public sealed class GaussianMixtureTests
         using var folder = new TempDirectory();
         var weights = folder.File("model.safetensors");
         File.WriteAllText(weights, "first weights");
-        var path = folder.File(LatentPrior.FileName(SamplerKind.Gmm, 3));
+        var path = folder.File(SamplerFile.FileName(SamplerKind.Gmm, 3));
         int fits = 0;
         Tensor Codes() { fits++; return ThreeClusters(900, seed: 4); }
 
-        var (first, reused) = LatentPrior.LoadOrFit(path, weights, SamplerKind.Gmm, 3, Codes, seed: 1);
+        var (first, reused) = SamplerFile.LoadOrFit(path, weights, SamplerKind.Gmm, 3, Codes, seed: 1);
         Assert.False(reused);
         Assert.True(File.Exists(path));
-        var (second, reusedNow) = LatentPrior.LoadOrFit(path, weights, SamplerKind.Gmm, 3, Codes, seed: 1);
+        var (second, reusedNow) = SamplerFile.LoadOrFit(path, weights, SamplerKind.Gmm, 3, Codes, seed: 1);
         Assert.True(reusedNow);
         Assert.Equal(1, fits);
         Assert.True(second.Means.SameAs(first.Means));
 
         File.WriteAllText(weights, "retrained weights");
-        var (third, reusedAfterRetraining) = LatentPrior.LoadOrFit(path, weights, SamplerKind.Gmm, 3, Codes, seed: 1);
+        var (third, reusedAfterRetraining) = SamplerFile.LoadOrFit(path, weights, SamplerKind.Gmm, 3, Codes, seed: 1);
         Assert.False(reusedAfterRetraining);
         Assert.Equal(2, fits);
         foreach (var mixture in new[] { first, second, third }) mixture.Dispose();
