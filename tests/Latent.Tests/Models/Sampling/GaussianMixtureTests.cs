@@ -1,4 +1,5 @@
 using Latent.Models.Sampling;
+using Latent.Runs;
 using TorchSharp;
 using static TorchSharp.torch;
 
