@@ -133,10 +133,14 @@ public static class AnomalyScores
         return [.. values];
     }
 
-    /// <summary>The IWAE estimate of −log p(x) of each example with <see cref="AnomalyScoreOptions.IwaeSamples"/> draws, [N] nats.</summary>
+    /// <summary>
+    /// The IWAE estimate of −log p(x) of each example with <see cref="AnomalyScoreOptions.IwaeSamples"/> draws, [N] nats.
+    /// The draws continue torch's generator as it stands: <see cref="Compute"/> calls this right after
+    /// <see cref="NegativeElbos"/>, as <see cref="VariationalEstimates.Evaluate"/> draws the IWAE samples right after
+    /// the ELBO's, so that the mean is eval.json's <c>iwae_nll_nats</c>.
+    /// </summary>
     public static double[] ImportanceWeightedNlls(IVariational model, Dataset data, AnomalyScoreOptions options)
     {
-        manual_seed(VariationalEstimates.EvaluationSeed);
         var values = new List<double>(data.Count);
         foreach (var batch in data.Batches(options.BatchSize))
         {
