@@ -5,7 +5,8 @@ namespace Latent.Data;
 /// <summary>
 /// The one place that maps a <c>--data</c> spec to its reader, and carves the splits: the test split
 /// comes from the source (its own files, or a fixed carve that does not depend on the seed, so every
-/// run is tested on the same examples); validation is carved from train with the run's seed.
+/// run is tested on the same examples); validation is carved from train with the run's seed (from a
+/// text, as contiguous blocks of it: <see cref="TextLayout"/>).
 /// </summary>
 public static class DataCatalog
 {
@@ -16,15 +17,22 @@ public static class DataCatalog
     public static DataSplits Load(DataOptions options, int seed)
     {
         options.Validate();
-        var (trainAndValidation, test) = LoadSource(options);
-        // The class filter comes after the test split is carved and before validation is, so that the test
-        // split keeps every label and the validation split holds only the kept ones; --limit counts kept examples.
-        if (options.Classes is string classes) trainAndValidation = KeepClasses(trainAndValidation, test, classes, options.Data);
-        if (options.Limit is int limit) trainAndValidation = trainAndValidation.Take(limit);
-        var (train, validation) = Split(trainAndValidation, options.ValidationFraction, seed);
-        if (train.Count == 0)
+        DataSplits splits;
+        if (ParseSpec(options.Data) is ("text", var path))
+            splits = TextSource.Load(path, TextSettings(options), options.ValidationFraction, seed, options.Limit); // validation as blocks of text
+        else
+        {
+            var (trainAndValidation, test) = LoadSource(options);
+            // The class filter comes after the test split is carved and before validation is, so that the test
+            // split keeps every label and the validation split holds only the kept ones; --limit counts kept examples.
+            if (options.Classes is string classes) trainAndValidation = KeepClasses(trainAndValidation, test, classes, options.Data);
+            if (options.Limit is int limit) trainAndValidation = trainAndValidation.Take(limit);
+            var (train, validation) = Split(trainAndValidation, options.ValidationFraction, seed);
+            splits = new DataSplits(train, validation, test);
+        }
+        if (splits.Train.Count == 0)
             throw new UserInputException($"{options.Data} leaves no training examples after the validation split; add data or lower --validation-fraction");
-        return new DataSplits(train, validation, test);
+        return splits;
     }
 
     /// <summary>The examples of the <c>--classes</c> labels, which must leave some.</summary>
@@ -51,7 +59,7 @@ public static class DataCatalog
     public static Dataset LoadTest(DataOptions options)
     {
         options.Validate();
-        return LoadSource(options).Test;
+        return ParseSpec(options.Data) is ("text", var path) ? TextSource.LoadTest(path, TextSettings(options)) : LoadSource(options).Test;
     }
 
     static (Dataset TrainAndValidation, Dataset Test) LoadSource(DataOptions options)
@@ -63,8 +71,7 @@ public static class DataCatalog
             "fashion-mnist" => IdxSource.Load(FashionMnistDirectory(), IdxSource.FashionMnistLabelNames),
             "idx" => IdxSource.Load(argument, labelNames: null),
             "images" => CarveTest(ImageFolderSource.Load(argument, options.ImageSize)),
-            "csv" => CarveTest(CsvSource.Load(argument, options.LabelColumn)),
-            "text" => TextSource.Load(argument, TextSettings(options)),
+            "csv" => CarveTest(CsvSource.Load(argument, options.LabelColumn, options.Header)),
             _ => throw new UserInputException(
                 $"unknown data source '{options.Data}'; pass shapes, fashion-mnist, idx:DIR, images:DIR, csv:FILE or text:FILE"),
         };
