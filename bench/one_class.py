@@ -85,9 +85,16 @@ def main():
             worst = max(worst, difference)
             for score, auroc in aurocs.items():
                 row[family if score == "recon_mse" else f"{family} {score}"] = auroc
-        with threadpool_limits(arguments.threads):
-            for name, scores in sklearn_scores(train[train_labels == c], test, arguments.components, arguments.seed).items():
-                row[name] = roc_auc_score(anomalous, scores)
+        # The baselines of a class are kept in OUT/sklearn-cC-kK.json, so that the table can be printed again cheaply.
+        cache = os.path.join(arguments.runs, f"sklearn-c{c}-k{arguments.components}-seed{arguments.seed}.json")
+        if os.path.exists(cache):
+            with open(cache) as f: baselines = json.load(f)
+        else:
+            with threadpool_limits(arguments.threads):
+                baselines = {name: roc_auc_score(anomalous, scores)
+                             for name, scores in sklearn_scores(train[train_labels == c], test, arguments.components, arguments.seed).items()}
+            with open(cache, "w") as f: json.dump(baselines, f)
+        row.update(baselines)
         for column in row:
             if column not in columns: columns.append(column)
         table[c] = row
