@@ -80,7 +80,7 @@ def main():
         row = {}
         for family in arguments.families:
             path = os.path.join(arguments.runs, f"c{c}-{family}")
-            if not os.path.exists(os.path.join(path, "eval.json")): continue
+            if not all(os.path.exists(os.path.join(path, f)) for f in ("eval.json", "scores.csv")): continue  # not finished
             aurocs, difference = latent_run(path, anomalous)
             worst = max(worst, difference)
             for score, auroc in aurocs.items():
