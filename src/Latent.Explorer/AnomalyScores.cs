@@ -10,7 +10,8 @@ public sealed record ScoredExample(int Index, double Score);
 /// <summary>
 /// The anomaly scores of a run: <c>DIR/scores.csv</c> as <c>latent score</c> writes it, a header and one
 /// row per example, with an <c>index</c> column (else the row order is the index), an optional
-/// <c>label</c> column and one column per score (reconstruction error, −ELBO, ...; higher is worse).
+/// <c>label</c> column and one column per score (reconstruction error, −ELBO, ...; higher is worse); the
+/// <c>anomalous_SCORE</c> flags that <c>latent score</c> adds are not scores and are skipped.
 /// </summary>
 public sealed class AnomalyScores
 {
@@ -44,8 +45,10 @@ public sealed class AnomalyScores
         if (lines.Length < 2) return (null, $"{path} holds no scores");
         var header = lines[0].Split(',').Select(name => name.Trim().Trim('"')).ToArray();
         int indexColumn = Array.FindIndex(header, name => IndexColumns.Contains(name, StringComparer.OrdinalIgnoreCase));
+        // anomalous_SCORE columns are 0/1 flags at a score's threshold, not scores.
         var scoreColumns = Enumerable.Range(0, header.Length)
-            .Where(c => c != indexColumn && !IgnoredColumns.Contains(header[c], StringComparer.OrdinalIgnoreCase)).ToArray();
+            .Where(c => c != indexColumn && !IgnoredColumns.Contains(header[c], StringComparer.OrdinalIgnoreCase)
+                        && !header[c].StartsWith(Latent.Runs.ScoresFile.AnomalousPrefix, StringComparison.OrdinalIgnoreCase)).ToArray();
         var indices = new int[lines.Length - 1];
         var values = scoreColumns.ToDictionary(c => c, _ => new double[lines.Length - 1]);
         for (int row = 1; row < lines.Length; row++)

@@ -20,4 +20,15 @@ public abstract class Command
 
     /// <summary>The run named by --run.</summary>
     protected static RunDirectory OpenRun(Arguments arguments) => RunDirectory.Open(arguments.Required("run", "runs/ae"));
+
+    /// <summary>
+    /// The run's data options with the command line's applied (e.g. another --data of the same shape);
+    /// --classes is refused, since the labels a run was trained on are part of the run.
+    /// </summary>
+    protected static Latent.Data.DataOptions BindRunData(Arguments arguments, Manifest manifest)
+    {
+        if (arguments.Has("classes"))
+            throw new UserInputException($"--classes is fixed when a run is trained ('{manifest.Data.Classes ?? "every label"}' here); drop it, or train another run with other --classes");
+        return OptionBinder.Bind(arguments, manifest.Data);
+    }
 }

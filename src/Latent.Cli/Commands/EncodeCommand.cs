@@ -15,7 +15,7 @@ public sealed class EncodeCommand : Command
     {
         var run = OpenRun(arguments);
         var manifest = run.ReadManifest();
-        var data = OptionBinder.Bind(arguments, manifest.Data);
+        var data = BindRunData(arguments, manifest);
         var split = SplitOption(arguments);
         var outPath = arguments.OutputFile("out", null, "z.csv");
         arguments.RejectUnknown();
@@ -35,7 +35,8 @@ public sealed class EncodeCommand : Command
         return 0;
     }
 
-    static DataSplit SplitOption(Arguments arguments) => arguments.Value("split") switch
+    /// <summary>The split --split names (test by default).</summary>
+    internal static DataSplit SplitOption(Arguments arguments) => arguments.Value("split") switch
     {
         null or "test" => DataSplit.Test,
         "train" => DataSplit.Train,

@@ -10,13 +10,13 @@ public sealed class EvalCommand : Command
 {
     public override string Name => "eval";
     public override string Summary => "evaluate a run on its test split and write eval.json";
-    public override string Usage => "latent eval --run DIR [--data SPEC] [--iwae-samples N] [--probe] [--probe-raw]";
+    public override string Usage => "latent eval --run DIR [--data SPEC] [--iwae-samples N] [--probe] [--probe-raw] [--anomaly [--fpr 0.01]]";
 
     public override int Run(Arguments arguments, Output output)
     {
         var run = OpenRun(arguments);
         var manifest = run.ReadManifest();
-        var data = OptionBinder.Bind(arguments, manifest.Data);
+        var data = BindRunData(arguments, manifest);
         var options = OptionBinder.Bind(arguments, new EvaluationOptions());
         arguments.RejectUnknown();
 

@@ -18,7 +18,7 @@ public sealed class InpaintCommand : Command
     {
         var run = OpenRun(arguments);
         var manifest = run.ReadManifest();
-        var data = OptionBinder.Bind(arguments, manifest.Data);
+        var data = BindRunData(arguments, manifest);
         var mask = InpaintMask.Parse(arguments.Value("mask") ?? "center");
         bool isImage = manifest.Shape.Kind == DataKind.Image;
         int count = arguments.Whole("count", 1, 10_000) ?? (isImage ? 8 : 4);

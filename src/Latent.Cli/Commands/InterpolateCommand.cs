@@ -17,7 +17,7 @@ public sealed class InterpolateCommand : Command
     {
         var run = OpenRun(arguments);
         var manifest = run.ReadManifest();
-        var data = OptionBinder.Bind(arguments, manifest.Data);
+        var data = BindRunData(arguments, manifest);
         int? from = arguments.Whole("from", 0, int.MaxValue), to = arguments.Whole("to", 0, int.MaxValue);
         int pairs = arguments.Whole("pairs", 1, 100) ?? 4, steps = arguments.Whole("steps", 2, 100) ?? 10;
         int seed = arguments.Whole("seed", int.MinValue, int.MaxValue) ?? 0;

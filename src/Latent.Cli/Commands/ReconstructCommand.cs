@@ -14,7 +14,7 @@ public sealed class ReconstructCommand : Command
     {
         var run = OpenRun(arguments);
         var manifest = run.ReadManifest();
-        var data = OptionBinder.Bind(arguments, manifest.Data);
+        var data = BindRunData(arguments, manifest);
         int count = arguments.Whole("count", 1, 10_000) ?? 32;
         var outPath = arguments.OutputFile("out", run.File("reconstructions.png"), "reconstructions.png");
         arguments.RejectUnknown();

@@ -23,6 +23,9 @@ public static class DataCatalog
         else
         {
             var (trainAndValidation, test) = LoadSource(options);
+            // The class filter comes after the test split is carved and before validation is, so that the test
+            // split keeps every label and the validation split holds only the kept ones; --limit counts kept examples.
+            if (options.Classes is string classes) trainAndValidation = KeepClasses(trainAndValidation, test, classes, options.Data);
             if (options.Limit is int limit) trainAndValidation = trainAndValidation.Take(limit);
             var (train, validation) = Split(trainAndValidation, options.ValidationFraction, seed);
             splits = new DataSplits(train, validation, test);
@@ -31,6 +34,26 @@ public static class DataCatalog
             throw new UserInputException($"{options.Data} leaves no training examples after the validation split; add data or lower --validation-fraction");
         return splits;
     }
+
+    /// <summary>The examples of the <c>--classes</c> labels, which must leave some.</summary>
+    static Dataset KeepClasses(Dataset trainAndValidation, Dataset test, string classes, string data)
+    {
+        if (trainAndValidation.Labels is null)
+            throw new UserInputException($"--classes selects by label, but {data} has no labels; drop --classes");
+        int classCount = Math.Max(trainAndValidation.ClassCount, test.ClassCount);
+        var ids = ClassSelection.Resolve(classes, classCount, trainAndValidation.LabelNames, data);
+        var kept = ClassSelection.Keep(trainAndValidation, ids);
+        if (kept.Count == 0)
+            throw new UserInputException($"--classes {classes} keeps no training examples of {data}: its training split has none of those labels; pass labels it has");
+        return kept;
+    }
+
+    /// <summary>
+    /// The label ids of the run's <c>--classes</c> (its normal classes), resolved against <paramref name="data"/>'s
+    /// labels; null when the options keep every label.
+    /// </summary>
+    public static int[]? SelectedClasses(DataOptions options, Dataset data) =>
+        options.Classes is string classes ? ClassSelection.Resolve(classes, data.ClassCount, data.LabelNames, options.Data) : null;
 
     /// <summary>Only the test split: what <c>latent eval</c> needs.</summary>
     public static Dataset LoadTest(DataOptions options)
@@ -44,7 +67,7 @@ public static class DataCatalog
         var (kind, argument) = ParseSpec(options.Data);
         return kind switch
         {
-            "shapes" => ShapesSource.Load(options.Limit),
+            "shapes" => ShapesSource.Load(options.Classes is null ? options.Limit : null), // a limit counts the examples of the kept classes
             "fashion-mnist" => IdxSource.Load(FashionMnistDirectory(), IdxSource.FashionMnistLabelNames),
             "idx" => IdxSource.Load(argument, labelNames: null),
             "images" => CarveTest(ImageFolderSource.Load(argument, options.ImageSize)),

@@ -21,6 +21,9 @@ public sealed record DataOptions : IOptionApplicability
     [Description("fraction of the training split held out, with the seed, for validation")]
     public double ValidationFraction { get; init; } = 0.1;
 
+    [Description("keep only these labels in the training and validation splits, by id or name (e.g. 0,3); the test split keeps them all")]
+    public string? Classes { get; init; }
+
     [Description("use at most this many training examples, for quick runs")]
     public int? Limit { get; init; }
 
@@ -47,11 +50,15 @@ public sealed record DataOptions : IOptionApplicability
     [System.Text.Json.Serialization.JsonIgnore]
     public string Source => Data.Split(':', 2)[0].Trim().ToLowerInvariant();
 
-    /// <summary>Which options apply to the source: image sizes to folders of images, label columns and the header rule to CSV, token windows to text.</summary>
+    /// <summary>
+    /// Which options apply to the source: image sizes to folders of images, label columns and the header rule
+    /// to CSV, token windows to text, a selection of classes to every source with labels.
+    /// </summary>
     public bool Uses(string property) => property switch
     {
         nameof(ImageSize) => Source == "images",
         nameof(LabelColumn) or nameof(Header) => Source == "csv",
+        nameof(Classes) => Source == "csv" ? LabelColumn is not null : Source != "text",
         nameof(Tokens) or nameof(Window) or nameof(Stride) or nameof(MaxVocabulary) or nameof(Vocabulary) => Source == "text",
         _ => true,
     };
@@ -68,6 +75,7 @@ public sealed record DataOptions : IOptionApplicability
             throw new UserInputException($"--image-size {ImageSize} is out of range; pass a side length between 1 and 4096 pixels");
         if (ValidationFraction is < 0 or >= 1 || double.IsNaN(ValidationFraction))
             throw new UserInputException($"--validation-fraction {ValidationFraction} is out of range; pass a fraction in [0, 1), e.g. 0.1");
+        if (Classes is not null) ClassSelection.Entries(Classes);
         if (Limit is <= 0)
             throw new UserInputException($"--limit {Limit} must be positive; pass a number of training examples or leave it out");
         if (Window is <= 0 or > 100_000)

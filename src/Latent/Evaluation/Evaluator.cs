@@ -17,6 +17,12 @@ public sealed record EvaluationOptions
     [Description("also fit the probes on the raw features (pixels), the baseline for --probe")]
     public bool ProbeRaw { get; init; }
 
+    [Description("treat test examples of labels the run was not trained on (--classes) as anomalies: AUROC, AUPRC and detection rate per score, and their figures")]
+    public bool Anomaly { get; init; }
+
+    [Description("with --anomaly: the false-positive rate on the validation split at which the thresholds are calibrated")]
+    public double Fpr { get; init; } = new AnomalyScoreOptions().Fpr;
+
     [Description("examples per forward pass")]
     public int BatchSize { get; init; } = 500;
 
@@ -31,7 +37,12 @@ public sealed record EvaluationOptions
     {
         if (IwaeSamples < 0) throw new UserInputException($"--iwae-samples {IwaeSamples} must be 0 (off) or positive, e.g. 64");
         if (BatchSize <= 0) throw new UserInputException($"--batch-size {BatchSize} must be positive");
+        if (!Anomaly && Fpr != new AnomalyScoreOptions().Fpr) throw new UserInputException("--fpr calibrates the thresholds of --anomaly; add --anomaly or drop --fpr");
+        if (Anomaly) Scoring.Validate();
     }
+
+    /// <summary>The options of the anomaly scores that <see cref="Anomaly"/> asks for.</summary>
+    public AnomalyScoreOptions Scoring => new() { Fpr = Fpr, IwaeSamples = IwaeSamples, BatchSize = BatchSize };
 }
 
 /// <summary>

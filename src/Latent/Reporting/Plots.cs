@@ -7,9 +7,9 @@ public static class Plots
 {
     public const int Width = 640, Height = 400;
 
-    /// <summary>One or more named series of (x, y) points joined by lines.</summary>
+    /// <summary>One or more named series of (x, y) points joined by lines; the legend in the upper right unless <paramref name="legendLowerRight"/>.</summary>
     public static void Lines(string path, string title, string xLabel, string yLabel,
-                             IEnumerable<(string Label, double[] X, double[] Y)> series, bool logY = false)
+                             IEnumerable<(string Label, double[] X, double[] Y)> series, bool logY = false, bool legendLowerRight = false)
     {
         var plot = New(title, xLabel, yLabel);
         foreach (var (label, x, y) in series)
@@ -27,7 +27,7 @@ public static class Plots
                 LabelFormatter = v => Math.Pow(10, v).ToString("G3", System.Globalization.CultureInfo.InvariantCulture),
             };
         }
-        plot.ShowLegend(Alignment.UpperRight);
+        plot.ShowLegend(legendLowerRight ? Alignment.LowerRight : Alignment.UpperRight);
         Save(plot, path);
     }
 

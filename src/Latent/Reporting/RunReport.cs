@@ -49,7 +49,7 @@ public static class RunReport
         var card = RunCards.Build(entry, [entry]);
         page.Open("div", "cards").Card(card, null).Close("div");
         page.Heading(2, "Figures");
-        foreach (var (file, caption) in StandardFigures.Concat(OtherFigures(run)))
+        foreach (var (file, caption) in StandardFigures.Concat(AnomalyFigures.Captions(run, evaluation)).Concat(OtherFigures(run)))
             if (File.Exists(run.File(file))) page.Figure(Path.GetFileNameWithoutExtension(file), File.ReadAllBytes(run.File(file)), caption);
         AddEvaluation(page, evaluation);
         page.Details("Options");
@@ -123,10 +123,10 @@ public static class RunReport
     /// <summary>Keys that hold one value per latent dimension (kl_dim_j): shown as their figure, not as rows.</summary>
     static bool IsPerDimension(string key) => key.StartsWith("kl_dim_", StringComparison.Ordinal);
 
-    /// <summary>Family-specific figures the run directory holds (codebook usage, per-dimension KL, scree plots, ...).</summary>
+    /// <summary>Family-specific figures the run directory holds (codebook usage, per-dimension KL, scree plots, ...); the anomaly figures have their own captions.</summary>
     static IEnumerable<(string File, string Caption)> OtherFigures(RunDirectory run) =>
         Directory.EnumerateFiles(run.Path, "*.png").Select(Path.GetFileName).OfType<string>()
-            .Where(file => StandardFigures.All(figure => figure.File != file)).Order(StringComparer.Ordinal)
+            .Where(file => StandardFigures.All(figure => figure.File != file) && !AnomalyFigures.IsAnomalyFigure(file)).Order(StringComparer.Ordinal)
             .Select(file => (file, Path.GetFileNameWithoutExtension(file).Replace('-', ' ')));
 
     static void AddEvaluation(Html page, IReadOnlyDictionary<string, double> figures)

@@ -19,6 +19,8 @@ public static class RunData
     public static Dataset Load(Manifest manifest, DataOptions data, DataSplit split)
     {
         var seed = manifest.Training?.Seed ?? 0;
+        // The run's --classes belong to its own data: other data without labels is read whole.
+        if (data.Classes is not null && !data.Uses(nameof(DataOptions.Classes))) data = data with { Classes = null };
         var dataset = split == DataSplit.Test ? DataCatalog.LoadTest(data) : Pick(DataCatalog.Load(data, seed), split);
         if (dataset.Shape != manifest.Shape)
             throw new UserInputException(

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Latent.Data;
 using Latent.Evaluation;
+using Latent.Reporting;
 using Latent.Runs;
 
 namespace Latent.Workflows;
@@ -19,10 +20,29 @@ public static class RunEvaluation
         options = options with { TrainingSplit = new Lazy<Dataset>(() => RunData.Load(manifest, data, DataSplit.Train)) };
         options.Validate();
         var test = RunData.Load(manifest, data, DataSplit.Test);
+        var normalClasses = options.Anomaly ? NormalClasses(data, test) : null;
         using var model = run.LoadModel(manifest);
         using var runLock = RunLock.Acquire(run.Path, "latent eval");
         var figures = Evaluator.Evaluate(model, test, options);
+        AnomalyEvaluation? anomaly = null;
+        if (normalClasses is not null)
+        {
+            // Thresholds come from the validation split the run was selected on: normal data only.
+            anomaly = AnomalyDetection.Evaluate(model, test, RunData.Load(manifest, manifest.Data, DataSplit.Validation), normalClasses, options.Scoring);
+            foreach (var (key, value) in anomaly.Figures) figures[key] = value;
+        }
         AtomicFile.WriteAllText(run.EvalPath, JsonSerializer.Serialize(figures, Json.Options));
+        if (anomaly is not null) AnomalyFigures.DrawAll(run, model, test, anomaly);
         return figures;
+    }
+
+    /// <summary>The labels the run was trained on, which <c>--anomaly</c> calls normal.</summary>
+    static int[] NormalClasses(DataOptions data, Dataset test)
+    {
+        if (data.Classes is null)
+            throw new UserInputException("--anomaly needs a run trained on some of the labels ('latent train --classes 0,3 ...'); this run saw every label, so no test example is an anomaly");
+        if (test.Labels is null)
+            throw new UserInputException($"--anomaly needs labels on the test split, and {data.Data} has none; evaluate on labelled data");
+        return DataCatalog.SelectedClasses(data, test)!;
     }
 }
