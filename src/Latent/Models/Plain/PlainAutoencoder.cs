@@ -18,6 +18,11 @@ public sealed class PlainAutoencoder : Autoencoder
     {
         encoder = Networks.Encoder(options, shape, options.LatentDim);
         decoder = Networks.Decoder(options, shape, options.LatentDim);
+        if (options.Init == Initialisation.He)
+        {
+            HeInitialisation.Apply(encoder);
+            HeInitialisation.Apply(decoder);
+        }
         RegisterComponents();
     }
 

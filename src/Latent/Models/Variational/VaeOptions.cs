@@ -48,6 +48,9 @@ public sealed record VaeOptions : ModelOptions
     [Description("free bits: floor, in nats, under the batch-averaged KL of each latent dimension (0: off)")]
     public double FreeBits { get; init; }
 
+    [Description("initial weights: torch (PyTorch's defaults) or he (N(0, 2/fan_in), zero biases)")]
+    public Nn.Initialisation Init { get; init; } = Nn.Initialisation.Torch;
+
     [Description("a latent dimension whose average KL is below this many nats counts as collapsed")]
     public double CollapseThreshold { get; init; } = 0.01;
 

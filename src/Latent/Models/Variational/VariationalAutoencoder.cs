@@ -49,6 +49,11 @@ public sealed class VariationalAutoencoder : Autoencoder, IGenerative
         int outputs = 2 * dimension + (options.Covariance == Covariance.Full ? dimension * (dimension - 1) / 2 : 0);
         encoder = Networks.Encoder(options, shape, outputs);
         decoder = Networks.Decoder(options, shape, dimension);
+        if (options.Init == Initialisation.He)
+        {
+            HeInitialisation.Apply(encoder);
+            HeInitialisation.Apply(decoder);
+        }
         // With --learn-variance, one σ² shared by every output element (the σ-VAE of Rybkin et al. 2021),
         // learned as log σ²; otherwise there is no such parameter and σ² is the fixed option.
         outputLogVariance = options.LearnVariance ? nn.Parameter(full(1, Math.Log(options.Variance))) : null;
