@@ -8,4 +8,6 @@ public sealed record PlainOptions : ModelOptions
 {
     [Description("initial weights: torch (PyTorch's defaults) or he (N(0, 2/fan_in), zero biases)")]
     public Initialisation Init { get; init; } = Initialisation.Torch;
+
+    protected override bool StandardizesTables => true;
 }
