@@ -20,9 +20,10 @@ public static class TableError
     public static IReadOnlyDictionary<string, double> Evaluate(Autoencoder model, Dataset test, EvaluationOptions options)
     {
         if (test.Shape.Kind != DataKind.Table || options.TrainingSplit is null || test.Count == 0) return new Dictionary<string, double>();
+        var train = options.TrainingSplit.Value; // loaded (once) outside the scope below, which would dispose it
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
-        var variance = options.TrainingSplit.Value.Features.to(ScalarType.Float64).var(0, unbiased: false);     // [F]
+        var variance = train.Features.to(ScalarType.Float64).var(0, unbiased: false);     // [F]
         var squared = zeros(test.Shape.Width, dtype: ScalarType.Float64);
         foreach (var batch in test.Batches(options.BatchSize))
             squared += (model.Reconstruct(batch) - batch).to(ScalarType.Float64).square().sum([0]);        // [B, F] -> [F]

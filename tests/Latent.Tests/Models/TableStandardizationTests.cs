@@ -77,9 +77,11 @@ public sealed class TableStandardizationTests
         using var pca = ModelCatalog.Of(pcaOptions).Create(pcaOptions, data.Shape);
         ((IClosedForm)pca).Fit(data.Train);
         pca.eval();
-        var options = new Latent.Evaluation.EvaluationOptions { TrainingSplit = new Lazy<Dataset>(() => data.Train) };
+        // Loaded lazily, as a run's training split is: it must outlive the evaluation that first asks for it.
+        var options = new Latent.Evaluation.EvaluationOptions { TrainingSplit = new Lazy<Dataset>(() => new Dataset(data.Train.Features * 1, data.Shape)) };
         double Figure(Autoencoder model) => Latent.Evaluation.Evaluator.Evaluate(model, data.Test, options)[Latent.Evaluation.TableError.TestMseStandardized.Name];
         double ae = Figure(autoencoder), principal = Figure(pca);
+        Assert.False(options.TrainingSplit.Value.Features.IsInvalid);
         Assert.InRange(ae, 0, 1);
         // PCA in raw units spends a component on the wide column; the autoencoder's two codes serve all six.
         Assert.True(ae < principal, $"ae {ae:G4} against pca {principal:G4}");
