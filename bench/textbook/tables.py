@@ -63,6 +63,7 @@ def main():
     parser.add_argument("--seeds", default="1,2,3")
     parser.add_argument("--epochs", default="50")
     parser.add_argument("--ae-variants", default="", help="NAME=FLAGS;NAME=FLAGS: more AE runs with extra latent train flags")
+    parser.add_argument("--units", default="raw,standardised", help="which files to train on: raw, standardised (by hand) or both")
     parser.add_argument("--out", default="runs/textbook/tables")
     parser.add_argument("--results", default=os.path.join(HERE, "tables.jsonl"))
     parser.add_argument("--table", action="store_true", help="only print the table of --results")
@@ -97,6 +98,8 @@ def main():
             print(json.dumps(record))
 
         for units, path in files.items():
+            if units not in args.units.split(","):
+                continue
             run = os.path.join(args.out, f"{table}-{units}-pca2")
             subprocess.run(["rm", "-rf", os.path.join(ROOT, run)], check=True)
             latent("pca", "--data", "csv:" + path, "--label-column", "label", "--components", "2", "--out", run)
