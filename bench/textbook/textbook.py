@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""The plainest PyTorch loop for each of Latent's default configurations (bench/textbook/README.md).
+"""The plainest PyTorch loop for each of Latent's default configurations (measurements: bench/textbook/RESULTS.md).
 
     /usr/bin/python3 bench/textbook/textbook.py --family ae-mlp --data fashion-mnist --epochs 10 --seed 1 --threads 1
 
