@@ -7,24 +7,24 @@ changes. tests/Latent.Tests/Runs/DistributedTrainingTests.cs compares this table
 import json
 import sys
 
-MODEL = {"arch": "mlp", "latent_dim": 32, "hidden": [512, 256], "channels": [32, 64]}  # ModelOptions
+MODEL = {"arch": "mlp", "latent_dim": 32, "hidden": [512, 256], "channels": [32, 64], "standardize": "yes"}  # ModelOptions
 
 FAMILY_MODEL = {
-    "ae": {},
+    "ae": {"init": "torch"},
     "linear": {"tied": False},
     "pca": {"whiten": False},
     "dae": {"latent_dim": 256, "hidden": [512], "noise": "mask:0.25", "loss_on": "all", "mask_value": 0,
             "learn_mask_value": False, "width": 64, "depth": 3, "attention_heads": 4, "patch_size": 4},
     "mae": {"arch": "vit", "patch_size": 4, "mask_ratio": 0.75, "norm_pix_loss": False, "width": 128, "depth": 4,
             "attention_heads": 4, "decoder_width": 64, "decoder_depth": 2, "cls_token": True},
-    "vae": {"beta": 1, "likelihood": "bernoulli", "variance": 0.01, "learn_variance": False, "covariance": "diagonal",
-            "kl_warmup": 0, "free_bits": 0},
+    "vae": {"beta": 1, "likelihood": None, "variance": 0.01, "learn_variance": False, "covariance": "diagonal",
+            "kl_warmup": 0, "free_bits": 0, "init": "torch"},
     "vqvae": {"codebook_size": 512, "code_dim": None, "heads": 1, "commitment": 0.25, "ema": True, "ema_decay": 0.99,
               "kmeans_init": True, "restart_after": 20, "slots": 16, "prior_epochs": 4, "prior_width": 64, "prior_layers": 2},
 }
 
 TRAINING = {"epochs": 10, "batch_size": 128, "lr": 1e-3, "optimizer": "adam", "weight_decay": 0, "schedule": "cosine",
-            "warmup": 0.02, "grad_clip": 0, "seed": 1, "checkpoint_every": 0, "device": "cpu"}
+            "lr_floor": 0, "warmup": 0.02, "grad_clip": 0, "seed": 1, "checkpoint_every": 0, "device": "cpu"}
 
 FAMILY_TRAINING = {"linear": {"lr": 1e-2}}  # ModelCatalog's DefaultTraining (LinearOptions.RecommendedLearningRate)
 

@@ -22,4 +22,8 @@ FAMILIES = {
 
 def build(manifest):
     """The family's modules for a manifest (model options and data shape), freshly initialised."""
+    model = manifest["model"]
+    if manifest["family"] in ("ae", "vae", "vqvae") and manifest["shape"]["kind"] == "table" and model.get("standardize", "yes") == "yes":
+        # Nn/ColumnStandardizer.cs (buffers standardizer.mean, standardizer.scale) is not ported yet
+        raise ValueError(f"latent_torch does not standardise table columns for {manifest['family']} yet; write the manifest with \"standardize\": \"no\"")
     return FAMILIES[manifest["family"]](manifest["model"], manifest["shape"])

@@ -24,6 +24,8 @@ class VariationalAutoencoder(Autoencoder):
         self.options = options
         self.latent_dim, self.full_covariance = options["latent_dim"], options["covariance"] == "full"
         self.unit_range = shape["kind"] == "image"
+        # VaeOptions.LikelihoodFor: unset follows the data, bernoulli for images and gaussian otherwise
+        self.likelihood = options["likelihood"] or ("bernoulli" if self.unit_range else "gaussian")
         dimension = self.latent_dim
         outputs = 2 * dimension + (dimension * (dimension - 1) // 2 if self.full_covariance else 0)
         self.encoder = encoder(options, shape, outputs)
@@ -63,7 +65,7 @@ class VariationalAutoencoder(Autoencoder):
 
     def log_likelihood(self, decoder_output, x):
         """log p(x|z) summed over each example's elements, with every constant: [B]."""
-        if self.options["likelihood"] == "bernoulli":
+        if self.likelihood == "bernoulli":
             cross_entropy = F.binary_cross_entropy_with_logits(decoder_output, x.expand_as(decoder_output), reduction="none")
             return -cross_entropy.flatten(1).sum(1)
         mean = torch.sigmoid(decoder_output) if self.unit_range else decoder_output

@@ -73,6 +73,7 @@ public static class Evaluator
             // PSNR for data on the [0, 1] scale: 10·log10(peak² / MSE) with peak 1, from the pooled MSE.
             if (test.Shape.IsUnitRange) figures[TestPsnr.Name] = 10 * Math.Log10(1 / mse);
         }
+        Add(TableError.Evaluate(model, test, options));
         if (model is IVariational variational) Add(VariationalEstimates.Evaluate(variational, test, options));
         if (model is IDiscreteCodes discrete) Add(CodebookEstimates.Evaluate(discrete, test, options));
         if (model is ILinearCode linear) Add(PrincipalSubspace.Compare(linear.DecoderColumns, test, options));

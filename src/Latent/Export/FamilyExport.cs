@@ -66,6 +66,26 @@ internal static class FamilyExports
     public static string ToDataRange(OnnxGraph graph, DataShape shape, string output) =>
         shape.IsUnitRange ? graph.Node("Sigmoid", [output], "decoder.sigmoid") : output;
 
+    /// <summary>The model's table standardiser (<see cref="Nn.ColumnStandardizer"/>, submodule <c>standardizer</c>), or null.</summary>
+    static Nn.ColumnStandardizer? Standardizer(Autoencoder model) =>
+        model.named_children().FirstOrDefault(child => child.name == "standardizer").module as Nn.ColumnStandardizer;
+
+    /// <summary>Data → what the network reads: (x − μ)/σ for a model that standardises table columns, else x as it is.</summary>
+    public static string ToModelUnits(OnnxGraph graph, Autoencoder model, string x)
+    {
+        if (Standardizer(model) is not { } standardizer) return x;
+        string mean = graph.Initializer("standardizer.mean", standardizer.Mean), scale = graph.Initializer("standardizer.scale", standardizer.Scale);
+        return graph.Node("Div", [graph.Node("Sub", [x, mean], "standardizer.centred"), scale], "standardizer.standardized");
+    }
+
+    /// <summary>The decoder network's output → data units: s·σ + μ for a model that standardises table columns, else <see cref="ToDataRange"/>.</summary>
+    public static string ToDataUnits(OnnxGraph graph, Autoencoder model, string output)
+    {
+        if (Standardizer(model) is not { } standardizer) return ToDataRange(graph, model.Shape, output);
+        string mean = graph.Initializer("standardizer.mean", standardizer.Mean), scale = graph.Initializer("standardizer.scale", standardizer.Scale);
+        return graph.Node("Add", [graph.Node("Mul", [output, scale], "standardizer.scaled"), mean], "standardizer.restored");
+    }
+
     /// <summary>A float32 latent input [batch, dimension].</summary>
     public static TensorSpec LatentSpec(string name, int dimension, string meaning) => new(name, ElementType.Float32, [OnnxGraph.Batch, dimension], meaning);
 
@@ -74,7 +94,7 @@ internal static class FamilyExports
     {
         var graph = new OnnxGraph("encoder", description);
         var x = graph.Input(DataSpec(model.Shape, "x", DataMeaning(model.Shape)));
-        var z = NnLowering.Lower(graph, NnLowering.Child(model, "encoder"), x, "encoder");
+        var z = NnLowering.Lower(graph, NnLowering.Child(model, "encoder"), ToModelUnits(graph, model, x), "encoder");
         graph.Output(z, LatentSpec(outputName, outputSize, outputMeaning));
         return graph;
     }
@@ -84,7 +104,7 @@ internal static class FamilyExports
     {
         var graph = new OnnxGraph("decoder", description);
         var z = graph.Input(LatentSpec(inputName, inputSize, inputMeaning));
-        var output = ToDataRange(graph, model.Shape, NnLowering.Lower(graph, NnLowering.Child(model, "decoder"), z, "decoder"));
+        var output = ToDataUnits(graph, model, NnLowering.Lower(graph, NnLowering.Child(model, "decoder"), z, "decoder"));
         graph.Output(output, DataSpec(model.Shape, "x_hat", "the reconstruction: " + DataMeaning(model.Shape)));
         return graph;
     }

@@ -35,6 +35,9 @@ public abstract record ModelOptions : IOptionApplicability
     [Description("channels of the conv encoder's stride-2 stages, comma-separated; the decoder mirrors them")]
     public int[] Channels { get; init; } = [32, 64];
 
+    [Description("table columns: yes standardises each with the training split's mean and spread (kept with the weights, undone on decode); no uses them as they are")]
+    public Standardization Standardize { get; init; } = Standardization.Yes;
+
     /// <summary>
     /// Whether the option <paramref name="property"/> (a property name of this record) means something for
     /// this family with the architecture these options choose. The one place that says which options apply:
@@ -45,8 +48,12 @@ public abstract record ModelOptions : IOptionApplicability
     {
         nameof(Hidden) => Arch == Architecture.Mlp,
         nameof(Channels) => Arch == Architecture.Conv,
+        nameof(Standardize) => StandardizesTables && Arch == Architecture.Mlp,
         _ => true,
     };
+
+    /// <summary>Whether the family standardises table columns (<see cref="Standardize"/>); the families that do say so.</summary>
+    protected virtual bool StandardizesTables => false;
 
     /// <summary>The options that do not apply (<see cref="Uses"/>) but differ from the family's defaults: set by mistake.</summary>
     public IEnumerable<string> UnusedButChanged()

@@ -57,6 +57,7 @@ public sealed class Trainer(TrainingOptions options, ITrainingObserver observer,
         var state = resume ? store.Load(CheckpointKind.Latest, model, optimizer) : null;
         if (state is null)
         {
+            if (model is IFitsTrainingSplit statistics) statistics.FitTrainingSplit(data.Train); // e.g. column means and spreads, saved with the weights
             state = new TrainingState();
             store.ForgetEpochsAfter(0);
             store.Save(CheckpointKind.Latest, model, optimizer, state); // a run is resumable from its first moment

@@ -12,7 +12,7 @@ public enum OptimizerKind
 
 public enum ScheduleKind
 {
-    /// <summary>Linear warm-up, then a half cosine from the base rate down to zero.</summary>
+    /// <summary>Linear warm-up, then a half cosine from the base rate down to the floor (<see cref="TrainingOptions.LrFloor"/>, zero by default).</summary>
     Cosine,
     /// <summary>Linear warm-up, then the base rate throughout.</summary>
     Constant,
@@ -39,6 +39,9 @@ public sealed record TrainingOptions
     [Description("learning-rate schedule after warm-up: cosine or constant")]
     public ScheduleKind Schedule { get; init; } = ScheduleKind.Cosine;
 
+    [Description("cosine schedule: the fraction of --lr it decays to by the last step (0: to zero)")]
+    public double LrFloor { get; init; }
+
     [Description("fraction of all steps spent raising the learning rate linearly from zero")]
     public double Warmup { get; init; } = 0.02;
 
@@ -61,6 +64,7 @@ public sealed record TrainingOptions
         if (!(Lr > 0) || !double.IsFinite(Lr)) throw new UserInputException($"--lr {Lr} must be a positive number; pass e.g. --lr 1e-3");
         if (WeightDecay < 0 || !double.IsFinite(WeightDecay)) throw new UserInputException($"--weight-decay {WeightDecay} must be zero or positive");
         if (Warmup is < 0 or >= 1 || double.IsNaN(Warmup)) throw new UserInputException($"--warmup {Warmup} must be a fraction in [0, 1), e.g. 0.02");
+        if (LrFloor is < 0 or > 1 || double.IsNaN(LrFloor)) throw new UserInputException($"--lr-floor {LrFloor} must be a fraction of --lr in [0, 1], e.g. 0.1");
         if (GradClip < 0 || !double.IsFinite(GradClip)) throw new UserInputException($"--grad-clip {GradClip} must be zero (off) or positive");
         if (CheckpointEvery < 0) throw new UserInputException($"--checkpoint-every {CheckpointEvery} must be zero (epoch ends only) or a number of steps");
         if (Device is not ("cpu" or "cuda") && !Device.StartsWith("cuda:", StringComparison.Ordinal))
@@ -74,6 +78,7 @@ public sealed record TrainingOptions
         if (step < warmupSteps) return Lr * (step + 1) / warmupSteps;
         if (Schedule == ScheduleKind.Constant) return Lr;
         double progress = (double)(step - warmupSteps) / Math.Max(1, totalSteps - warmupSteps);
-        return 0.5 * Lr * (1 + Math.Cos(Math.PI * Math.Min(1, progress)));
+        // floor + ½(1 − floor)(1 + cos πt): from the base rate at t = 0 down to floor·Lr at t = 1.
+        return Lr * (LrFloor + 0.5 * (1 - LrFloor) * (1 + Math.Cos(Math.PI * Math.Min(1, progress))));
     }
 }

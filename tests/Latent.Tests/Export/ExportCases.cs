@@ -48,6 +48,9 @@ public static class ExportCases
         ["dae/mlp/learned-mask"] = options => (DaeOptions)options with { LearnMaskValue = true },
         ["dae/conv/gaussian"] = options => (DaeOptions)options with { Noise = "gaussian:0.3" },
         ["dae/mlp/table"] = options => options,
+        ["ae/mlp/table"] = options => options,
+        ["vae/mlp/table"] = options => options,
+        ["vqvae/mlp/table"] = options => options,
         ["dae/mlp/tokens"] = options => options,
         ["dae/transformer/tokens"] = options => options,
         ["mae/vit/norm-pix-no-cls"] = options => (MaeOptions)options with { NormPixLoss = true, ClsToken = false },
@@ -99,7 +102,7 @@ public static class ExportCases
         foreach (var (key, tensor) in model.state_dict())
         {
             if (key is "mean" or "standardizer.mean") tensor.copy_(randn_like(tensor) * 0.3 + 0.4);
-            else if (key is "standardizer.variance") tensor.copy_(rand_like(tensor) * 4 + 0.5);
+            else if (key is "standardizer.variance" or "standardizer.scale") tensor.copy_(rand_like(tensor) * 4 + 0.5);
             else if (key is "maskEmbedding") tensor.copy_(rand_like(tensor));
         }
     }

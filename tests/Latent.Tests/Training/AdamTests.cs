@@ -74,4 +74,14 @@ public sealed class AdamTests
         Assert.True(options.LearningRate(99, 100) < 0.001);
         Assert.Equal(1.0, (options with { Schedule = ScheduleKind.Constant }).LearningRate(99, 100));
     }
+
+    [Fact]
+    public void A_floor_stops_the_cosine_at_that_fraction_of_the_base_rate()
+    {
+        var options = new TrainingOptions { Lr = 2.0, Warmup = 0, LrFloor = 0.1 };
+        Assert.Equal(2.0, options.LearningRate(0, 100), 9);
+        Assert.Equal(2.0 * (0.1 + 0.9 * 0.5), options.LearningRate(50, 100), 9);   // halfway: the floor plus half the rest
+        Assert.Equal(0.2, options.LearningRate(99, 100), 3);                       // the last step is at the floor
+        Assert.Throws<UserInputException>(() => (options with { LrFloor = 1.5 }).Validate());
+    }
 }

@@ -23,7 +23,7 @@ internal sealed class VariationalExport : IFamilyExport
         int dimension = options.LatentDim;
         var graph = new OnnxGraph("encoder", "x → q(z|x) = N(mean, Σ): the posterior's parameters");
         var x = graph.Input(FamilyExports.DataSpec(model.Shape, "x", FamilyExports.DataMeaning(model.Shape)));
-        var outputs = NnLowering.Lower(graph, NnLowering.Child(model, "encoder"), x, "encoder");
+        var outputs = NnLowering.Lower(graph, NnLowering.Child(model, "encoder"), FamilyExports.ToModelUnits(graph, model, x), "encoder");
         var mean = Columns(graph, outputs, 0, dimension, "posterior.mean");
         var logVariance = Columns(graph, outputs, dimension, 2 * dimension, "posterior.log_variance");
         graph.Output(mean, FamilyExports.LatentSpec("mean", dimension, "μ, the posterior mean (the code Encode returns)"));
@@ -38,7 +38,7 @@ internal sealed class VariationalExport : IFamilyExport
         var notes = new Dictionary<string, string>
         {
             ["latent"] = "sample by decoding z ~ N(0, I); encode by mean (or draw z = mean + exp(½·log_variance)·ε" + (full ? ", or mean + cholesky·ε" : "") + ")",
-            ["decoder"] = options.Likelihood == Likelihood.Bernoulli ? "x_hat holds Bernoulli probabilities (the mean of p(x|z))" : "x_hat is the mean of the Gaussian p(x|z)",
+            ["decoder"] = options.LikelihoodFor(model.Shape) == Likelihood.Bernoulli ? "x_hat holds Bernoulli probabilities (the mean of p(x|z))" : "x_hat is the mean of the Gaussian p(x|z)",
         };
         return new FamilyExportPlan([new("encoder", graph), new("decoder", decoder)], LatentPrior.StandardNormal, notes);
     }

@@ -30,7 +30,7 @@ internal sealed class VectorQuantizedExport : IFamilyExport
 
         var encoder = new OnnxGraph("encoder", "x → the nearest code of every position and head");
         var x = encoder.Input(FamilyExports.DataSpec(model.Shape, "x", FamilyExports.DataMeaning(model.Shape)));
-        var features = NnLowering.Lower(encoder, NnLowering.Child(model, "encoder"), x, "encoder");
+        var features = NnLowering.Lower(encoder, NnLowering.Child(model, "encoder"), FamilyExports.ToModelUnits(encoder, model, x), "encoder");
         var continuous = grid
             // [B, C, h, w] -> [B, h, w, C] -> [B, h·w, C]
             ? encoder.Node("Reshape", [encoder.Node("Transpose", [features], "z_e.channels_last", OnnxGraph.Ints("perm", 0, 2, 3, 1)), encoder.Longs(-1, positions, channels)], "z_e")
@@ -73,7 +73,7 @@ internal sealed class VectorQuantizedExport : IFamilyExport
             ? decoder.Node("Transpose", [decoder.Node("Reshape", [zq, decoder.Longs(-1, codes.Grid[0], codes.Grid[1], channels)], "z_q.grid")], "z_q", OnnxGraph.Ints("perm", 0, 3, 1, 2))
             // [B, P, C] -> [B, P·C]
             : decoder.Node("Reshape", [zq, decoder.Longs(-1, (long)positions * channels)], "z_q");
-        var output = FamilyExports.ToDataRange(decoder, model.Shape, NnLowering.Lower(decoder, NnLowering.Child(model, "decoder"), network, "decoder"));
+        var output = FamilyExports.ToDataUnits(decoder, model, NnLowering.Lower(decoder, NnLowering.Child(model, "decoder"), network, "decoder"));
         decoder.Output(output, FamilyExports.DataSpec(model.Shape, "x_hat", "the decoded codes: " + FamilyExports.DataMeaning(model.Shape)));
 
         var notes = new Dictionary<string, string>

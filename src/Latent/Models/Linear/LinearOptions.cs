@@ -16,7 +16,7 @@ public sealed record LinearOptions : ModelOptions
     public bool Tied { get; init; }
 
     /// <summary>A linear map has no hidden layers or channels.</summary>
-    public override bool Uses(string property) => property is not (nameof(Hidden) or nameof(Channels));
+    public override bool Uses(string property) => property is not (nameof(Hidden) or nameof(Channels)) && base.Uses(property);
 
     public override void Validate(DataShape shape)
     {

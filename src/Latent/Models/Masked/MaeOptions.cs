@@ -45,7 +45,7 @@ public sealed record MaeOptions : ModelOptions
     public int Patches(DataShape shape) => shape.Height / PatchSize * (shape.Width / PatchSize);
 
     /// <summary>The ViT is sized by its widths and depths; the shared latent size, MLP widths and conv channels do not apply.</summary>
-    public override bool Uses(string property) => property is not (nameof(LatentDim) or nameof(Hidden) or nameof(Channels));
+    public override bool Uses(string property) => property is not (nameof(LatentDim) or nameof(Hidden) or nameof(Channels)) && base.Uses(property);
 
     public override void Validate(DataShape shape)
     {

@@ -14,7 +14,7 @@ public sealed record PcaOptions : ModelOptions
     public bool Whiten { get; init; }
 
     /// <summary>PCA works on the flattened example: no network, no architecture.</summary>
-    public override bool Uses(string property) => property is not (nameof(Hidden) or nameof(Channels) or nameof(Arch));
+    public override bool Uses(string property) => property is not (nameof(Hidden) or nameof(Channels) or nameof(Arch)) && base.Uses(property);
 
     public override void Validate(DataShape shape)
     {

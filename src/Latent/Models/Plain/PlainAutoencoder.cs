@@ -7,31 +7,47 @@ namespace Latent.Models.Plain;
 /// <summary>
 /// The plain autoencoder: a deterministic encoder φ to a D-dimensional latent, a decoder ψ back, and
 /// the ℓ2 reconstruction loss E‖ψ(φ(x)) − x‖², here averaged per element. For data in [0, 1] the
-/// decoder ends in a sigmoid so that reconstructions stay in range.
+/// decoder ends in a sigmoid so that reconstructions stay in range. Table columns are standardised
+/// (<see cref="ColumnStandardizer"/>, unless <c>--standardize no</c>): the network reads and writes
+/// standardised values and the loss is the squared error in units of each column's spread, so that no
+/// column drowns the rest; <see cref="Decode"/> returns the data's own units.
 /// </summary>
-public sealed class PlainAutoencoder : Autoencoder
+public sealed class PlainAutoencoder : Autoencoder, IFitsTrainingSplit
 {
     private readonly nn.Module<Tensor, Tensor> encoder;
     private readonly nn.Module<Tensor, Tensor> decoder;
+    private readonly ColumnStandardizer? standardizer;
 
     public PlainAutoencoder(PlainOptions options, DataShape shape) : base("ae", options, shape)
     {
         encoder = Networks.Encoder(options, shape, options.LatentDim);
         decoder = Networks.Decoder(options, shape, options.LatentDim);
+        if (options.Init == Initialisation.He)
+        {
+            HeInitialisation.Apply(encoder);
+            HeInitialisation.Apply(decoder);
+        }
+        standardizer = TableStandardization.For(options, shape);
         RegisterComponents();
     }
 
-    public override Tensor Encode(Tensor x) => encoder.forward(x);
+    public void FitTrainingSplit(Dataset train) => standardizer?.Fit(train.Features);
+
+    public override Tensor Encode(Tensor x) => encoder.forward(standardizer?.Standardize(x) ?? x);
 
     public override Tensor Decode(Tensor z)
     {
         var output = decoder.forward(z);
+        if (standardizer is not null) return standardizer.Restore(output);
         return Shape.IsUnitRange ? output.sigmoid() : output;
     }
 
+    /// <summary>Mean squared error per element: of pixels, or of standardised table values.</summary>
     public override LossTerms Loss(Tensor x, LossContext context)
     {
-        var reconstruction = nn.functional.mse_loss(Reconstruct(x), x);
+        var reconstruction = standardizer is null
+            ? nn.functional.mse_loss(Reconstruct(x), x)
+            : nn.functional.mse_loss(decoder.forward(Encode(x)), standardizer.Standardize(x));
         return new LossTerms(reconstruction, (LossTerms.Reconstruction, reconstruction));
     }
 }

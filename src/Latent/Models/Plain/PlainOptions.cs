@@ -1,4 +1,13 @@
+using System.ComponentModel;
+using Latent.Nn;
+
 namespace Latent.Models.Plain;
 
-/// <summary>Options of the plain autoencoder: only the shared ones (architecture, D, widths).</summary>
-public sealed record PlainOptions : ModelOptions;
+/// <summary>Options of the plain autoencoder: the shared ones (architecture, D, widths) and the initialisation.</summary>
+public sealed record PlainOptions : ModelOptions
+{
+    [Description("initial weights: torch (PyTorch's defaults) or he (N(0, 2/fan_in), zero biases)")]
+    public Initialisation Init { get; init; } = Initialisation.Torch;
+
+    protected override bool StandardizesTables => true;
+}

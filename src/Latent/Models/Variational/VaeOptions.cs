@@ -30,8 +30,8 @@ public sealed record VaeOptions : ModelOptions
     [Description("weight λ of the KL term in recon + λ·KL; 1 makes the loss the negative ELBO, 0 drops the regulariser (a noisy plain autoencoder)")]
     public double Beta { get; init; } = 1;
 
-    [Description("decoder likelihood p(x|z): bernoulli (binary cross-entropy, data in [0,1]) or gaussian")]
-    public Likelihood Likelihood { get; init; } = Likelihood.Bernoulli;
+    [Description("decoder likelihood p(x|z): bernoulli (binary cross-entropy, data in [0,1]) or gaussian (of standardised columns for tables); unset: bernoulli for images, gaussian otherwise")]
+    public Likelihood? Likelihood { get; init; }
 
     [Description("variance σ² of the gaussian likelihood (its starting value with --learn-variance)")]
     public double Variance { get; init; } = 0.01;
@@ -48,6 +48,17 @@ public sealed record VaeOptions : ModelOptions
     [Description("free bits: floor, in nats, under the batch-averaged KL of each latent dimension (0: off)")]
     public double FreeBits { get; init; }
 
+    [Description("initial weights: torch (PyTorch's defaults) or he (N(0, 2/fan_in), zero biases)")]
+    public Nn.Initialisation Init { get; init; } = Nn.Initialisation.Torch;
+
+    protected override bool StandardizesTables => true;
+
+    /// <summary>
+    /// The likelihood on data of <paramref name="shape"/>: the one asked for, else the one the data call for:
+    /// Bernoulli for images (pixels in [0, 1]), Gaussian for everything else (table rows).
+    /// </summary>
+    public Likelihood LikelihoodFor(DataShape shape) =>
+        Likelihood ?? (shape.IsUnitRange ? Variational.Likelihood.Bernoulli : Variational.Likelihood.Gaussian);
 
     public override void Validate(DataShape shape)
     {
@@ -62,9 +73,9 @@ public sealed record VaeOptions : ModelOptions
             throw new UserInputException($"--free-bits {FreeBits} must be zero (off) or nats per dimension, e.g. 0.25");
         if (shape.Kind == DataKind.Tokens)
             throw new UserInputException($"--model vae has no likelihood for {shape}; use --model dae for token data");
-        if (Likelihood == Likelihood.Bernoulli && !shape.IsUnitRange)
+        if (LikelihoodFor(shape) == Variational.Likelihood.Bernoulli && !shape.IsUnitRange)
             throw new UserInputException($"--likelihood bernoulli needs data in [0, 1] but the data are {shape}; pass --likelihood gaussian");
-        if (LearnVariance && Likelihood != Likelihood.Gaussian)
+        if (LearnVariance && LikelihoodFor(shape) != Variational.Likelihood.Gaussian)
             throw new UserInputException("--learn-variance applies to the gaussian likelihood only; pass --likelihood gaussian or drop --learn-variance");
         if (Covariance == Covariance.Full && LatentDim > 256)
             throw new UserInputException($"--covariance full with --latent-dim {LatentDim} needs {LatentDim * (LatentDim + 1) / 2} encoder outputs per example; pass --latent-dim 256 or less, or --covariance diagonal");

@@ -19,9 +19,12 @@ namespace Latent.Models.Variational;
 /// free bits (Kingma et al. 2016, "Improved variational inference with inverse autoregressive
 /// flow", eq. 15: each dimension's batch-averaged KL is floored). Evaluation adds the importance-
 /// weighted bound (Burda, Grosse &amp; Salakhutdinov 2016) and their active-unit count, through
-/// <see cref="IVariational"/>.
+/// <see cref="IVariational"/>. The likelihood follows the data unless asked for: Bernoulli for images,
+/// Gaussian for table rows, whose columns are standardised (<see cref="ColumnStandardizer"/>) so that the
+/// Gaussian's σ² is in units of each column's spread; log p(x|z) then includes the Jacobian −Σⱼ log σⱼ, so
+/// it stays a density of the data in their own units.
 /// </summary>
-public sealed class VariationalAutoencoder : Autoencoder, IGenerative, IVariational
+public sealed class VariationalAutoencoder : Autoencoder, IGenerative, IVariational, IFitsTrainingSplit
 {
     /// <summary>The KL term of the objective.</summary>
     public static readonly MetricKey KlTerm = MetricKey.Term("kl", "KL(q(z|x) ‖ p(z)) per example, in nats, before any weight or free-bits floor");
@@ -31,7 +34,9 @@ public sealed class VariationalAutoencoder : Autoencoder, IGenerative, IVariatio
     private readonly nn.Module<Tensor, Tensor> encoder;
     private readonly nn.Module<Tensor, Tensor> decoder;
     private readonly Parameter? outputLogVariance;
+    private readonly ColumnStandardizer? standardizer;
     readonly VaeOptions _options;
+    readonly Likelihood _likelihood;
 
     public VariationalAutoencoder(VaeOptions options, DataShape shape) : base("vae", options, shape)
     {
@@ -42,17 +47,26 @@ public sealed class VariationalAutoencoder : Autoencoder, IGenerative, IVariatio
         int outputs = 2 * dimension + (options.Covariance == Covariance.Full ? dimension * (dimension - 1) / 2 : 0);
         encoder = Networks.Encoder(options, shape, outputs);
         decoder = Networks.Decoder(options, shape, dimension);
+        if (options.Init == Initialisation.He)
+        {
+            HeInitialisation.Apply(encoder);
+            HeInitialisation.Apply(decoder);
+        }
         // With --learn-variance, one σ² shared by every output element (the σ-VAE of Rybkin et al. 2021),
         // learned as log σ²; otherwise there is no such parameter and σ² is the fixed option.
         outputLogVariance = options.LearnVariance ? nn.Parameter(full(1, Math.Log(options.Variance))) : null;
+        _likelihood = options.LikelihoodFor(shape);
+        standardizer = _likelihood == Likelihood.Gaussian ? TableStandardization.For(options, shape) : null;
         RegisterComponents();
     }
+
+    public void FitTrainingSplit(Dataset train) => standardizer?.Fit(train.Features);
 
     /// <summary>x [B, ...shape] → q(z|x).</summary>
     public GaussianPosterior Infer(Tensor x)
     {
         int dimension = _options.LatentDim;
-        var outputs = encoder.forward(x);
+        var outputs = encoder.forward(standardizer?.Standardize(x) ?? x);
         var mean = outputs.narrow(1, 0, dimension);
         var logVariance = outputs.narrow(1, dimension, dimension);
         if (_options.Covariance == Covariance.Diagonal) return new GaussianPosterior(mean, logVariance, null);
@@ -87,19 +101,22 @@ public sealed class VariationalAutoencoder : Autoencoder, IGenerative, IVariatio
     /// </summary>
     public Tensor LogLikelihood(Tensor decoderOutput, Tensor x)
     {
-        if (_options.Likelihood == Likelihood.Bernoulli)
+        if (_likelihood == Likelihood.Bernoulli)
         {
             // log Bernoulli(x; sigmoid(ℓ)) = −BCE(ℓ, x), computed from the logits ℓ for stability.
             var crossEntropy = nn.functional.binary_cross_entropy_with_logits(decoderOutput, x.expand_as(decoderOutput), reduction: nn.Reduction.None);
             return -crossEntropy.flatten(1).sum(1);
         }
-        // log N(x; x̂, σ²) = −½[(x − x̂)²/σ² + log σ² + log 2π], per element.
-        var mean = Shape.IsUnitRange ? decoderOutput.sigmoid() : decoderOutput;
-        var squaredError = (x - mean).square();
+        // log N(x; x̂, σ²) = −½[(x − x̂)²/σ² + log σ² + log 2π], per element; for standardised columns
+        // s = (x − μ)/σ_col, log p(x) = log p(s) − Σⱼ log σ_col,j.
+        var target = standardizer?.Standardize(x) ?? x;
+        var mean = standardizer is null && Shape.IsUnitRange ? decoderOutput.sigmoid() : decoderOutput;
+        var squaredError = (target - mean).square();
         var perElement = outputLogVariance is null
             ? squaredError / _options.Variance + (Math.Log(_options.Variance) + LogTwoPi)
             : squaredError * (-outputLogVariance).exp() + outputLogVariance + LogTwoPi;
-        return -0.5 * perElement.flatten(1).sum(1);
+        var logLikelihood = -0.5 * perElement.flatten(1).sum(1);
+        return standardizer is null ? logLikelihood : logLikelihood - standardizer.LogScaleSum;
     }
 
     public int LatentDimension => _options.LatentDim;
@@ -111,7 +128,7 @@ public sealed class VariationalAutoencoder : Autoencoder, IGenerative, IVariatio
     /// <summary>log N(z; 0, I) = −½[D log 2π + ‖z‖²]: [..., D] → [...].</summary>
     public Tensor LogPrior(Tensor z) => -0.5 * (_options.LatentDim * LogTwoPi + z.square().sum(-1));
 
-    /// <summary>z → the decoder's raw output: logits of Bernoulli pixels, or the pre-activation mean of a Gaussian.</summary>
+    /// <summary>z → the decoder's raw output: logits of Bernoulli pixels, or the mean of a Gaussian (of standardised columns for a table); <see cref="LogLikelihood"/> reads it.</summary>
     public Tensor DecoderOutput(Tensor z) => decoder.forward(z);
 
     /// <summary>The posterior mean μ(x): the deterministic representation.</summary>
@@ -121,6 +138,7 @@ public sealed class VariationalAutoencoder : Autoencoder, IGenerative, IVariatio
     public override Tensor Decode(Tensor z)
     {
         var output = decoder.forward(z);
+        if (standardizer is not null) return standardizer.Restore(output);
         return Shape.IsUnitRange ? output.sigmoid() : output;
     }
 

@@ -37,22 +37,5 @@ public static class VqNetworks
     /// k-means codes then sit in a tiny cloud, the decoder cannot tell them apart and learns the
     /// mean image; on the mostly black shapes the model stayed there.
     /// </summary>
-    public static T VariancePreserving<T>(T network) where T : nn.Module
-    {
-        using var noGrad = no_grad();
-        foreach (var module in network.modules())
-        {
-            var (weight, bias) = module switch
-            {
-                Conv2d conv => (conv.weight, conv.bias),
-                ConvTranspose2d conv => (conv.weight, conv.bias),
-                TorchSharp.Modules.Linear linear => (linear.weight, linear.bias),
-                _ => (null, null),
-            };
-            if (weight is null) continue;
-            nn.init.kaiming_normal_(weight, mode: nn.init.FanInOut.FanIn, nonlinearity: nn.init.NonlinearityType.ReLU);
-            if (bias is not null) nn.init.zeros_(bias);
-        }
-        return network;
-    }
+    public static T VariancePreserving<T>(T network) where T : nn.Module => HeInitialisation.Apply(network);
 }

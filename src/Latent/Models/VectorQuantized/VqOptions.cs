@@ -59,6 +59,8 @@ public sealed record VqOptions : ModelOptions
     /// <summary>Slots are the MLP's latent positions; the conv grid follows from the image size.</summary>
     public override bool Uses(string property) => property == nameof(Slots) ? Arch == Architecture.Mlp : base.Uses(property);
 
+    protected override bool StandardizesTables => true;
+
     public override void Validate(DataShape shape)
     {
         base.Validate(shape);

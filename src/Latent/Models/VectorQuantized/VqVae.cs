@@ -18,12 +18,13 @@ namespace Latent.Models.VectorQuantized;
 /// CSV and interpolation; the discrete codes come from <see cref="Codes"/> and go back through
 /// <see cref="DecodeCodes"/>.
 /// </summary>
-public sealed class VqVae : Autoencoder, IGenerative, IDiscreteCodes, ISecondStage
+public sealed class VqVae : Autoencoder, IGenerative, IDiscreteCodes, ISecondStage, IFitsTrainingSplit
 {
     private readonly nn.Module<Tensor, Tensor> encoder;
     private readonly VectorQuantizer quantizer;
     private readonly nn.Module<Tensor, Tensor> decoder;
     private readonly CodePrior prior;
+    private readonly ColumnStandardizer? standardizer;
 
     private readonly VqOptions _options;
     private readonly int[] _grid;
@@ -46,8 +47,12 @@ public sealed class VqVae : Autoencoder, IGenerative, IDiscreteCodes, ISecondSta
         quantizer = new VectorQuantizer(options.LatentDim, options.Heads, options.CodebookSize, options.CodeDimension, options.CodebookTraining);
         prior = new CodePrior(positions, options.Heads, options.CodebookSize, options.PriorWidth, options.PriorLayers,
                               autoregressive: options.PriorEpochs > 0);
+        // Table columns in units of their training spread (unless --standardize no), as the plain autoencoder's.
+        standardizer = TableStandardization.For(options, shape);
         RegisterComponents();
     }
+
+    public void FitTrainingSplit(Dataset train) => standardizer?.Fit(train.Features);
 
     /// <summary>The codebook term of the objective (without EMA).</summary>
     public static readonly MetricKey CodebookTerm = MetricKey.Term("codebook", "codebook loss ‖z_q − sg(z_e)‖², mean per element (only without --ema)");
@@ -118,7 +123,9 @@ public sealed class VqVae : Autoencoder, IGenerative, IDiscreteCodes, ISecondSta
         var ze = Continuous(x);                                                    // [B, P, C]
         var quantized = quantizer.Quantize(ze.reshape(-1, Options.LatentDim), learn);
         var reconstruction = DecodePositions(quantized.Output.reshape(ze.shape));
-        var recon = nn.functional.mse_loss(reconstruction, x);
+        var recon = standardizer is null
+            ? nn.functional.mse_loss(reconstruction, x)
+            : nn.functional.mse_loss(standardizer.Standardize(reconstruction), standardizer.Standardize(x));
         var commitment = quantized.CommitmentLoss * _options.Commitment;
         if (_options.Ema)
             return new LossTerms(recon + commitment, (LossTerms.Reconstruction, recon), (CommitmentTerm, commitment));
@@ -164,7 +171,7 @@ public sealed class VqVae : Autoencoder, IGenerative, IDiscreteCodes, ISecondSta
     /// <summary>x → z_e [B, P, latentDim].</summary>
     Tensor Continuous(Tensor x)
     {
-        var features = encoder.forward(x);
+        var features = encoder.forward(standardizer?.Standardize(x) ?? x);
         return _options.Arch == Architecture.Conv
             ? features.permute(0, 2, 3, 1).reshape(x.shape[0], Positions, Options.LatentDim) // [B, C, h, w] -> [B, h, w, C] -> [B, h·w, C]
             : features.reshape(x.shape[0], Positions, Options.LatentDim);                    // [B, P·C] -> [B, P, C]
@@ -178,6 +185,7 @@ public sealed class VqVae : Autoencoder, IGenerative, IDiscreteCodes, ISecondSta
             ? zq.reshape(batch, _grid[0], _grid[1], Options.LatentDim).permute(0, 3, 1, 2) // [B, h·w, C] -> [B, C, h, w]
             : zq.reshape(batch, Positions * Options.LatentDim);                             // [B, P, C] -> [B, P·C]
         var output = decoder.forward(input);
+        if (standardizer is not null) return standardizer.Restore(output);
         return Shape.IsUnitRange ? output.sigmoid() : output;
     }
 }

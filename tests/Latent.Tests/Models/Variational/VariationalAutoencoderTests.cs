@@ -305,9 +305,9 @@ public sealed class VariationalAutoencoderTests
     }
 
     [Fact]
-    public void A_bernoulli_likelihood_on_tables_names_the_fix()
+    public void An_explicit_bernoulli_likelihood_on_tables_names_the_fix()
     {
-        var error = Assert.Throws<UserInputException>(() => Small.Validate(DataShape.Table(3)));
+        var error = Assert.Throws<UserInputException>(() => (Small with { Likelihood = Likelihood.Bernoulli }).Validate(DataShape.Table(3)));
         Assert.Contains("pass --likelihood gaussian", error.Message);
     }
 }
