@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Latent.Cli.CommandLine;
 using Latent.Evaluation;
+using Latent.Models.Sampling;
 using Latent.Runs;
 
 namespace Latent.Cli.Commands;
@@ -10,7 +11,7 @@ public sealed class EvalCommand : Command
 {
     public override string Name => "eval";
     public override string Summary => "evaluate a run on its test split and write eval.json";
-    public override string Usage => "latent eval --run DIR [--data SPEC] [--iwae-samples N] [--probe] [--probe-raw]";
+    public override string Usage => "latent eval --run DIR [--data SPEC] [--iwae-samples N] [--probe] [--probe-raw] [--disentanglement] [--sample-quality [--sampler gmm]]";
 
     public override int Run(Arguments arguments, Output output)
     {
@@ -21,11 +22,15 @@ public sealed class EvalCommand : Command
         {
             TrainingSplit = new Lazy<Latent.Data.Dataset>(() => RunData.Load(manifest, data, DataSplit.Train)),
         };
+        var sampler = OptionBinder.Bind(arguments, new SamplerOptions());
+        bool samplerGiven = OptionBinder.Given(arguments, typeof(SamplerOptions)).Any();
         arguments.RejectUnknown();
 
         var test = RunData.Load(manifest, data, DataSplit.Test);
         using var model = run.LoadModel(manifest);
+        using var measures = RunMeasures.Prepare(run, manifest, model, test, options, sampler, samplerGiven, output.Line);
         var figures = Evaluator.Evaluate(model, test, options);
+        foreach (var (key, value) in measures.Measure()) figures[key] = value;
         AtomicFile.WriteAllText(run.EvalPath, JsonSerializer.Serialize(figures, Json.Options));
         foreach (var (key, value) in figures) output.Line($"{key,-26} {value.ToString("G6", CultureInfo.InvariantCulture)}");
         output.Line($"written to {run.EvalPath}");
@@ -34,5 +39,5 @@ public sealed class EvalCommand : Command
 
     protected override string OptionsHelp(Arguments arguments) =>
         $"\n  --run {"DIR",-17} the run to evaluate\n  --data {"SPEC",-16} evaluate on the test split of other data of the same shape [default: the run's]\n" +
-        OptionBinder.Help(typeof(EvaluationOptions), new EvaluationOptions());
+        OptionBinder.Help(typeof(EvaluationOptions), new EvaluationOptions()) + "\n" + OptionBinder.Help(typeof(SamplerOptions), new SamplerOptions());
 }

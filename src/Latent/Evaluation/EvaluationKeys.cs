@@ -24,5 +24,7 @@ public static class EvaluationKeys
         ["principal_angle_max_deg"] = "largest principal angle between the decoder's column space and the top-K PCA subspace, in degrees",
     };
 
-    public static string Describe(string key) => Descriptions.GetValueOrDefault(key, "");
+    public static string Describe(string key) =>
+        Descriptions.GetValueOrDefault(key) ?? Disentanglement.DisentanglementEvaluation.Keys.GetValueOrDefault(key)
+        ?? SampleQuality.SampleQualityEvaluation.Keys.GetValueOrDefault(key, "");
 }

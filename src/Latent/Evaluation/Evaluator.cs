@@ -20,6 +20,15 @@ public sealed record EvaluationOptions
     [Description("examples per forward pass")]
     public int BatchSize { get; init; } = 500;
 
+    [Description("also score the codes against the data's generative factors (shapes): mig, dci_*, sap; writes disentanglement.json and disentanglement-codes.csv")]
+    public bool Disentanglement { get; init; }
+
+    [Description("also score generated samples against the test split: Fréchet distance, k-NN precision and recall (--sampler for models without a prior)")]
+    public bool SampleQuality { get; init; }
+
+    [Description("with --sample-quality, also score the baselines: two halves of the test split, its images with shuffled pixels, uniform noise")]
+    public bool SampleBaselines { get; init; }
+
     /// <summary>
     /// The run's training split, loaded on first use, for figures that are fitted on it (the probes,
     /// <c>pca_optimum_mse</c>, <c>principal_angle_max_deg</c>); null where it is not at hand.
@@ -31,6 +40,7 @@ public sealed record EvaluationOptions
     {
         if (IwaeSamples < 0) throw new UserInputException($"--iwae-samples {IwaeSamples} must be 0 (off) or positive, e.g. 64");
         if (BatchSize <= 0) throw new UserInputException($"--batch-size {BatchSize} must be positive");
+        if (SampleBaselines && !SampleQuality) throw new UserInputException("--sample-baselines goes with --sample-quality; add --sample-quality or drop it");
     }
 }
 

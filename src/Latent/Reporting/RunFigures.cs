@@ -28,7 +28,8 @@ public static class RunFigures
     /// Every standard figure of a run, drawn with the given (selected) weights into the run directory:
     /// the loss curves, reconstructions, inpainting (dae, mae), samples (generative families),
     /// interpolations, the latent space by label, codebook usage (vqvae), the KL of each latent
-    /// dimension (vae) and, for a 2-D latent, the decoded latent grid.
+    /// dimension (vae), for a 2-D latent the decoded latent grid, latent traversals, and the DCI
+    /// importance matrix once <c>latent eval --disentanglement</c> has run.
     /// Each is skipped where it has no meaning (no metrics for a closed-form fit, no picture for tables).
     /// </summary>
     public static void DrawAll(RunDirectory run, Autoencoder model, Dataset test)
@@ -42,6 +43,8 @@ public static class RunFigures
         SaveCodebookUsage(run.File("codebook-usage.png"), model, test);
         SaveKlPerDimension(run.File("kl-per-dimension.png"), run);
         LatentFigures.SaveManifold(run.File("latent-manifold.png"), model, test);
+        DisentanglementFigures.SaveTraversals(run.File("latent-traversals.png"), model, test);
+        DisentanglementFigures.SaveImportance(run.File("dci-importance.png"), run);
     }
 
     /// <summary>

@@ -70,13 +70,19 @@ public static class SafeTensors
     {
         if (!File.Exists(path)) throw new UserInputException($"'{path}' does not exist; check the run directory");
         using var file = File.OpenRead(path);
+        return Load(file, path);
+    }
+
+    /// <summary>Reads every tensor and the metadata from a seekable stream; <paramref name="source"/> names it in errors.</summary>
+    public static (Dictionary<string, Tensor> Tensors, Dictionary<string, string> Metadata) Load(Stream stream, string source)
+    {
         try
         {
-            return Read(file, path);
+            return Read(stream, source);
         }
         catch (Exception error) when (error is JsonException or InvalidOperationException or FormatException or EndOfStreamException)
         {
-            throw Corrupt(path, $"has a malformed header ({error.Message})");
+            throw Corrupt(source, $"has a malformed header ({error.Message})");
         }
     }
 

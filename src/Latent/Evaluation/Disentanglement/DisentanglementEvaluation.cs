@@ -114,7 +114,7 @@ public static class DisentanglementEvaluation
         if (model.RepresentationSize < 2)
             throw new UserInputException($"--disentanglement compares code dimensions with each other; this run's code has {model.RepresentationSize}, train one with --latent-dim 2 or more");
         if (model.RepresentationSize > MaxDimensions)
-            throw new UserInputException($"--disentanglement scores each code dimension; this run's representation has {model.RepresentationSize} (at most {MaxDimensions}); train a model with a smaller --latent-dim");
+            throw new UserInputException($"--disentanglement scores each dimension of a continuous code, at most {MaxDimensions}; this run's representation has {model.RepresentationSize} (a VQ-VAE's grid of code vectors, or a wide code); evaluate a model with --latent-dim {MaxDimensions} or less");
         if (test.Count < 6)
             throw new UserInputException($"--disentanglement needs a test split of at least 6 examples to fit and score its classifiers; this one has {test.Count}");
     }
