@@ -16,7 +16,7 @@ public sealed class Arguments
         if (args.Count > 0 && !args[0].StartsWith('-')) Verb = args[i++];
         for (; i < args.Count; i++)
         {
-            var token = args[i];
+            var token = args[i] == "-h" ? "--help" : args[i]; // the short form every tool accepts
             if (!token.StartsWith("--", StringComparison.Ordinal) || token.Length == 2)
                 throw new UserInputException($"unexpected argument '{token}'; options are written --name value (see 'latent {Verb} --help')");
             var name = token[2..];

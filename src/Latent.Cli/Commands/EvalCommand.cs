@@ -1,9 +1,9 @@
 using System.Globalization;
-using System.Text.Json;
 using Latent.Cli.CommandLine;
 using Latent.Evaluation;
 using Latent.Models.Sampling;
 using Latent.Runs;
+using Latent.Workflows;
 
 namespace Latent.Cli.Commands;
 
@@ -18,20 +18,12 @@ public sealed class EvalCommand : Command
         var run = OpenRun(arguments);
         var manifest = run.ReadManifest();
         var data = OptionBinder.Bind(arguments, manifest.Data);
-        var options = OptionBinder.Bind(arguments, new EvaluationOptions()) with
-        {
-            TrainingSplit = new Lazy<Latent.Data.Dataset>(() => RunData.Load(manifest, data, DataSplit.Train)),
-        };
+        var options = OptionBinder.Bind(arguments, new EvaluationOptions());
         var sampler = OptionBinder.Bind(arguments, new SamplerOptions());
         bool samplerGiven = OptionBinder.Given(arguments, typeof(SamplerOptions)).Any();
         arguments.RejectUnknown();
 
-        var test = RunData.Load(manifest, data, DataSplit.Test);
-        using var model = run.LoadModel(manifest);
-        using var measures = RunMeasures.Prepare(run, manifest, model, test, options, sampler, samplerGiven, output.Line);
-        var figures = Evaluator.Evaluate(model, test, options);
-        foreach (var (key, value) in measures.Measure()) figures[key] = value;
-        AtomicFile.WriteAllText(run.EvalPath, JsonSerializer.Serialize(figures, Json.Options));
+        var figures = RunEvaluation.Evaluate(run, options, data, sampler, samplerGiven, output.Line);
         foreach (var (key, value) in figures) output.Line($"{key,-26} {value.ToString("G6", CultureInfo.InvariantCulture)}");
         output.Line($"written to {run.EvalPath}");
         return 0;

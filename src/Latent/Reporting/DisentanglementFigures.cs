@@ -26,10 +26,10 @@ public static class DisentanglementFigures
     public static bool SaveTraversals(string path, Autoencoder model, Dataset test, int steps = 10)
     {
         int dimensions = model.RepresentationSize;
-        if (test.Shape.Kind != DataKind.Image || dimensions is < 1 or > MaxRows || test.Count < 2) return false;
+        if (model is IDiscreteCodes || test.Shape.Kind != DataKind.Image || dimensions is < 1 or > MaxRows || test.Count < 2) return false;
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var codes = Evaluator.EncodeAll(model, test.Take(2000));                                        // [N, D]
+        var codes = Batched.Encode(model, test.Take(2000));                                        // [N, D]
         if (codes.shape[1] != dimensions) return false;
         var levels = linspace(0.05, 0.95, steps, dtype: codes.dtype, device: codes.device);
         var sweeps = codes.t().quantile(levels, dim: 1).t();                                             // [D, steps]

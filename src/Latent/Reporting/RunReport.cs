@@ -1,3 +1,4 @@
+using Latent.Families;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -31,11 +32,15 @@ public static class RunReport
         ("dci-importance.png", "DCI importance (gradient-boosted trees) of each code dimension for each generative factor; each column sums to 1. A disentangled code has one bright cell per row and per column."),
     ];
 
-    /// <summary>Draws the run's figures afresh with its selected weights and writes <c>report.html</c> into the run; returns its path.</summary>
-    public static string Write(RunDirectory run)
+    /// <summary>
+    /// Draws the run's figures afresh with its selected weights and writes the report, to <c>report.html</c> in
+    /// the run unless <paramref name="path"/> says otherwise; returns its path.
+    /// </summary>
+    public static string Write(RunDirectory run, string? path = null)
     {
         var manifest = run.ReadManifest();
         var test = RunData.Load(manifest, manifest.Data, DataSplit.Test);
+        using var runLock = RunLock.Acquire(run.Path, "latent report");
         using (var model = run.LoadModel(manifest)) RunFigures.DrawAll(run, model, test);
 
         var page = new Html().Heading(1, $"{manifest.Family} on {manifest.Data.Data}");
@@ -49,7 +54,7 @@ public static class RunReport
         page.Table(["option", "value"], Options(manifest));
         if (manifest.Command is not null) page.Paragraph(manifest.Command, "note");
 
-        var path = run.File("report.html");
+        path ??= run.File("report.html");
         AtomicFile.WriteAllText(path, page.Page($"Latent report: {manifest.Family} on {manifest.Data.Data}"));
         return path;
     }
@@ -61,8 +66,10 @@ public static class RunReport
         var manifests = runs.Select(run => run.ReadManifest()).ToList();
         foreach (var (run, manifest) in runs.Zip(manifests))
         {
+            var test = RunData.Load(manifest, manifest.Data, DataSplit.Test);
+            using var runLock = RunLock.Acquire(run.Path, "latent report --compare");
             using var model = run.LoadModel(manifest);
-            RunFigures.DrawAll(run, model, RunData.Load(manifest, manifest.Data, DataSplit.Test));
+            RunFigures.DrawAll(run, model, test);
         }
         // Folder names label the columns; two runs in folders of the same name get their position too.
         var names = runs.Select(run => Path.GetFileName(run.Path)).ToList();
@@ -106,7 +113,7 @@ public static class RunReport
             page.Paragraph("No eval.json yet: run 'latent eval --run DIR' and report again.", "note");
             return;
         }
-        page.Table(["figure", "value", "meaning"], figures.Select(pair => (IReadOnlyList<string>)[pair.Key, Format(pair.Value), EvaluationKeys.Describe(pair.Key)]));
+        page.Table(["figure", "value", "meaning"], figures.Select(pair => (IReadOnlyList<string>)[pair.Key, Format(pair.Value), MetricKeys.Describe(pair.Key)]));
     }
 
     /// <summary>Every option of the manifest as (section.option, value) rows.</summary>

@@ -25,14 +25,14 @@ public sealed record DisentanglementResult(
     DciResult Dci,
     SapResult Sap)
 {
-    /// <summary>The eval.json figures (keys in <see cref="DisentanglementEvaluation.Keys"/>).</summary>
+    /// <summary>The eval.json figures (keys declared in <see cref="DisentanglementEvaluation"/>).</summary>
     public IReadOnlyDictionary<string, double> Figures => new Dictionary<string, double>
     {
-        ["mig"] = Mig.Score,
-        ["dci_disentanglement"] = Dci.Disentanglement,
-        ["dci_completeness"] = Dci.Completeness,
-        ["dci_informativeness"] = Dci.Informativeness,
-        ["sap"] = Sap.Score,
+        [DisentanglementEvaluation.MigKey.Name] = Mig.Score,
+        [DisentanglementEvaluation.DciDisentanglementKey.Name] = Dci.Disentanglement,
+        [DisentanglementEvaluation.DciCompletenessKey.Name] = Dci.Completeness,
+        [DisentanglementEvaluation.DciInformativenessKey.Name] = Dci.Informativeness,
+        [DisentanglementEvaluation.SapKey.Name] = Sap.Score,
     };
 
     /// <summary>
@@ -97,20 +97,19 @@ public static class DisentanglementEvaluation
     /// </summary>
     public const int MaxDimensions = 256;
 
-    /// <summary>What each eval.json key written here means.</summary>
-    public static readonly IReadOnlyDictionary<string, string> Keys = new Dictionary<string, string>
-    {
-        ["mig"] = "mutual information gap (Chen et al. 2018) on the test split: for each generative factor, the mutual information of the best code dimension minus the second best (codes in 20-bin histograms), over the factor's entropy, averaged over factors; 1 = each factor in one dimension of its own",
-        ["dci_disentanglement"] = "DCI disentanglement (Eastwood & Williams 2018): 1 − the entropy over factors of each code dimension's importance (gradient-boosted trees, one classifier per factor, fitted on the first 2/3 of the test split), weighted by the dimension's share of importance",
-        ["dci_completeness"] = "DCI completeness: 1 − the entropy over code dimensions of each factor's importances, weighted by the factor's share; 1 = each factor captured by a single dimension",
-        ["dci_informativeness"] = "DCI informativeness: mean accuracy, on the last third of the test split, of the gradient-boosted trees (100 stages, depth 3, learning rate 0.1) that predict each factor from the codes",
-        ["sap"] = "separated attribute predictability (Kumar et al. 2018): for each factor, the held-out accuracy of a linear SVM (C = 0.01, balanced) on the best single code dimension minus that of the second best, averaged over factors",
-    };
+    // The eval.json keys written here, with their meanings.
+    public static readonly MetricKey MigKey = new("mig", "mutual information gap (Chen et al. 2018) on the test split: for each generative factor, the mutual information of the best code dimension minus the second best (codes in 20-bin histograms), over the factor's entropy, averaged over factors; 1 = each factor in one dimension of its own");
+    public static readonly MetricKey DciDisentanglementKey = new("dci_disentanglement", "DCI disentanglement (Eastwood & Williams 2018): 1 − the entropy over factors of each code dimension's importance (gradient-boosted trees, one classifier per factor, fitted on the first 2/3 of the test split), weighted by the dimension's share of importance");
+    public static readonly MetricKey DciCompletenessKey = new("dci_completeness", "DCI completeness: 1 − the entropy over code dimensions of each factor's importances, weighted by the factor's share; 1 = each factor captured by a single dimension");
+    public static readonly MetricKey DciInformativenessKey = new("dci_informativeness", "DCI informativeness: mean accuracy, on the last third of the test split, of the gradient-boosted trees (100 stages, depth 3, learning rate 0.1) that predict each factor from the codes");
+    public static readonly MetricKey SapKey = new("sap", "separated attribute predictability (Kumar et al. 2018): for each factor, the held-out accuracy of a linear SVM (C = 0.01, balanced) on the best single code dimension minus that of the second best, averaged over factors");
 
     /// <summary>Throws the one-line error a user gets when <paramref name="test"/> or <paramref name="model"/> cannot be scored, before any work.</summary>
     public static void CheckApplies(Autoencoder model, Dataset test)
     {
         GroundTruthFactors.Discretise(test);
+        if (model is IDiscreteCodes)
+            throw new UserInputException("--disentanglement scores the dimensions of a continuous code, and this model's codes are discrete (codebook indices); evaluate an ae, vae, linear or pca run");
         if (model.RepresentationSize < 2)
             throw new UserInputException($"--disentanglement compares code dimensions with each other; this run's code has {model.RepresentationSize}, train one with --latent-dim 2 or more");
         if (model.RepresentationSize > MaxDimensions)
@@ -124,7 +123,7 @@ public static class DisentanglementEvaluation
     {
         CheckApplies(model, test);
         var factors = GroundTruthFactors.Discretise(test);
-        using var all = Evaluator.EncodeAll(model, test, batchSize);
+        using var all = Batched.Encode(model, test, batchSize);
         using var columns = all.t().contiguous();                                       // [N, D] -> [D, N]
         var flat = columns.data<float>().ToArray();
         int n = test.Count, dimensions = (int)all.shape[1];

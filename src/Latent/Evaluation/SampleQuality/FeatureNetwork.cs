@@ -194,7 +194,7 @@ public sealed class FeatureNetwork : nn.Module<Tensor, Tensor>
             ["width"] = Shape.Width.ToString(CultureInfo.InvariantCulture),
             ["heads"] = string.Join(",", _heads),
         };
-        SafeTensors.Save(path, RunDirectory.Weights(this), all);
+        SafeTensors.Save(path, ModuleWeights.Of(this), all);
     }
 
     /// <summary>A network saved by <see cref="Save"/>, read from <paramref name="stream"/> (<paramref name="source"/> names it in errors).</summary>
@@ -207,7 +207,7 @@ public sealed class FeatureNetwork : nn.Module<Tensor, Tensor>
             var shape = DataShape.Image(Number("channels"), Number("height"), Number("width"));
             var heads = metadata["heads"].Split(',').Select(h => int.Parse(h, CultureInfo.InvariantCulture)).ToArray();
             var network = new FeatureNetwork(shape, heads);
-            RunDirectory.LoadWeights(network, tensors, source);
+            ModuleWeights.Load(network, tensors, source);
             network.eval();
             return (network, metadata);
         }

@@ -29,28 +29,25 @@ public static class SampleQualityEvaluation
     /// <summary>Generated examples per forward pass.</summary>
     const int SampleBatch = 500;
 
-    /// <summary>What each eval.json key written here means.</summary>
-    public static readonly IReadOnlyDictionary<string, string> Keys = new Dictionary<string, string>
-    {
-        ["sample_fd"] = "Fréchet distance (FID's formula, Heusel et al. 2017) between generated samples and the test split, in the feature space sample_feature_space names; 0 = the same mean and covariance; comparable only at the same sample_count",
-        ["sample_precision"] = "k-NN precision (Kynkäänniemi et al. 2019, k = 3): fraction of samples inside the manifold of the test features (do samples look real)",
-        ["sample_recall"] = "k-NN recall (k = 3): fraction of test examples inside the manifold of the sample features (is the variety of the data covered)",
-        ["sample_count"] = "samples drawn, as many as the test split has examples, and the N behind every sample_* and reference figure",
-        ["sample_feature_space"] = "the features compared: 1 Latent's Fashion-MNIST classifier (128 penultimate activations), 2 its shapes classifier, 3 the top 64 principal components of the training split (other images), 4 standardised table features",
-        ["train_split_fd"] = "the Fréchet distance of train_split_count training examples (not samples) to the test split: what a generator that reproduced the data exactly would score at this N",
-        ["train_split_precision"] = "precision of train_split_count training examples against the test split (the value for a perfect generator)",
-        ["train_split_recall"] = "recall of train_split_count training examples against the test split (the value for a perfect generator)",
-        ["train_split_count"] = "training examples behind the train_split_* figures, drawn with a fixed seed: sample_count, or the whole training split when it is smaller (then the figures are biased upwards against sample_fd)",
-        ["baseline_fd_test_halves"] = "Fréchet distance between two random halves of the test split: the sampling noise floor at half the size",
-        ["baseline_precision_test_halves"] = "precision of one half of the test split against the other",
-        ["baseline_recall_test_halves"] = "recall of one half of the test split against the other",
-        ["baseline_fd_shuffled_pixels"] = "Fréchet distance between the test split and the same images with each one's pixels shuffled (same intensities, no structure)",
-        ["baseline_precision_shuffled_pixels"] = "precision of the pixel-shuffled test images against the test split",
-        ["baseline_recall_shuffled_pixels"] = "recall of the pixel-shuffled test images against the test split",
-        ["baseline_fd_noise"] = "Fréchet distance between the test split and as many images of uniform noise",
-        ["baseline_precision_noise"] = "precision of uniform-noise images against the test split",
-        ["baseline_recall_noise"] = "recall of uniform-noise images against the test split",
-    };
+    // The eval.json keys written here, with their meanings.
+    public static readonly MetricKey SampleFd = new("sample_fd", "Fréchet distance (FID's formula, Heusel et al. 2017) between generated samples and the test split, in the feature space sample_feature_space names; 0 = the same mean and covariance; comparable only at the same sample_count");
+    public static readonly MetricKey SamplePrecision = new("sample_precision", "k-NN precision (Kynkäänniemi et al. 2019, k = 3): fraction of samples inside the manifold of the test features (do samples look real)");
+    public static readonly MetricKey SampleRecall = new("sample_recall", "k-NN recall (k = 3): fraction of test examples inside the manifold of the sample features (is the variety of the data covered)");
+    public static readonly MetricKey SampleCount = new("sample_count", "samples drawn, as many as the test split has examples, and the N behind every sample_* and reference figure");
+    public static readonly MetricKey SampleFeatureSpace = new("sample_feature_space", "the features compared: 1 Latent's Fashion-MNIST classifier (128 penultimate activations), 2 its shapes classifier, 3 the top 64 principal components of the training split (other images), 4 standardised table features");
+    public static readonly MetricKey TrainSplitFd = new("train_split_fd", "the Fréchet distance of train_split_count training examples (not samples) to the test split: what a generator that reproduced the data exactly would score at this N");
+    public static readonly MetricKey TrainSplitPrecision = new("train_split_precision", "precision of train_split_count training examples against the test split (the value for a perfect generator)");
+    public static readonly MetricKey TrainSplitRecall = new("train_split_recall", "recall of train_split_count training examples against the test split (the value for a perfect generator)");
+    public static readonly MetricKey TrainSplitCount = new("train_split_count", "training examples behind the train_split_* figures, drawn with a fixed seed: sample_count, or the whole training split when it is smaller (then the figures are biased upwards against sample_fd)");
+    public static readonly MetricKey BaselineFdTestHalves = new("baseline_fd_test_halves", "Fréchet distance between two random halves of the test split: the sampling noise floor at half the size");
+    public static readonly MetricKey BaselinePrecisionTestHalves = new("baseline_precision_test_halves", "precision of one half of the test split against the other");
+    public static readonly MetricKey BaselineRecallTestHalves = new("baseline_recall_test_halves", "recall of one half of the test split against the other");
+    public static readonly MetricKey BaselineFdShuffledPixels = new("baseline_fd_shuffled_pixels", "Fréchet distance between the test split and the same images with each one's pixels shuffled (same intensities, no structure)");
+    public static readonly MetricKey BaselinePrecisionShuffledPixels = new("baseline_precision_shuffled_pixels", "precision of the pixel-shuffled test images against the test split");
+    public static readonly MetricKey BaselineRecallShuffledPixels = new("baseline_recall_shuffled_pixels", "recall of the pixel-shuffled test images against the test split");
+    public static readonly MetricKey BaselineFdNoise = new("baseline_fd_noise", "Fréchet distance between the test split and as many images of uniform noise");
+    public static readonly MetricKey BaselinePrecisionNoise = new("baseline_precision_noise", "precision of uniform-noise images against the test split");
+    public static readonly MetricKey BaselineRecallNoise = new("baseline_recall_noise", "recall of uniform-noise images against the test split");
 
     /// <summary>Throws the one-line error a user gets when <paramref name="test"/> cannot be scored, before any work.</summary>
     public static void CheckApplies(Dataset test)
@@ -77,30 +74,30 @@ public static class SampleQualityEvaluation
         using var generated = SampleFeatures(generate, count, test.Shape, space);
         var figures = new Dictionary<string, double>
         {
-            ["sample_count"] = count,
-            ["sample_feature_space"] = space.Code,
+            [SampleCount.Name] = count,
+            [SampleFeatureSpace.Name] = space.Code,
         };
-        Score(figures, "sample_fd", "sample_precision", "sample_recall", real, generated);
+        Score(figures, SampleFd.Name, SamplePrecision.Name, SampleRecall.Name, real, generated);
 
         var train = training();
         var picked = Shuffle.Permutation(train.Count, Seed)[..Math.Min(count, train.Count)];
-        figures["train_split_count"] = picked.Length;
+        figures[TrainSplitCount.Name] = picked.Length;
         using (var reference = space.Features(train.Subset(picked).Features))
-            Score(figures, "train_split_fd", "train_split_precision", "train_split_recall", real, reference);
+            Score(figures, TrainSplitFd.Name, TrainSplitPrecision.Name, TrainSplitRecall.Name, real, reference);
 
         if (baselines)
         {
             var order = Shuffle.Permutation(count, Seed);
             using (var first = real.index_select(0, tensor(order[..(count / 2)].Select(i => (long)i).ToArray())))
             using (var second = real.index_select(0, tensor(order[(count / 2)..].Select(i => (long)i).ToArray())))
-                Score(figures, "baseline_fd_test_halves", "baseline_precision_test_halves", "baseline_recall_test_halves", first, second);
+                Score(figures, BaselineFdTestHalves.Name, BaselinePrecisionTestHalves.Name, BaselineRecallTestHalves.Name, first, second);
             if (test.Shape.Kind == DataKind.Image)
             {
                 using (var shuffled = space.Features(ShufflePixels(test.Features)))
-                    Score(figures, "baseline_fd_shuffled_pixels", "baseline_precision_shuffled_pixels", "baseline_recall_shuffled_pixels", real, shuffled);
+                    Score(figures, BaselineFdShuffledPixels.Name, BaselinePrecisionShuffledPixels.Name, BaselineRecallShuffledPixels.Name, real, shuffled);
                 manual_seed(Seed);
                 using (var noise = space.Features(rand(test.Features.shape)))
-                    Score(figures, "baseline_fd_noise", "baseline_precision_noise", "baseline_recall_noise", real, noise);
+                    Score(figures, BaselineFdNoise.Name, BaselinePrecisionNoise.Name, BaselineRecallNoise.Name, real, noise);
             }
         }
         return new SampleQualityResult(figures, space.Description);

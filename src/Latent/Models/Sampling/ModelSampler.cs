@@ -47,7 +47,7 @@ public sealed class ModelSampler : IDisposable
         {
             var train = training();
             progress?.Invoke($"fitting a {(kind == SamplerKind.Gaussian ? "Gaussian" : $"{options.Components}-component Gaussian mixture")} to the codes of {train.Count} training examples");
-            return Evaluation.Evaluator.EncodeAll(model, train);
+            return Batched.Encode(model, train);
         }, seed);
         if (reused) progress?.Invoke($"reusing the sampler in {path}");
         return new ModelSampler(model, mixture, kind == SamplerKind.Gaussian

@@ -4,8 +4,9 @@ using Latent.Evaluation.Disentanglement;
 using Latent.Evaluation.SampleQuality;
 using Latent.Models;
 using Latent.Models.Sampling;
+using Latent.Runs;
 
-namespace Latent.Runs;
+namespace Latent.Workflows;
 
 /// <summary>
 /// The measures of <c>latent eval --disentanglement</c> and <c>--sample-quality</c> on a run: every
