@@ -140,6 +140,16 @@ public sealed class RunDirectory
         AtomicFile.WriteAllText(ManifestPath, manifest.ToJson());
     }
 
+    /// <summary>Builds the run's model from its manifest and loads its selected weights.</summary>
+    public Autoencoder LoadModel() => LoadModel(ReadManifest());
+
+    /// <summary>A split of the run's own data (the test split for evaluation, the training split it was fitted on).</summary>
+    public Data.Dataset LoadSplit(DataSplit split)
+    {
+        var manifest = ReadManifest();
+        return RunData.Load(manifest, manifest.Data, split);
+    }
+
     /// <summary>Builds the model the manifest describes and loads its weights (model.safetensors by default).</summary>
     public Autoencoder LoadModel(Manifest manifest, string? weightsPath = null)
     {
