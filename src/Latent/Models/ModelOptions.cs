@@ -61,6 +61,9 @@ public abstract record ModelOptions : IOptionApplicability
         }
     }
 
+    /// <summary>Throws a <see cref="UserInputException"/> when the options cannot work with a training split of this many examples.</summary>
+    public virtual void ValidateTrainingSet(long trainingExamples) { }
+
     /// <summary>Throws a <see cref="UserInputException"/> when the options cannot work on data of this shape.</summary>
     public virtual void Validate(DataShape shape)
     {
