@@ -3,6 +3,7 @@ using Latent.Export;
 using Latent.Families;
 using Latent.Models;
 using Latent.Models.Variational;
+using Latent.Tests.Evaluation.Disentanglement;
 using Latent.Training;
 using static TorchSharp.torch;
 
@@ -140,6 +141,41 @@ public sealed class VaeVariantsTests
         double expected = Term(LossTerms.Reconstruction) + 2 * Term(VariationalAutoencoder.MutualInformationTerm)
                           + 5 * Term(VariationalAutoencoder.TotalCorrelationTerm) + 0.5 * Term(VariationalAutoencoder.DimensionWiseKlTerm);
         Assert.Equal(expected, loss.Total.item<float>(), 2);
+    }
+
+    [SkippableFact]
+    public void The_split_and_the_vamp_density_agree_with_a_pytorch_reference_up_to_the_paper_s_log_n_offsets()
+    {
+        Skip.IfNot(DisentanglementReferenceTests.Run(["-c", "import torch"]).ExitCode == 0, "Debian's python3-torch is not installed (apt-get install python3-torch)");
+        var shape = DataShape.Table(4);
+        using var model = Build(Vamp with { LatentDim = 4 }, shape);
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var posterior = model.Infer(LinearGaussianData(32, seed: 15));
+        manual_seed(16);
+        var z = model.Draw(posterior, randn_like(posterior.Mean));
+        var components = model.Infer(model.PseudoInputs()!);
+        const long datasetSize = 5000;
+        static double[][] Rows(Tensor t) => Enumerable.Range(0, (int)t.shape[0]).Select(i => t[i].to(ScalarType.Float64).data<double>().ToArray()).ToArray();
+        using var folder = new TempDirectory();
+        System.IO.File.WriteAllText(folder.File("input.json"), System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["mean"] = Rows(posterior.Mean), ["log_variance"] = Rows(posterior.LogVariance), ["z"] = Rows(z), ["dataset_size"] = datasetSize,
+            ["component_mean"] = Rows(components.Mean), ["component_log_variance"] = Rows(components.LogVariance),
+        }));
+        var script = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../python/vae_variants_reference.py"));
+        var (code, text) = DisentanglementReferenceTests.Run([script, folder.File("input.json")]);
+        Assert.True(code == 0, text);
+        var reference = System.Text.Json.JsonDocument.Parse(text).RootElement;
+
+        var split = TotalCorrelation.Estimate(posterior, z);
+        double logN = Math.Log(datasetSize);
+        Assert.Equal(reference.GetProperty("chen_mi").GetDouble() - logN, split.MutualInformation.item<float>(), 3);
+        Assert.Equal(reference.GetProperty("chen_tc").GetDouble() - 3 * logN, split.TotalCorrelation.item<float>(), 3);
+        Assert.Equal(reference.GetProperty("chen_dim_kl").GetDouble() + 4 * logN, split.DimensionWiseKl.item<float>(), 3);
+        var vamp = reference.GetProperty("vamp_log_prior").EnumerateArray().Select(value => value.GetDouble()).ToArray();
+        var ours = model.LogPrior(z).to(ScalarType.Float64).data<double>().ToArray();
+        for (int i = 0; i < vamp.Length; i++) Assert.Equal(vamp[i], ours[i], 3);
     }
 
     // ---- capacity annealing --------------------------------------------------------------------------------
