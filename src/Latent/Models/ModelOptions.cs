@@ -48,6 +48,12 @@ public abstract record ModelOptions : IOptionApplicability
         _ => true,
     };
 
+    /// <summary>
+    /// For help: when an option that the defaults do not use applies once another option is set, which one
+    /// (e.g. "with --regulariser capacity"); null when there is no such condition.
+    /// </summary>
+    public virtual string? UsedWhen(string property) => null;
+
     /// <summary>The options that do not apply (<see cref="Uses"/>) but differ from the family's defaults: set by mistake.</summary>
     public IEnumerable<string> UnusedButChanged()
     {

@@ -59,7 +59,7 @@ public static class RunFigures
             (figures, split) = (MetricsLog.Read(run.MetricsPath).LastOrDefault() ?? new Dictionary<string, double>(), "validation");
         var kl = Enumerable.Range(0, int.MaxValue).TakeWhile(j => figures.ContainsKey($"kl_dim_{j}")).Select(j => figures[$"kl_dim_{j}"]).ToArray();
         if (kl.Length == 0) return false;
-        // collapsed_units counts the dimensions under the run's --collapse-threshold (0.01 nats by default).
+        // collapsed_units: the dimensions that are not active (posterior-mean activity ≤ 0.01); runs older than that key fall back to KL < 0.01 nats.
         int collapsed = figures.TryGetValue("collapsed_units", out var units) ? (int)units : kl.Count(v => v < 0.01);
         Plots.Bars(path, $"KL of each latent dimension ({split} split): {kl.Length - collapsed} of {kl.Length} not collapsed",
             "latent dimension", "KL (nats)", kl);

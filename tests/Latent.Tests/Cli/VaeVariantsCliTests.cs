@@ -60,5 +60,10 @@ public sealed class VaeVariantsCliTests
         AssertUsageError(Run([.. common, "--regulariser", "total-correlation", "--beta", "4"]), "--beta does not apply");
         AssertUsageError(Run([.. common, "--train-samples", "0"]), "--train-samples 0 must be at least 1");
         Assert.False(Directory.Exists(run));
+
+        var help = Run("train", "--model", "vae", "--help");
+        Assert.Equal(0, help.Code);
+        foreach (var (option, condition) in new[] { ("--tc-weight", "with --regulariser total-correlation"), ("--capacity-max", "with --regulariser capacity"), ("--pseudo-inputs", "with --prior vamp") })
+            Assert.Contains(help.Output.Split('\n'), line => line.TrimStart().StartsWith(option, StringComparison.Ordinal) && line.Contains(condition, StringComparison.Ordinal));
     }
 }

@@ -73,28 +73,28 @@ public sealed record VaeOptions : ModelOptions
     [Description("regulariser beside the reconstruction: kl (λ·KL, the β-VAE), capacity (γ·|KL − C|, Burgess et al. 2018) or total-correlation (α·MI + β·TC + γ·dimension-wise KL, β-TCVAE)")]
     public Regulariser Regulariser { get; init; } = Regulariser.Kl;
 
-    [Description("capacity C_max, nats: the KL target that rises linearly from 0 (with --regulariser capacity)")]
+    [Description("capacity C_max, nats: the KL target that rises linearly from 0")]
     public double CapacityMax { get; init; } = 25;
 
     [Description("epochs over which the capacity C rises from 0 to --capacity-max (0: C_max from the start)")]
     public double CapacityEpochs { get; init; } = 20;
 
-    [Description("weight γ of |KL − C| (with --regulariser capacity)")]
+    [Description("weight γ of |KL − C|")]
     public double CapacityWeight { get; init; } = 1000;
 
-    [Description("weight α of the index-code mutual information I(x; z) (with --regulariser total-correlation)")]
+    [Description("weight α of the index-code mutual information I(x; z)")]
     public double MiWeight { get; init; } = 1;
 
-    [Description("weight β of the total correlation KL(q(z) ‖ Πⱼ q(zⱼ)) (with --regulariser total-correlation)")]
+    [Description("weight β of the total correlation KL(q(z) ‖ Πⱼ q(zⱼ))")]
     public double TcWeight { get; init; } = 6;
 
-    [Description("weight γ of the dimension-wise KL Σⱼ KL(q(zⱼ) ‖ p(zⱼ)) (with --regulariser total-correlation)")]
+    [Description("weight γ of the dimension-wise KL Σⱼ KL(q(zⱼ) ‖ p(zⱼ))")]
     public double DimensionKlWeight { get; init; } = 1;
 
     [Description("prior p(z): standard (N(0, I)) or vamp (a mixture of the posteriors of --pseudo-inputs learned pseudo-inputs)")]
     public Prior Prior { get; init; } = Prior.Standard;
 
-    [Description("K, the learned pseudo-inputs of the VampPrior (with --prior vamp)")]
+    [Description("K, the learned pseudo-inputs of the VampPrior")]
     public int PseudoInputs { get; init; } = 500;
 
     [Description("importance samples K of the training objective: 1 is the ELBO, more the IWAE bound log (1/K) Σₖ p(x,zₖ)/q(zₖ|x) (Burda et al. 2016)")]
@@ -114,6 +114,15 @@ public sealed record VaeOptions : ModelOptions
         nameof(PseudoInputs) => Prior == Prior.Vamp,
         nameof(TrainSamples) => Regulariser == Regulariser.Kl,
         _ => base.Uses(property),
+    };
+
+    /// <summary>The variant each of its options belongs to, for help.</summary>
+    public override string? UsedWhen(string property) => property switch
+    {
+        nameof(CapacityMax) or nameof(CapacityEpochs) or nameof(CapacityWeight) => "with --regulariser capacity",
+        nameof(MiWeight) or nameof(TcWeight) or nameof(DimensionKlWeight) => "with --regulariser total-correlation",
+        nameof(PseudoInputs) => "with --prior vamp",
+        _ => null,
     };
 
     /// <summary>A VampPrior with more pseudo-inputs than training examples would only learn copies of them.</summary>
