@@ -18,7 +18,8 @@ FAMILY_MODEL = {
     "mae": {"arch": "vit", "patch_size": 4, "mask_ratio": 0.75, "norm_pix_loss": False, "width": 128, "depth": 4,
             "attention_heads": 4, "decoder_width": 64, "decoder_depth": 2, "cls_token": True},
     "vae": {"beta": 1, "likelihood": None, "variance": 0.01, "learn_variance": False, "covariance": "diagonal",
-            "kl_warmup": 0, "free_bits": 0, "init": "torch"},
+            "kl_warmup": 0, "free_bits": 0, "init": "torch", "regulariser": "kl", "capacity_max": 25, "capacity_epochs": 20, "capacity_weight": 1000,
+            "mi_weight": 1, "tc_weight": 6, "dimension_kl_weight": 1, "prior": "standard", "pseudo_inputs": 500, "train_samples": 1},
     "vqvae": {"codebook_size": 512, "code_dim": None, "heads": 1, "commitment": 0.25, "ema": True, "ema_decay": 0.99,
               "kmeans_init": True, "restart_after": 20, "slots": 16, "prior_epochs": 4, "prior_width": 64, "prior_layers": 2},
 }

@@ -8,7 +8,7 @@ public static class CommandCatalog
     public static readonly IReadOnlyList<Command> Commands =
     [
         new TrainCommand(), new PcaCommand(), new EvalCommand(), new ReconstructCommand(), new SampleCommand(), new InterpolateCommand(), new InpaintCommand(),
-        new EncodeCommand(), new DecodeCommand(), new ScoreCommand(), new ExportCommand(), new ReportCommand(), new ExploreCommand(), new BenchCommand(), new DemoCommand(),
+        new EncodeCommand(), new DecodeCommand(), new ScoreCommand(), new ExportCommand(), new ReportCommand(), new ExploreCommand(), new BenchCommand(), new DemoCommand(), new FeatureNetworkCommand(),
     ];
 
     public static Command Find(string verb) =>

@@ -21,6 +21,10 @@ ACTIVE_UNIT_THRESHOLD = 0.01  # VariationalMeasurements.ActiveUnitThreshold (Bur
 class VariationalAutoencoder(Autoencoder):
     def __init__(self, options, shape):
         super().__init__()
+        variant = {key: options.get(key, default) for key, default in (("regulariser", "kl"), ("prior", "standard"), ("train_samples", 1))}
+        if variant != {"regulariser": "kl", "prior": "standard", "train_samples": 1}:
+            # Latent's VAE variants (capacity, β-TCVAE, VampPrior, IWAE objective) have no mirror here yet.
+            raise ValueError(f"latent_torch mirrors the plain VAE only, not {variant}; train this run with Latent itself")
         self.options = options
         self.latent_dim, self.full_covariance = options["latent_dim"], options["covariance"] == "full"
         self.unit_range = shape["kind"] == "image"

@@ -74,6 +74,7 @@ public sealed class TrainCommand : Command
         if (property == nameof(ModelOptions.Arch))
             return (family.Architectures.Count > 1 || defaults.Uses(property), "one of " + string.Join(", ", family.Architectures.Select(arch => OptionNames.Kebab(arch))));
         var using_ = family.Architectures.Where(arch => (defaults with { Arch = arch }).Uses(property)).ToList();
+        if (using_.Count == 0 && defaults.UsedWhen(property) is { } condition) return (true, condition);
         return (using_.Count > 0, using_.Count == family.Architectures.Count ? "" : string.Join(", ", using_.Select(arch => OptionNames.Kebab(arch))) + " only");
     };
 

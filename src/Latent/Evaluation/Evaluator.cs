@@ -26,6 +26,15 @@ public sealed record EvaluationOptions
     [Description("examples per forward pass")]
     public int BatchSize { get; init; } = 500;
 
+    [Description("also score the codes against the data's generative factors (shapes): mig, dci_*, sap; writes disentanglement.json and disentanglement-codes.csv")]
+    public bool Disentanglement { get; init; }
+
+    [Description("also score generated samples against the test split: Fréchet distance, k-NN precision and recall (--sampler for models without a prior)")]
+    public bool SampleQuality { get; init; }
+
+    [Description("with --sample-quality, also score the baselines: two halves of the test split, its images with shuffled pixels, uniform noise")]
+    public bool SampleBaselines { get; init; }
+
     /// <summary>
     /// The run's training split, loaded on first use, for figures that are fitted on it (the probes,
     /// <c>pca_optimum_mse</c>, <c>principal_angle_max_deg</c>); null where it is not at hand.
@@ -39,6 +48,7 @@ public sealed record EvaluationOptions
         if (BatchSize <= 0) throw new UserInputException($"--batch-size {BatchSize} must be positive");
         if (!Anomaly && Fpr != new AnomalyScoreOptions().Fpr) throw new UserInputException("--fpr calibrates the thresholds of --anomaly; add --anomaly or drop --fpr");
         if (Anomaly) Scoring.Validate();
+        if (SampleBaselines && !SampleQuality) throw new UserInputException("--sample-baselines goes with --sample-quality; add --sample-quality or drop it");
     }
 
     /// <summary>The options of the anomaly scores that <see cref="Anomaly"/> asks for.</summary>

@@ -54,6 +54,11 @@ public abstract record ModelOptions : IOptionApplicability
 
     /// <summary>Whether the family standardises table columns (<see cref="Standardize"/>); the families that do say so.</summary>
     protected virtual bool StandardizesTables => false;
+    /// <summary>
+    /// For help: when an option that the defaults do not use applies once another option is set, which one
+    /// (e.g. "with --regulariser capacity"); null when there is no such condition.
+    /// </summary>
+    public virtual string? UsedWhen(string property) => null;
 
     /// <summary>The options that do not apply (<see cref="Uses"/>) but differ from the family's defaults: set by mistake.</summary>
     public IEnumerable<string> UnusedButChanged()
@@ -67,6 +72,9 @@ public abstract record ModelOptions : IOptionApplicability
             if (!same) yield return property.Name;
         }
     }
+
+    /// <summary>Throws a <see cref="UserInputException"/> when the options cannot work with a training split of this many examples.</summary>
+    public virtual void ValidateTrainingSet(long trainingExamples) { }
 
     /// <summary>Throws a <see cref="UserInputException"/> when the options cannot work on data of this shape.</summary>
     public virtual void Validate(DataShape shape)

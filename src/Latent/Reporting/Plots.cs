@@ -60,6 +60,32 @@ public static class Plots
         Save(plot, path);
     }
 
+    /// <summary>
+    /// A matrix as coloured cells (row 0 at the top), each labelled with its value, with a colour bar
+    /// over [0, <paramref name="maximum"/>]; one tick label per row and per column.
+    /// </summary>
+    public static void Heatmap(string path, string title, string xLabel, string yLabel, double[,] values,
+                               IReadOnlyList<string> columnLabels, IReadOnlyList<string> rowLabels, double maximum = 1)
+    {
+        var plot = New(title, xLabel, yLabel);
+        int rows = values.GetLength(0), columns = values.GetLength(1);
+        var heatmap = plot.Add.Heatmap(values);
+        heatmap.Colormap = new ScottPlot.Colormaps.Viridis();
+        heatmap.ManualRange = new ScottPlot.Range(0, maximum);
+        plot.Add.ColorBar(heatmap);
+        for (int row = 0; row < rows && rows * columns <= 400; row++)
+            for (int column = 0; column < columns; column++)
+            {
+                var label = plot.Add.Text(values[row, column].ToString("F2", System.Globalization.CultureInfo.InvariantCulture), column, rows - 1 - row);
+                label.LabelFontSize = rows > 16 ? 8 : 11;
+                label.LabelAlignment = Alignment.MiddleCenter;
+                label.LabelFontColor = values[row, column] > 0.6 * maximum ? Colors.Black : Colors.White;
+            }
+        plot.Axes.Bottom.SetTicks(Enumerable.Range(0, columns).Select(i => (double)i).ToArray(), columnLabels.ToArray());
+        plot.Axes.Left.SetTicks(Enumerable.Range(0, rows).Select(i => (double)(rows - 1 - i)).ToArray(), rowLabels.ToArray());
+        Save(plot, path);
+    }
+
     static Plot New(string title, string xLabel, string yLabel)
     {
         var plot = new Plot();

@@ -28,7 +28,8 @@ public static class RunFigures
     /// Every standard figure of a run, drawn with the given (selected) weights into the run directory:
     /// the loss curves, reconstructions, inpainting (dae, mae), samples (generative families),
     /// interpolations, the latent space by label, codebook usage (vqvae), the KL of each latent
-    /// dimension (vae) and, for a 2-D latent, the decoded latent grid.
+    /// dimension (vae), for a 2-D latent the decoded latent grid, latent traversals, and the DCI
+    /// importance matrix once <c>latent eval --disentanglement</c> has run.
     /// Each is skipped where it has no meaning (no metrics for a closed-form fit, no picture for tables).
     /// What the user can spoil (a folder in the way of a figure, an unreadable log) is checked before
     /// the first figure is drawn, so that a failure leaves the run as it was.
@@ -46,6 +47,8 @@ public static class RunFigures
             ("codebook-usage.png", path => SaveCodebookUsage(path, model, test)),
             ("kl-per-dimension.png", path => SaveKlPerDimension(path, run)),
             ("latent-manifold.png", path => LatentFigures.SaveManifold(path, model, test)),
+            ("latent-traversals.png", path => DisentanglementFigures.SaveTraversals(path, model, test)),
+            ("dci-importance.png", path => DisentanglementFigures.SaveImportance(path, run)),
         ];
         foreach (var (file, _) in figures) UserPaths.RequireWritableFile(run.File(file), "figure", "move it out of the way");
         run.ReadEvaluation();
@@ -65,7 +68,7 @@ public static class RunFigures
             (figures, split) = (MetricsLog.Read(run.MetricsPath).LastOrDefault() ?? new Dictionary<string, double>(), "validation");
         var kl = Enumerable.Range(0, int.MaxValue).TakeWhile(j => figures.ContainsKey($"kl_dim_{j}")).Select(j => figures[$"kl_dim_{j}"]).ToArray();
         if (kl.Length == 0) return false;
-        // collapsed_units counts the dimensions under the run's --collapse-threshold (0.01 nats by default).
+        // collapsed_units: the dimensions that are not active (posterior-mean activity ≤ 0.01); runs older than that key fall back to KL < 0.01 nats.
         int collapsed = figures.TryGetValue("collapsed_units", out var units) ? (int)units : kl.Count(v => v < 0.01);
         Plots.Bars(path, $"KL of each latent dimension ({split} split): {kl.Length - collapsed} of {kl.Length} not collapsed",
             "latent dimension", "KL (nats)", kl);

@@ -28,6 +28,8 @@ public static class RunReport
         ("latent-space.png", "Test examples in latent space, coloured by label (the first two principal components of the codes when D > 2)."),
         ("kl-per-dimension.png", "KL(q(zⱼ|x) ‖ N(0, 1)) of each latent dimension: those near 0 carry no information (posterior collapse)."),
         ("latent-manifold.png", "The decoded latent grid of a 2-D latent space, at the 5–95 % quantiles of the codes along each axis."),
+        ("latent-traversals.png", "Latent traversals: row j decodes the first test example's code with z_j swept from its 5 % to its 95 % quantile over the test codes, the other dimensions held."),
+        ("dci-importance.png", "DCI importance (gradient-boosted trees) of each code dimension for each generative factor; each column sums to 1. A disentangled code has one bright cell per row and per column."),
     ];
 
     /// <summary>

@@ -72,15 +72,24 @@ public static class SafeTensors
         try
         {
             using var file = File.OpenRead(path);
-            return Read(file, path);
-        }
-        catch (Exception error) when (error is JsonException or InvalidOperationException or FormatException or EndOfStreamException)
-        {
-            throw Corrupt(path, $"has a malformed header ({UserPaths.Reason(error)})");
+            return Load(file, path);
         }
         catch (Exception error) when (UserPaths.IsFileSystemError(error))
         {
             throw UserPaths.CannotRead(path, error, "check the file, or wait for the process that holds it");
+        }
+    }
+
+    /// <summary>Reads every tensor and the metadata from a seekable stream; <paramref name="source"/> names it in errors.</summary>
+    public static (Dictionary<string, Tensor> Tensors, Dictionary<string, string> Metadata) Load(Stream stream, string source)
+    {
+        try
+        {
+            return Read(stream, source);
+        }
+        catch (Exception error) when (error is JsonException or InvalidOperationException or FormatException or EndOfStreamException)
+        {
+            throw Corrupt(source, $"has a malformed header ({UserPaths.Reason(error)})");
         }
     }
 

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Latent.Data;
 using Latent.Evaluation;
 using Latent.Reporting;
+using Latent.Models.Sampling;
 using Latent.Runs;
 
 namespace Latent.Workflows;
@@ -13,7 +14,11 @@ public static class RunEvaluation
     /// <param name="run">The run.</param>
     /// <param name="options">What to estimate beyond the reconstruction error (its <see cref="EvaluationOptions.TrainingSplit"/> is filled in here).</param>
     /// <param name="data">Other data of the same shape, or null for the run's own.</param>
-    public static SortedDictionary<string, double> Evaluate(RunDirectory run, EvaluationOptions options, DataOptions? data = null)
+    /// <param name="sampler">Where the samples of --sample-quality come from (null: the model's prior).</param>
+    /// <param name="samplerGiven">Whether the command line chose the sampler (refused without --sample-quality).</param>
+    /// <param name="progress">Where progress lines go.</param>
+    public static SortedDictionary<string, double> Evaluate(RunDirectory run, EvaluationOptions options, DataOptions? data = null,
+                                                            SamplerOptions? sampler = null, bool samplerGiven = false, Action<string>? progress = null)
     {
         var manifest = run.ReadManifest();
         data ??= manifest.Data;
@@ -23,6 +28,7 @@ public static class RunEvaluation
         var normalClasses = options.Anomaly ? NormalClasses(data, test) : null;
         using var model = run.LoadModel(manifest);
         using var runLock = RunLock.Acquire(run.Path, "latent eval");
+        using var measures = RunMeasures.Prepare(run, manifest, model, test, options, sampler ?? new SamplerOptions(), samplerGiven, progress ?? (_ => { }));
         var figures = Evaluator.Evaluate(model, test, options);
         AnomalyEvaluation? anomaly = null;
         if (normalClasses is not null)
@@ -31,6 +37,7 @@ public static class RunEvaluation
             anomaly = AnomalyDetection.Evaluate(model, test, RunData.Load(manifest, manifest.Data, DataSplit.Validation), normalClasses, options.Scoring);
             foreach (var (key, value) in anomaly.Figures) figures[key] = value;
         }
+        foreach (var (key, value) in measures.Measure()) figures[key] = value;
         AtomicFile.WriteAllText(run.EvalPath, JsonSerializer.Serialize(figures, Json.Options));
         if (anomaly is not null) AnomalyFigures.DrawAll(run, model, test, anomaly);
         return figures;

@@ -36,6 +36,7 @@ public static class TrainingRun
         request = request with { Data = DataCatalog.Resolve(request.Data) }; // e.g. a text vocabulary, kept in the manifest
         var data = DataCatalog.Load(request.Data, request.Training.Seed);
         family.Validate(request.Model, data.Shape);
+        request.Model.ValidateTrainingSet(data.Train.Count);
 
         using var runLock = RunLock.Acquire(run.Path, request.Command ?? "latent train");
         RunDirectory.New(request.Out); // again, under the lock: another writer may have started the same folder meanwhile

@@ -15,6 +15,16 @@ public static class ShapesSource
     public static readonly string[] ShapeNames = ["square", "ellipse", "heart", "triangle"];
     public static readonly string[] FactorNames = ["shape", "scale", "rotation", "x", "y"];
 
+    /// <summary>The range each continuous factor is drawn from, uniformly: scale (of the shape's radius), rotation (radians), x and y (of the centre, as fractions of the side).</summary>
+    public static readonly (double Low, double High) ScaleRange = (0.5, 1.0), RotationRange = (0, 2 * Math.PI), PositionRange = (0.35, 0.65);
+
+    /// <summary>
+    /// The order of each shape's rotational symmetry: turning it by 2π/order leaves its picture unchanged
+    /// (square 4, ellipse 2; the heart and the triangle are only mirror-symmetric, 1), so only the rotation
+    /// modulo 2π/order can be told from an image.
+    /// </summary>
+    public static readonly int[] RotationalSymmetry = [4, 2, 1, 1];
+
     /// <summary>
     /// Train (with validation still inside; only the first <paramref name="limit"/> images when given)
     /// and test splits, from different seeds.
@@ -35,10 +45,10 @@ public static class ShapesSource
             var random = new SplitMix64(Shuffle.Derive(seed, i));
             shapes[i] = (int)random.NextBelow((ulong)ShapeNames.Length);
             factors["shape"][i] = shapes[i];
-            factors["scale"][i] = (float)random.Uniform(0.5, 1.0);
-            factors["rotation"][i] = (float)random.Uniform(0, 2 * Math.PI);
-            factors["x"][i] = (float)random.Uniform(0.35, 0.65);
-            factors["y"][i] = (float)random.Uniform(0.35, 0.65);
+            factors["scale"][i] = (float)random.Uniform(ScaleRange.Low, ScaleRange.High);
+            factors["rotation"][i] = (float)random.Uniform(RotationRange.Low, RotationRange.High);
+            factors["x"][i] = (float)random.Uniform(PositionRange.Low, PositionRange.High);
+            factors["y"][i] = (float)random.Uniform(PositionRange.Low, PositionRange.High);
         }
 
         var pixels = new float[count * Size * Size];
@@ -48,7 +58,7 @@ public static class ShapesSource
     }
 
     /// <summary>Draws one shape with 4×4 supersampling, so edges are anti-aliased.</summary>
-    static void Render(int shape, float scale, float rotation, float centreX, float centreY, Span<float> image)
+    internal static void Render(int shape, float scale, float rotation, float centreX, float centreY, Span<float> image)
     {
         const int subsamples = 4;
         double radius = scale * 0.25 * Size, cos = Math.Cos(rotation), sin = Math.Sin(rotation);

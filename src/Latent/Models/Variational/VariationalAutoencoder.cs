@@ -23,11 +23,25 @@ namespace Latent.Models.Variational;
 /// Gaussian for table rows, whose columns are standardised (<see cref="ColumnStandardizer"/>) so that the
 /// Gaussian's σ² is in units of each column's spread; log p(x|z) then includes the Jacobian −Σⱼ log σⱼ, so
 /// it stays a density of the data in their own units.
+/// <see cref="IVariational"/>.
+/// The variants are options that replace one part each: the regulariser (<see cref="CapacityAnnealing"/>,
+/// <see cref="TotalCorrelation"/>), the prior (<see cref="VampPrior"/>) and the number of draws of the
+/// objective (<see cref="ImportanceWeightedBound"/>).
 /// </summary>
 public sealed class VariationalAutoencoder : Autoencoder, IGenerative, IVariational, IFitsTrainingSplit
 {
     /// <summary>The KL term of the objective.</summary>
-    public static readonly MetricKey KlTerm = MetricKey.Term("kl", "KL(q(z|x) ‖ p(z)) per example, in nats, before any weight or free-bits floor");
+    public static readonly MetricKey KlTerm = MetricKey.Term("kl", "KL(q(z|x) ‖ p(z)) per example, in nats, before any weight or free-bits floor (a one-draw estimate for the VampPrior)");
+    /// <summary>The capacity target of <see cref="Regulariser.Capacity"/>.</summary>
+    public static readonly MetricKey CapacityTerm = MetricKey.Term("capacity", "the capacity C, nats, that γ·|KL − C| pulls the KL to at this step (Burgess et al. 2018)");
+    /// <summary>The index-code mutual information of <see cref="Regulariser.TotalCorrelation"/>.</summary>
+    public static readonly MetricKey MutualInformationTerm = MetricKey.Term("mi", "index-code mutual information I(x; z) per example, nats, by minibatch-weighted sampling (β-TCVAE)");
+    /// <summary>The total correlation of <see cref="Regulariser.TotalCorrelation"/>.</summary>
+    public static readonly MetricKey TotalCorrelationTerm = MetricKey.Term("tc", "total correlation KL(q(z) ‖ Πⱼ q(zⱼ)), nats, by minibatch-weighted sampling (β-TCVAE; without the paper's (D−1)·log N offset, so independent codes give about 0)");
+    /// <summary>The dimension-wise KL of <see cref="Regulariser.TotalCorrelation"/>.</summary>
+    public static readonly MetricKey DimensionWiseKlTerm = MetricKey.Term("dim_kl", "dimension-wise KL Σⱼ KL(q(zⱼ) ‖ p(zⱼ)), nats, by minibatch-weighted sampling (β-TCVAE)");
+    /// <summary>The importance-weighted bound minimised with --train-samples above 1.</summary>
+    public static readonly MetricKey ImportanceWeightedTerm = MetricKey.Term("iwae", "−log (1/K) Σₖ p(x, zₖ)/q(zₖ|x) per example, nats, K = --train-samples: the IWAE objective");
 
     static readonly double LogTwoPi = Math.Log(2 * Math.PI);
 
@@ -35,6 +49,7 @@ public sealed class VariationalAutoencoder : Autoencoder, IGenerative, IVariatio
     private readonly nn.Module<Tensor, Tensor> decoder;
     private readonly Parameter? outputLogVariance;
     private readonly ColumnStandardizer? standardizer;
+    private readonly VampPrior? vamp_prior;
     readonly VaeOptions _options;
     readonly Likelihood _likelihood;
 
@@ -57,6 +72,7 @@ public sealed class VariationalAutoencoder : Autoencoder, IGenerative, IVariatio
         outputLogVariance = options.LearnVariance ? nn.Parameter(full(1, Math.Log(options.Variance))) : null;
         _likelihood = options.LikelihoodFor(shape);
         standardizer = _likelihood == Likelihood.Gaussian ? TableStandardization.For(options, shape) : null;
+        vamp_prior = options.Prior == Prior.Vamp ? new VampPrior(options.PseudoInputs, shape) : null;
         RegisterComponents();
     }
 
@@ -90,10 +106,29 @@ public sealed class VariationalAutoencoder : Autoencoder, IGenerative, IVariatio
         ? posterior.Mean + (0.5 * posterior.LogVariance).exp() * noise
         : posterior.Mean + einsum("bjk,...bk->...bj", posterior.Cholesky, noise);      // L [B, D, D] · ε [..., B, D], without copying L per draw
 
-    /// <summary>KL(q(z|x) ‖ N(0, I)) split over the latent dimensions, [B, D]; the rows sum to the total.</summary>
-    public Tensor KlPerDimension(GaussianPosterior posterior) => posterior.Cholesky is null
-        ? GaussianKl.DiagonalToStandard(posterior.Mean, posterior.LogVariance)
-        : GaussianKl.CholeskyToStandard(posterior.Mean, posterior.Cholesky, posterior.LogVariance);
+    /// <summary>
+    /// KL(q(z|x) ‖ p(z)) split over the latent dimensions, [B, D]; the rows sum to the total. Exact for N(0, I);
+    /// for the VampPrior a one-draw estimate (drawn with torch's generator), split by the chain rule.
+    /// </summary>
+    public Tensor KlPerDimension(GaussianPosterior posterior)
+    {
+        if (vamp_prior is null) return KlPerDimension(posterior, null);
+        using var scope = NewDisposeScope();
+        return KlPerDimension(posterior, randn_like(posterior.Mean)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The KL per dimension [B, D]: in closed form against N(0, I), or at the draw of <paramref name="noise"/> against the VampPrior.</summary>
+    Tensor KlPerDimension(GaussianPosterior posterior, Tensor? noise)
+    {
+        if (vamp_prior is null)
+            return posterior.Cholesky is null
+                ? GaussianKl.DiagonalToStandard(posterior.Mean, posterior.LogVariance)
+                : GaussianKl.CholeskyToStandard(posterior.Mean, posterior.Cholesky, posterior.LogVariance);
+        // log q(zⱼ | x) − log p(zⱼ | z<ⱼ): for the diagonal posterior the first is log N(εⱼ; 0, 1) − ½ log σⱼ².
+        var z = Draw(posterior, noise!);
+        var logPosterior = -0.5 * (LogTwoPi + posterior.LogVariance + noise!.square());
+        return logPosterior - vamp_prior.LogDensityPerDimension(vamp_prior.Components(Infer), z);
+    }
 
     /// <summary>
     /// log p(x|z) summed over the elements of each example, nats, with every constant included:
@@ -125,8 +160,16 @@ public sealed class VariationalAutoencoder : Autoencoder, IGenerative, IVariatio
     public Tensor LogPosterior(GaussianPosterior posterior, Tensor noise) =>
         -0.5 * (_options.LatentDim * LogTwoPi + posterior.LogVariance.sum(-1) + noise.square().sum(-1));
 
-    /// <summary>log N(z; 0, I) = −½[D log 2π + ‖z‖²]: [..., D] → [...].</summary>
-    public Tensor LogPrior(Tensor z) => -0.5 * (_options.LatentDim * LogTwoPi + z.square().sum(-1));
+    /// <summary>log p(z): log N(z; 0, I) = −½[D log 2π + ‖z‖²], or the VampPrior's mixture density: [..., D] → [...].</summary>
+    public Tensor LogPrior(Tensor z)
+    {
+        if (vamp_prior is null) return -0.5 * (_options.LatentDim * LogTwoPi + z.square().sum(-1));
+        using var scope = NewDisposeScope();
+        return vamp_prior.LogDensity(vamp_prior.Components(Infer), z).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The VampPrior's pseudo-inputs in data units [K, ...shape], or null with the prior N(0, I).</summary>
+    public Tensor? PseudoInputs() => vamp_prior?.PseudoInputs();
 
     /// <summary>z → the decoder's raw output: logits of Bernoulli pixels, or the mean of a Gaussian (of standardised columns for a table); <see cref="LogLikelihood"/> reads it.</summary>
     public Tensor DecoderOutput(Tensor z) => decoder.forward(z);
@@ -142,11 +185,23 @@ public sealed class VariationalAutoencoder : Autoencoder, IGenerative, IVariatio
         return Shape.IsUnitRange ? output.sigmoid() : output;
     }
 
-    /// <summary>Decodes z ~ N(0, I), the prior the KL term pulls the posteriors towards.</summary>
+    /// <summary>z ~ p(z), the prior the KL term pulls the posteriors towards: [count, D].</summary>
+    public Tensor SamplePrior(int count)
+    {
+        if (vamp_prior is not null)
+        {
+            using var scope = NewDisposeScope();
+            return vamp_prior.Sample(vamp_prior.Components(Infer), count).MoveToOuterDisposeScope();
+        }
+        var parameter = parameters().First();
+        return randn(count, _options.LatentDim, dtype: parameter.dtype, device: parameter.device);
+    }
+
+    /// <summary>Decodes z ~ p(z).</summary>
     public Tensor Sample(int count)
     {
-        var parameter = parameters().First();
-        return Decode(randn(count, _options.LatentDim, dtype: parameter.dtype, device: parameter.device));
+        using var scope = NewDisposeScope();
+        return Decode(SamplePrior(count)).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -157,21 +212,49 @@ public sealed class VariationalAutoencoder : Autoencoder, IGenerative, IVariatio
         _options.KlWarmup <= 0 || context.Position is not { } position ? _options.Beta : _options.Beta * Math.Min(1, position.EpochProgress / _options.KlWarmup);
 
     /// <summary>
-    /// recon + weight·KL, per example (batch mean), with the terms "recon" (−log p(x|z) for one draw)
-    /// and "kl" (the exact KL, before any free-bits floor). With λ = 1 and no warm-up or free bits,
-    /// the total is the single-sample estimate of the negative ELBO.
+    /// recon + the regulariser, per example (batch mean), with the terms "recon" (−log p(x|z) for one draw)
+    /// and "kl" (the exact KL against N(0, I), before any free-bits floor; one draw's estimate against the
+    /// VampPrior), and the regulariser's own terms. With --regulariser kl, λ = 1 and no warm-up or free bits,
+    /// the total is the single-sample estimate of the negative ELBO; with --train-samples K &gt; 1 it is −L_K.
     /// </summary>
     public override LossTerms Loss(Tensor x, LossContext context)
     {
         var posterior = Infer(x);
-        var z = Draw(posterior, randn_like(posterior.Mean));
-        var reconstruction = -LogLikelihood(decoder.forward(z), x).mean();
-        var klPerDimension = KlPerDimension(posterior).mean([0]);        // [B, D] -> [D], batch-averaged
+        var noise = randn_like(posterior.Mean);
+        var z = Draw(posterior, noise);
+        var klPerDimension = KlPerDimension(posterior, noise).mean([0]);        // [B, D] -> [D], batch-averaged
         var kl = klPerDimension.sum();
-        // Free bits (training only): max(floor, KLⱼ) per dimension, so a dimension below the floor gets
-        // no gradient pulling it further towards the prior.
-        var regulariser = _options.FreeBits > 0 && context.IsTraining ? klPerDimension.clamp_min(_options.FreeBits).sum() : kl;
-        var total = reconstruction + KlWeight(context) * regulariser;
-        return new LossTerms(total, (LossTerms.Reconstruction, reconstruction), (KlTerm, kl));
+        if (_options.TrainSamples > 1)
+        {
+            var bound = ImportanceWeightedBound.Estimate(this, x, posterior, _options.TrainSamples);
+            var negativeBound = -bound.LogBound.mean();
+            return new LossTerms(negativeBound, (LossTerms.Reconstruction, bound.Reconstruction), (KlTerm, kl), (ImportanceWeightedTerm, negativeBound));
+        }
+        var reconstruction = -LogLikelihood(decoder.forward(z), x).mean();
+        switch (_options.Regulariser)
+        {
+            case Regulariser.Capacity:
+            {
+                double capacity = CapacityAnnealing.Target(_options, context);
+                var total = reconstruction + _options.CapacityWeight * (kl - capacity).abs();
+                return new LossTerms(total, (LossTerms.Reconstruction, reconstruction), (KlTerm, kl), (CapacityTerm, tensor((float)capacity)));
+            }
+            case Regulariser.TotalCorrelation:
+            {
+                var split = TotalCorrelation.Estimate(posterior, z);
+                var total = reconstruction + _options.MiWeight * split.MutualInformation + _options.TcWeight * split.TotalCorrelation
+                            + _options.DimensionKlWeight * split.DimensionWiseKl;
+                return new LossTerms(total, (LossTerms.Reconstruction, reconstruction), (KlTerm, kl),
+                    (MutualInformationTerm, split.MutualInformation), (TotalCorrelationTerm, split.TotalCorrelation), (DimensionWiseKlTerm, split.DimensionWiseKl));
+            }
+            default:
+            {
+                // Free bits (training only): max(floor, KLⱼ) per dimension, so a dimension below the floor gets
+                // no gradient pulling it further towards the prior.
+                var regulariser = _options.FreeBits > 0 && context.IsTraining ? klPerDimension.clamp_min(_options.FreeBits).sum() : kl;
+                var total = reconstruction + KlWeight(context) * regulariser;
+                return new LossTerms(total, (LossTerms.Reconstruction, reconstruction), (KlTerm, kl));
+            }
+        }
     }
 }
