@@ -34,12 +34,14 @@ public static class DataCatalog
     static (Dataset TrainAndValidation, Dataset Test) LoadSource(DataOptions options)
     {
         var (kind, argument) = ParseSpec(options.Data);
+        CheckApplies(options, kind);
         return kind switch
         {
-            "shapes" => ShapesSource.Load(options.Limit),
+            "shapes" => ShapesSource.Load(ShapesSpec.Parse(argument), options.Examples, options.Limit),
             "fashion-mnist" => IdxSource.Load(FashionMnistDirectory(), IdxSource.FashionMnistLabelNames),
             "idx" => IdxSource.Load(argument, labelNames: null),
-            "images" => CarveTest(ImageFolderSource.Load(argument, options.ImageSize)),
+            "images" => CarveTest(ImageFolderSource.Load(argument, options.ImageSize, options.Alpha ?? AlphaHandling.Composite,
+                                                          options.Background ?? Background.White)),
             "csv" => CarveTest(CsvSource.Load(argument, options.LabelColumn)),
             "text" => TextSource.Load(argument, TextSettings(options)),
             _ => throw new UserInputException(
@@ -49,15 +51,34 @@ public static class DataCatalog
 
     /// <summary>
     /// The options with everything derived from the data itself fixed: for <c>text:FILE</c>, the
-    /// vocabulary. A run records these, so that it maps other text (or a changed file) to the same ids.
+    /// vocabulary; for <c>images:DIR</c>, what transparency becomes (composited over white unless the
+    /// options say otherwise). A run records these, so that it maps other text (or a changed file) to
+    /// the same ids, and its manifest says how the images were prepared.
     /// </summary>
     public static DataOptions Resolve(DataOptions options)
     {
         options.Validate();
         var (kind, argument) = ParseSpec(options.Data);
-        return kind == "text" && options.Vocabulary is null
-            ? options with { Vocabulary = TextSource.BuildVocabulary(argument, TextSettings(options)) }
-            : options;
+        CheckApplies(options, kind);
+        return kind switch
+        {
+            "text" when options.Vocabulary is null => options with { Vocabulary = TextSource.BuildVocabulary(argument, TextSettings(options)) },
+            "images" => options with
+            {
+                Alpha = options.Alpha ?? AlphaHandling.Composite,
+                Background = options.Alpha == AlphaHandling.Keep ? null : options.Background ?? Background.White,
+            },
+            _ => options,
+        };
+    }
+
+    /// <summary>Options that only one kind of source reads are refused for the others rather than ignored.</summary>
+    static void CheckApplies(DataOptions options, string kind)
+    {
+        if (options.Examples is not null && kind != "shapes")
+            throw new UserInputException($"--examples applies to the generated shapes only, not to {options.Data}; drop it (use --limit to train on fewer examples)");
+        if ((options.Alpha is not null || options.Background is not null) && kind != "images")
+            throw new UserInputException($"--{(options.Alpha is not null ? "alpha" : "background")} applies to images:DIR only, not to {options.Data}; drop it");
     }
 
     static TextSettings TextSettings(DataOptions options) =>
@@ -105,6 +126,7 @@ public static class DataCatalog
     {
         var order = Shuffle.Permutation(data.Count, seed);
         int partCount = (int)Math.Round(data.Count * fraction);
+        if (partCount == 0) return (data, data.Subset([])); // the whole set, not a copy of it
         var part = order[..partCount];
         var rest = order[partCount..];
         Array.Sort(part);

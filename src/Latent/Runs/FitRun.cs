@@ -28,6 +28,7 @@ public static class FitRun
         if (!family.ClosedForm)
             throw new UserInputException($"{family.Name} is trained by gradient descent; run 'latent train --model {family.Name}' instead");
         var run = RunDirectory.New(request.Out);
+        request = request with { Data = DataCatalog.Resolve(request.Data) }; // e.g. what transparency became, kept in the manifest
         var data = DataCatalog.Load(request.Data, seed: 0);
         request.Model.Validate(data.Shape);
 
