@@ -26,6 +26,7 @@ public static class TrainingRun
         var family = ModelCatalog.Of(request.Model);
         request.Model.Validate(data.Shape);
 
+        if (request.Model.ConvPadding(data.Shape) is { Pads: true } padding) observer.OnNote(padding.Describe());
         torch.manual_seed(request.Training.Seed);
         using var model = family.Create(request.Model, data.Shape);
         run.WriteManifest(new Manifest
@@ -52,6 +53,7 @@ public static class TrainingRun
             run.WriteManifest(manifest with { Training = training });
         }
         var data = DataCatalog.Load(manifest.Data, training.Seed);
+        if (manifest.Model.ConvPadding(manifest.Shape) is { Pads: true } padding) observer.OnNote(padding.Describe());
         torch.manual_seed(training.Seed);
         using var model = ModelCatalog.Find(manifest.Family).Create(manifest.Model, manifest.Shape);
         new Trainer(training, observer).Fit(model, data, run, resume: true);

@@ -13,6 +13,8 @@ public interface ITrainingObserver
     void OnProgress(TrainingProgress progress) { }
     void OnEpoch(EpochMetrics metrics) { }
     void OnWarning(string message) { }
+    /// <summary>Something the user should know about how the run is set up (e.g. that images are padded), once, before training.</summary>
+    void OnNote(string message) { }
 }
 
 /// <summary>An observer that ignores everything.</summary>

@@ -30,6 +30,7 @@ public sealed class VqVae : Autoencoder, IGenerative, ISecondStage
 
     private readonly VqOptions _options;
     private readonly int[] _grid;
+    private readonly ConvPadding? _padding;
 
     public VqVae(VqOptions options, DataShape shape) : base("vqvae", options, shape)
     {
@@ -40,6 +41,7 @@ public sealed class VqVae : Autoencoder, IGenerative, ISecondStage
         {
             encoder = VqNetworks.ConvEncoder(shape, options.Channels, options.LatentDim);
             decoder = VqNetworks.ConvDecoder(options.LatentDim, options.Channels, shape);
+            _padding = new ConvPadding(shape.Height, shape.Width, options.Channels.Length);
         }
         else
         {
@@ -230,7 +232,7 @@ public sealed class VqVae : Autoencoder, IGenerative, ISecondStage
     /// <summary>x → z_e [B, P, latentDim].</summary>
     Tensor Continuous(Tensor x)
     {
-        var features = encoder.forward(x);
+        var features = encoder.forward(_padding?.Pad(x) ?? x);
         return _options.Arch == Architecture.Conv
             ? features.permute(0, 2, 3, 1).reshape(x.shape[0], Positions, Options.LatentDim) // [B, C, h, w] -> [B, h, w, C] -> [B, h·w, C]
             : features.reshape(x.shape[0], Positions, Options.LatentDim);                    // [B, P·C] -> [B, P, C]
@@ -244,6 +246,7 @@ public sealed class VqVae : Autoencoder, IGenerative, ISecondStage
             ? zq.reshape(batch, _grid[0], _grid[1], Options.LatentDim).permute(0, 3, 1, 2) // [B, h·w, C] -> [B, C, h, w]
             : zq.reshape(batch, Positions * Options.LatentDim);                             // [B, P, C] -> [B, P·C]
         var output = decoder.forward(input);
+        if (_padding is not null) output = _padding.Crop(output);
         return Shape.IsUnitRange ? output.sigmoid() : output;
     }
 }
