@@ -12,9 +12,9 @@ namespace Latent.Cli.CommandLine;
 /// </summary>
 public static class OptionBinder
 {
-    /// <summary>Options of a record type: (option name, property, description).</summary>
-    public static IEnumerable<(string Name, PropertyInfo Property, string Description)> Options(Type type) =>
-        type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
+    /// <summary>Options of a record type: (option name, property, description); only those declared by the type itself with <paramref name="ownOnly"/>.</summary>
+    public static IEnumerable<(string Name, PropertyInfo Property, string Description)> Options(Type type, bool ownOnly = false) =>
+        type.GetProperties(BindingFlags.Public | BindingFlags.Instance | (ownOnly ? BindingFlags.DeclaredOnly : 0))
             .Select(property => (property, description: property.GetCustomAttribute<DescriptionAttribute>()?.Description))
             .Where(entry => entry.description is not null && entry.property.CanWrite)
             .Select(entry => (KebabCase(entry.property.Name), entry.property, entry.description!));
@@ -22,10 +22,10 @@ public static class OptionBinder
     /// <summary>A copy of <paramref name="defaults"/> with every option given on the command line applied.</summary>
     public static T Bind<T>(Arguments arguments, T defaults) where T : class => (T)Bind(arguments, defaults, typeof(T));
 
-    public static object Bind(Arguments arguments, object defaults, Type type)
+    public static object Bind(Arguments arguments, object defaults, Type type, bool ownOnly = false)
     {
         var clone = type.GetMethod("<Clone>$")?.Invoke(defaults, null) ?? defaults;
-        foreach (var (name, property, _) in Options(type))
+        foreach (var (name, property, _) in Options(type, ownOnly))
         {
             var values = arguments.Claim(name);
             if (values is null) continue;
@@ -86,9 +86,9 @@ public static class OptionBinder
     }
 
     /// <summary>The help lines of a record's options, with defaults.</summary>
-    public static string Help(Type type, object defaults)
+    public static string Help(Type type, object defaults, bool ownOnly = false)
     {
-        var lines = Options(type).Select(option =>
+        var lines = Options(type, ownOnly).Select(option =>
         {
             var value = option.Property.GetValue(defaults);
             string shown = value switch

@@ -52,6 +52,7 @@ public static class FitRun
             ["features"] = data.Shape.Size,
         };
         foreach (var (name, value) in diagnosis.Figures) fit[name] = double.IsFinite(value) ? value : null;
+        foreach (var (name, text) in diagnosis.Notes ?? new Dictionary<string, string>()) fit[name] = text;
         fit["warnings"] = new JsonArray(diagnosis.Warnings.Select(warning => (JsonNode?)warning).ToArray());
         AtomicFile.WriteAllText(run.File("fit.json"), fit.ToJsonString(Json.Options));
         foreach (var warning in diagnosis.Warnings) File.AppendAllText(run.File("fit.log"), $"{DateTimeOffset.Now:O} warning: {warning}\n");

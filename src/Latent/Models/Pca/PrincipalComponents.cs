@@ -89,13 +89,18 @@ public static class PrincipalComponents
         double toVariance = scale * scale / Math.Max(1, rows - 1);
         variances = variances * toVariance;
 
-        // [F, K] -> [K, F], then a deterministic sign: each component's largest loading is positive.
-        var top = axes.narrow(1, 0, components).T.contiguous();
-        var largestLoading = top.gather(1, top.abs().argmax(1, keepdim: true));     // [K, 1]
-        top = top * largestLoading.sign();
+        // [F, K] -> [K, F], then a deterministic sign.
+        var top = WithPositiveLargestLoading(axes.narrow(1, 0, components).T.contiguous());
 
         return new PrincipalAxes(mean.MoveToOuterDisposeScope(), top.MoveToOuterDisposeScope(),
                                  variances.data<double>().ToArray(), sumOfSquares * toVariance);
+    }
+
+    /// <summary>Components [K, F] with a deterministic sign: each one's largest loading is positive (every solver's answer ends so).</summary>
+    internal static Tensor WithPositiveLargestLoading(Tensor top)
+    {
+        var largestLoading = top.gather(1, top.abs().argmax(1, keepdim: true));      // [K, 1]
+        return top * (1 - 2 * largestLoading.lt(0).to(top.dtype));                    // ±1
     }
 
     /// <summary>
