@@ -76,7 +76,7 @@ public sealed class PcaSolverTests
         var blocks = new SplitRows(x, 250);
         var (blockMean, blockSquares) = blocks.Moments();
         Assert.True(blockMean.allclose(mean, atol: 1e-6));
-        Assert.Equal(squares, blockSquares, 6);
+        Assert.Equal(squares, blockSquares, tolerance: 1e-6 * squares);         // per-column float32 reductions, summed in float64
         using var whole = RandomizedPca.Fit(new InMemoryRows(x), mean, 10, powerIterations: 2, oversamples: null, seed: 5);
         using var split = RandomizedPca.Fit(blocks, mean, 10, powerIterations: 2, oversamples: null, seed: 5);
         Assert.InRange(PcaFit.LargestAngleDegrees(whole.Components, split.Components), 0, 1e-2);
@@ -146,7 +146,7 @@ public sealed class PcaSolverTests
     [InlineData(54000, 784, 32, PcaSolver.Exact)]      // Fashion-MNIST: affordable, exact as before
     [InlineData(18000, 1024, 32, PcaSolver.Exact)]     // the default shapes
     [InlineData(50000, 12288, 64, PcaSolver.Randomized)]
-    [InlineData(50000, 12288, 2000, PcaSolver.Exact)]  // K not ≪ min(N, F): randomized would not be twice as cheap
+    [InlineData(50000, 12288, 8000, PcaSolver.Exact)]  // K not ≪ min(N, F): randomized would not be twice as cheap
     [InlineData(5000, 12288, 64, PcaSolver.Randomized)]
     public void Auto_takes_exact_when_affordable_and_randomized_when_K_is_far_below_min_N_F(int rows, int features, int components, PcaSolver expected)
     {

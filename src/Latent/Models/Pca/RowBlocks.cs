@@ -62,23 +62,47 @@ public static class CentredProducts
 
     /// <summary>
     /// One pass for the column means μ [F] (float32) and the total centred sum of squares ‖X̃‖²_F
-    /// (float64, centred block by block, so without cancellation). A non-finite result means NaN or
-    /// infinite values in the data.
+    /// (float64), read a chunk of rows at a time so that nothing as large as X is ever allocated: per
+    /// column Σx and ‖x‖² (float32 reductions, summed in float64), then ‖X̃‖² = Σ‖x_j‖² − N·μ_j².
+    /// That subtraction loses digits when the mean dominates the spread, so beyond a tenfold ratio a
+    /// second pass centres each chunk instead. A non-finite result means NaN or infinite values.
     /// </summary>
     public static (Tensor Mean, double SumOfSquares) Moments(this IRowBlocks rows)
     {
         using var scope = NewDisposeScope();
-        var columnSums = zeros(rows.Features, ScalarType.Float64);
-        foreach (var block in rows.Blocks()) columnSums.add_(block.sum([0], false, ScalarType.Float64));
-        var mean = (columnSums / rows.Rows).to(ScalarType.Float32);
-        double sumOfSquares = 0;
-        const long chunk = 2048;                                                    // rows centred at a time: a temporary of 2048·F floats
-        foreach (var block in rows.Blocks())
-            for (long start = 0; start < block.shape[0]; start += chunk)
+        using var noGrad = no_grad();
+        var sums = zeros(rows.Features, ScalarType.Float64);
+        var squares = zeros(rows.Features, ScalarType.Float64);
+        foreach (var chunk in Chunks(rows))
+        {
+            sums.add_(chunk.sum([0]).to(ScalarType.Float64));
+            squares.add_(linalg.vector_norm(chunk, 2, [0]).to(ScalarType.Float64).pow_(2));
+        }
+        var mean64 = sums / rows.Rows;
+        double raw = squares.sum().item<double>();
+        double sumOfSquares = raw - rows.Rows * mean64.square().sum().item<double>();
+        var mean = mean64.to(ScalarType.Float32);
+        if (!(sumOfSquares * 10 >= raw))
+        {
+            sumOfSquares = 0;
+            foreach (var chunk in Chunks(rows))
             {
-                using var part = block.narrow(0, start, Math.Min(chunk, block.shape[0] - start)) - mean;  // [n, F], centred
-                sumOfSquares += part.mul_(part).sum([0], false, ScalarType.Float64).sum().item<double>();
+                using var centred = chunk - mean;                                       // [n, F]: one chunk, not X
+                sumOfSquares += linalg.vector_norm(centred, 2, [0]).to(ScalarType.Float64).pow_(2).sum().item<double>();
             }
+        }
         return (mean.MoveToOuterDisposeScope(), sumOfSquares);
+    }
+
+    /// <summary>The rows in views of at most 4096 rows.</summary>
+    static IEnumerable<Tensor> Chunks(IRowBlocks rows)
+    {
+        const long size = 4096;
+        foreach (var block in rows.Blocks())
+            for (long start = 0; start < block.shape[0]; start += size)
+            {
+                using var chunk = block.narrow(0, start, Math.Min(size, block.shape[0] - start));
+                yield return chunk;
+            }
     }
 }

@@ -7,7 +7,7 @@ namespace Latent.Models.Pca;
 /// and decides by cost: exact when it is affordable (at most <see cref="AffordableMultiplyAdds"/>,
 /// about a second on two cores) or when randomized would not be at least twice as cheap; randomized
 /// otherwise. So every data set up to Fashion-MNIST's and the built-in 32×32 shapes is fitted exactly,
-/// as before, and 50 000 × 12 288 with K = 64 (exact: ~2·10¹³, randomized: ~4·10¹¹) randomized.
+/// as before, and 50 000 × 12 288 with K = 64 (exact: ~8·10¹³, randomized: ~4·10¹¹) randomized.
 /// </summary>
 public static class SolverChoice
 {
@@ -26,21 +26,30 @@ public static class SolverChoice
 
     /// <summary>
     /// The exact fit: for N ≥ F the Gram matrix (¾·N·F², the symmetric half skipped) and a float64
-    /// eigendecomposition on one thread (~10·F³ in the same units, a rough equivalent: 0.15 s for F = 784); for N &lt; F the thin SVD (~10·N²·F).
+    /// eigendecomposition on one thread, ~<see cref="DecompositionFactor"/>·F³ in the same units; for
+    /// N &lt; F the thin SVD, ~<see cref="DecompositionFactor"/>·N²·F.
     /// </summary>
     public static double ExactMultiplyAdds(long rows, long features)
     {
         double n = rows, f = features;
-        return n >= f ? 0.75 * n * f * f + 10 * f * f * f : 10 * n * n * f;
+        return n >= f ? 0.75 * n * f * f + DecompositionFactor * f * f * f : DecompositionFactor * n * n * f;
     }
 
     /// <summary>
+    /// A float64 decomposition of an n × n matrix on one thread costs about as long as this many times
+    /// n³ float32 multiply-adds of MKL's GEMM on two threads: eigh of 784 × 784 took 0.15 s, against
+    /// ~1.2·10¹¹ multiply-adds a second.
+    /// </summary>
+    public const double DecompositionFactor = 40;
+
+    /// <summary>
     /// Randomized block Krylov with blocks of b columns and q power iterations: 2q + 2 passes over the
-    /// data, each N·F·b, then the Rayleigh–Ritz step on the m = b(q + 1) columns (N·m² + ~10·m³).
+    /// data, each N·F·b, then the Rayleigh–Ritz step on the m = b(q + 1) columns, at most min(N, F)
+    /// (N·m² for the Gram matrix, ~<see cref="DecompositionFactor"/>·m³ for its eigendecomposition).
     /// </summary>
     public static double RandomizedMultiplyAdds(long rows, long features, int block, int iterations)
     {
-        double n = rows, f = features, m = (double)block * (iterations + 1);
-        return (2.0 * iterations + 2) * n * f * block + n * m * m + 10 * m * m * m;
+        double n = rows, f = features, m = Math.Min((double)block * (iterations + 1), Math.Min(n, f));
+        return (2.0 * iterations + 2) * n * f * block + n * m * m + DecompositionFactor * m * m * m;
     }
 }
