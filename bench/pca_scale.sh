@@ -13,11 +13,12 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 python="${PYTHON:-/usr/bin/python3}"
-"$root/latent" --help >/dev/null      # build first, outside the timings
+latent="${LATENT:-$root/latent}"      # LATENT=a frozen copy lets the sources change while it runs
+"$latent" --help >/dev/null      # build first, outside the timings
 dotnet build "$root/bench/shapes_export" -c Release -nologo -v q >/dev/null
 exporter="$root/bench/shapes_export/bin/Release/net10.0/ShapesExport.dll"
 LD_LIBRARY_PATH="${OPENBLAS_DIR:+$OPENBLAS_DIR:}${LD_LIBRARY_PATH:-}" OPENBLAS_NUM_THREADS="${THREADS:-2}" \
-  "$python" "$root/bench/pca_scale.py" --latent "$root/latent" --exporter "$exporter" \
+  "$python" "$root/bench/pca_scale.py" --latent "$latent" --exporter "$exporter" \
     --threads "${THREADS:-2}" --repeats "${REPEATS:-2}" --components "${K:-64}" \
     --rows "${ROWS:-5000,10000,20000,50000}" --sizes "${SIZES:-16,32,48,64}" \
     --solvers-at "${SOLVERS_AT:-20000,32}" --batch "${BATCH:-1000}" \

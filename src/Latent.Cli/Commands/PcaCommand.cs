@@ -3,6 +3,7 @@ using Latent.Cli.CommandLine;
 using Latent.Data;
 using Latent.Models.Pca;
 using Latent.Runs;
+using Latent.Workflows;
 
 namespace Latent.Cli.Commands;
 
@@ -18,8 +19,9 @@ public sealed class PcaCommand : Command
         var components = arguments.Whole("components", int.MinValue, int.MaxValue) ?? new PcaOptions().LatentDim;
         // --components is K; the solver options are PcaOptions' own (the network options do not apply).
         arguments.Flag("whiten"); // checked first: a flag with a value is refused here with the flag's own message
-        var model = OptionBinder.Bind(arguments, new PcaOptions(), typeof(PcaOptions), ownOnly: true) is PcaOptions bound
-            ? bound with { LatentDim = components } : throw new InvalidOperationException();
+        if (arguments.Has("latent-dim"))
+            throw new UserInputException("--latent-dim is --components on latent pca; pass --components K");
+        var model = OptionBinder.Bind(arguments, new PcaOptions(), "pca") with { LatentDim = components };
         var data = OptionBinder.Bind(arguments, new DataOptions());
         var outPath = arguments.Value("out") ?? Path.Combine("runs", "pca");
         arguments.RejectUnknown();
@@ -50,7 +52,7 @@ public sealed class PcaCommand : Command
 
     protected override string OptionsHelp(Arguments arguments) =>
         $"\n  --components {"K",-10} number of principal components [default: {new PcaOptions().LatentDim}]" +
-        $"\n{OptionBinder.Help(typeof(PcaOptions), new PcaOptions(), ownOnly: true)}" +
+        $"\n{OptionBinder.Help(typeof(PcaOptions), new PcaOptions(), property => (property != nameof(PcaOptions.LatentDim) && new PcaOptions().Uses(property), ""))}" +
         $"\n  --out {"DIR",-17} run directory to create [default: runs/pca]" +
-        $"\n\ndata options:\n{OptionBinder.Help(typeof(DataOptions), new DataOptions())}";
+        $"\n\ndata options:\n{TrainCommand.DataHelp()}";
 }

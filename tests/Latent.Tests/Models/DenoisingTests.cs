@@ -1,3 +1,4 @@
+using Latent.Families;
 using Latent.Data;
 using Latent.Data.Sources;
 using Latent.Evaluation;
@@ -75,7 +76,7 @@ public sealed class DenoisingTests
     public void Impossible_combinations_are_user_errors(string kind, string noise, Architecture architecture, string expected)
     {
         var shape = kind switch { "tokens" => DataShape.Tokens(16, 30), "table" => DataShape.Table(5), _ => DataShape.Image(1, 32, 32) };
-        var error = Assert.Throws<UserInputException>(() => new DaeOptions { Noise = noise, Arch = architecture }.Validate(shape));
+        var error = Assert.Throws<UserInputException>(() => ModelCatalog.Find("dae").Validate(new DaeOptions { Noise = noise, Arch = architecture }, shape));
         Assert.Contains(expected, error.Message);
         Assert.Throws<UserInputException>(() => new DaeOptions { MaskValue = 0.5 }.Validate(DataShape.Table(5)));
         Assert.Throws<UserInputException>(() => new DaeOptions { LearnMaskValue = true }.Validate(DataShape.Tokens(16, 30)));
@@ -92,7 +93,7 @@ public sealed class DenoisingTests
             using var scope = NewDisposeScope();
             manual_seed(step);
             optimizer.ZeroGrad();
-            var loss = model.Loss(data.narrow(0, step % batches * batchSize, batchSize), new TrainingStep(0, step, batches));
+            var loss = model.Loss(data.narrow(0, step % batches * batchSize, batchSize), LossContext.Training(new TrainingPosition(0, step, batches), 0));
             loss.Total.backward();
             optimizer.Step(learningRate);
             losses.Add(loss.Total.item<float>());
@@ -110,12 +111,12 @@ public sealed class DenoisingTests
         File.WriteAllText(folder.File("t.txt"), Latent.Tests.Data.TextSourceTests.SeededText(words: 3000));
         var (train, test) = TextSource.Load(folder.File("t.txt"), new TextSettings(TokenLevel.Char, 16, 4, null, null));
         manual_seed(3);
-        var options = new DaeOptions { Arch = architecture, Noise = "mask:0.15", LossOn = LossOn.Masked, Width = 32, Depth = 2, Heads = 2, Hidden = [128], LatentDim = 128 };
+        var options = new DaeOptions { Arch = architecture, Noise = "mask:0.15", LossOn = LossOn.Masked, Width = 32, Depth = 2, AttentionHeads = 2, Hidden = [128], LatentDim = 128 };
         options.Validate(train.Shape);
         using var model = new DenoisingAutoencoder(options, train.Shape);
         Train(model, train.Features, steps: 400);
 
-        var figures = model.Evaluate(test, new EvaluationOptions());
+        var figures = RestorationEstimates.Evaluate(model, test, new EvaluationOptions());
         // The space (between random words) is the most frequent character, about a quarter of the text.
         Assert.True(figures["masked_token_accuracy"] > 1.5 * figures["unigram_masked_token_accuracy"],
             $"accuracy {figures["masked_token_accuracy"]} vs unigram {figures["unigram_masked_token_accuracy"]}");
@@ -137,7 +138,7 @@ public sealed class DenoisingTests
         Train(model, rows.narrow(0, 0, 1536), steps: 400);
 
         var test = new Dataset(rows.narrow(0, 1536, 512), shape);
-        var figures = model.Evaluate(test, new EvaluationOptions());
+        var figures = RestorationEstimates.Evaluate(model, test, new EvaluationOptions());
         Assert.True(figures["masked_mse"] < 0.2 * figures["mean_fill_masked_mse"], $"{figures["masked_mse"]} vs mean fill {figures["mean_fill_masked_mse"]}");
 
         using var noGrad = no_grad();

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Latent.Data;
 using Latent.Data.Sources;
+using Latent.Families;
 using Latent.Models;
 using Latent.Nn;
 using Latent.Training;
@@ -82,7 +83,7 @@ public sealed class ConvPaddingTests
         {
             using var scope = NewDisposeScope();
             manual_seed(step);
-            var loss = model.Loss(data.Features.narrow(0, step % 3 * 32, 32), new TrainingStep(0, step, 3)).Total;
+            var loss = model.Loss(data.Features.narrow(0, step % 3 * 32, 32), LossContext.Training(new TrainingPosition(0, step, 3), 96)).Total;
             optimizer.ZeroGrad();
             loss.backward();
             optimizer.Step(3e-3);

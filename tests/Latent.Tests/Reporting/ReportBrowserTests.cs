@@ -1,3 +1,4 @@
+using Latent.Families;
 using System.Diagnostics;
 using System.Text.RegularExpressions;
 using Latent.Evaluation;
@@ -5,6 +6,7 @@ using Latent.Models;
 using Latent.Models.VectorQuantized;
 using Latent.Reporting;
 using Latent.Runs;
+using Latent.Workflows;
 using Latent.Training;
 
 namespace Latent.Tests.Reporting;

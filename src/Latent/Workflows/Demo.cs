@@ -1,0 +1,116 @@
+using Latent.Families;
+using System.Text.Json;
+using Latent.Data;
+using Latent.Evaluation;
+using Latent.Models;
+using Latent.Models.Linear;
+using Latent.Models.Pca;
+using Latent.Models.Denoising;
+using Latent.Models.Masked;
+using Latent.Models.Plain;
+using Latent.Models.Variational;
+using Latent.Models.VectorQuantized;
+using Latent.Training;
+
+using Latent.Runs;
+
+namespace Latent.Workflows;
+
+/// <summary>Options of <c>latent demo</c>.</summary>
+public sealed record DemoOptions
+{
+    [System.ComponentModel.Description("folder for the demo's runs; a previous demo there is replaced")]
+    public string Out { get; init; } = Path.Combine("runs", "demo");
+
+    [System.ComponentModel.Description("train longer, for publication-quality figures")]
+    public bool Full { get; init; }
+}
+
+/// <summary>
+/// The main job: trains every family briefly on the built-in shapes (and on Fashion-MNIST when it is
+/// installed), evaluates each run and leaves its figures, all under one folder.
+/// </summary>
+public static class Demo
+{
+    const string Marker = ".latent-demo";
+
+    /// <summary>One demo run: a name, the data it uses, what to train (no training options: fitted in closed form).</summary>
+    public sealed record Entry(string Name, DataOptions Data, ModelOptions Model, TrainingOptions? Training);
+
+    public static IReadOnlyList<Entry> Plan(DemoOptions options)
+    {
+        var datasets = new List<(string Name, DataOptions Data, int Epochs)> { ("shapes", new DataOptions { Data = "shapes" }, options.Full ? 30 : 4) };
+        if (DataCatalog.FashionMnistInstalled())
+            datasets.Add(("fashion-mnist", new DataOptions { Data = "fashion-mnist" }, options.Full ? 30 : 3));
+        var plan = datasets.SelectMany(data => new[]
+        {
+            new Entry($"{data.Name}-ae-mlp", data.Data, new PlainOptions { Arch = Architecture.Mlp, LatentDim = 32 },
+                new TrainingOptions { Epochs = data.Epochs }),
+            new Entry($"{data.Name}-ae-conv", data.Data, new PlainOptions { Arch = Architecture.Conv, LatentDim = 32 },
+                new TrainingOptions { Epochs = data.Epochs }),
+            new Entry($"{data.Name}-pca", data.Data, new PcaOptions { LatentDim = 32 }, null),
+            new Entry($"{data.Name}-linear", data.Data, new LinearOptions { LatentDim = 32 },
+                ModelCatalog.Find("linear").DefaultTraining with { Epochs = data.Epochs }),
+            new Entry($"{data.Name}-vae-conv", data.Data, new VaeOptions { Arch = Architecture.Conv, LatentDim = 16 },
+                new TrainingOptions { Epochs = data.Epochs }),
+            new Entry($"{data.Name}-vae-2d", data.Data, new VaeOptions { Arch = Architecture.Mlp, LatentDim = 2 },
+                new TrainingOptions { Epochs = data.Epochs }),
+            new Entry($"{data.Name}-vqvae-conv", data.Data, new VqOptions { Arch = Architecture.Conv, PriorEpochs = options.Full ? 10 : 1 },
+                new TrainingOptions { Epochs = data.Epochs }),
+        }).ToList();
+        // Denoising (half the pixels masked) and masked (three quarters of the 4×4 patches hidden) autoencoders;
+        // the ViT is slow on a CPU, so the brief demo trains it on 5000 images.
+        plan.AddRange(datasets.SelectMany(data => new[]
+        {
+            new Entry($"{data.Name}-dae-mlp", data.Data, new DaeOptions { Noise = "mask:0.5" }, new TrainingOptions { Epochs = data.Epochs }),
+            new Entry($"{data.Name}-mae-vit", data.Data with { Limit = options.Full ? null : 5000 }, new MaeOptions(),
+                new TrainingOptions { Epochs = options.Full ? data.Epochs : 3 }),
+        }));
+        return plan;
+    }
+
+    /// <summary>Runs the plan; <paramref name="say"/> receives one line per finished run.</summary>
+    public static IReadOnlyList<RunDirectory> Run(DemoOptions options, ITrainingObserver observer, Action<string> say)
+    {
+        Prepare(options.Out);
+        var runs = new List<RunDirectory>();
+        foreach (var entry in Plan(options))
+        {
+            var summary = ModelCatalog.Of(entry.Model).Summary;
+            var folder = Path.Combine(options.Out, entry.Name);
+            RunDirectory run;
+            if (entry.Training is null)
+            {
+                say($"fitting {entry.Name} ({summary})");
+                run = FitRun.Start(new FitRequest(entry.Model, entry.Data, folder, "latent demo")).Run;
+            }
+            else
+            {
+                say($"training {entry.Name} ({summary}) for {entry.Training.Epochs} epochs");
+                run = TrainingRun.Start(new TrainRequest(entry.Model, entry.Data, entry.Training, folder, "latent demo"), observer);
+            }
+            var figures = RunEvaluation.Evaluate(run, new EvaluationOptions());
+            Reporting.RunReport.Write(run);
+            var optimum = figures.TryGetValue("pca_optimum_mse", out var pcaMse)
+                ? $" (PCA optimum {pcaMse:G4}, largest principal angle {figures["principal_angle_max_deg"]:F2}°)" : "";
+            say($"{entry.Name}: test_mse {figures["test_mse"]:G4}{optimum}; report in {run.File("report.html")}");
+            runs.Add(run);
+        }
+        var report = Reporting.RunReport.Compare(runs, Path.Combine(options.Out, "report.html"));
+        say($"all runs side by side: {Path.GetFullPath(report)}");
+        return runs;
+    }
+
+    /// <summary>Empties the demo folder, but only if it is one a demo made (it carries the marker file).</summary>
+    static void Prepare(string folder)
+    {
+        if (Directory.Exists(folder) && Directory.EnumerateFileSystemEntries(folder).Any())
+        {
+            if (!File.Exists(Path.Combine(folder, Marker)))
+                throw new UserInputException($"'{folder}' exists and was not made by 'latent demo'; pass --out with a new folder");
+            Directory.Delete(folder, recursive: true);
+        }
+        Directory.CreateDirectory(folder);
+        File.WriteAllText(Path.Combine(folder, Marker), "made by latent demo; the next demo replaces this folder\n");
+    }
+}
