@@ -37,7 +37,7 @@ public static class DataCatalog
         CheckApplies(options, kind);
         return kind switch
         {
-            "shapes" => ShapesSource.Load(ShapesSpec.Parse(argument), options.Examples, options.Limit),
+            "shapes" => ShapesSource.Load(ShapesSpec.Parse(argument), options.Examples, options.Limit, options.Storage),
             "fashion-mnist" => IdxSource.Load(FashionMnistDirectory(), IdxSource.FashionMnistLabelNames),
             "idx" => IdxSource.Load(argument, labelNames: null),
             "images" => CarveTest(ImageFolderSource.Load(argument, options.ImageSize, options.Alpha ?? AlphaHandling.Composite,

@@ -14,6 +14,9 @@ public sealed record DataOptions : IOptionApplicability
     [Description("shapes: number of training examples, validation included (the test split stays 2000) [default: 20000]")]
     public int? Examples { get; init; }
 
+    [Description("shapes: hold the splits in memory (memory), render each batch when it is asked for (stream), or stream when a split would exceed 256 MiB (auto)")]
+    public DataStorage Storage { get; init; } = DataStorage.Auto;
+
     [Description("images:DIR with transparency: composite over --background (composite) or keep alpha as the last channel (keep) [default: composite]")]
     public AlphaHandling? Alpha { get; init; }
 
@@ -57,6 +60,8 @@ public sealed record DataOptions : IOptionApplicability
     {
         nameof(ImageSize) => Source == "images",
         nameof(LabelColumn) => Source == "csv",
+        nameof(Examples) or nameof(Storage) => Source == "shapes",
+        nameof(Alpha) or nameof(Background) => Source == "images",
         nameof(Tokens) or nameof(Window) or nameof(Stride) or nameof(MaxVocabulary) or nameof(Vocabulary) => Source == "text",
         _ => true,
     };

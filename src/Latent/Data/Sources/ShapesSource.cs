@@ -44,13 +44,15 @@ public static class ShapesSource
     /// Train (with validation still inside: <paramref name="examples"/> images, 20 000 by default, only
     /// the first <paramref name="limit"/> when given) and test (2 000) splits, from different seeds.
     /// </summary>
-    public static (Dataset TrainAndValidation, Dataset Test) Load(ShapesSpec spec, int? examples = null, int? limit = null)
+    /// <remarks>The training images are streamed (<see cref="RenderedShapes"/>, rendered batch by batch) when <paramref name="storage"/> says so; the test split is always held.</remarks>
+    public static (Dataset TrainAndValidation, Dataset Test) Load(ShapesSpec spec, int? examples = null, int? limit = null, DataStorage storage = DataStorage.Memory)
     {
-        int count = examples ?? TrainCount;
-        return (Generate(spec, Math.Min(limit ?? count, count), TrainSeed), Generate(spec, TestCount, TestSeed));
+        int count = Math.Min(limit ?? examples ?? TrainCount, examples ?? TrainCount);
+        var train = StorageChoice.Streams(storage, count, spec.Shape) ? Stream(spec, count, TrainSeed) : Generate(spec, count, TrainSeed);
+        return (train, Generate(spec, TestCount, TestSeed));
     }
 
-    /// <summary>The default 32×32 grey splits (see <see cref="Load(ShapesSpec, int?, int?)"/>).</summary>
+    /// <summary>The default 32×32 grey splits (see <see cref="Load(ShapesSpec, int?, int?, DataStorage)"/>).</summary>
     public static (Dataset TrainAndValidation, Dataset Test) Load(int? limit = null) => Load(ShapesSpec.Default, limit: limit);
 
     /// <summary><paramref name="count"/> default 32×32 grey images (see <see cref="Generate(ShapesSpec, int, long)"/>).</summary>
@@ -60,7 +62,12 @@ public static class ShapesSource
     /// <paramref name="count"/> images whose factors are drawn uniformly. Image i depends only on
     /// (seed, i), so a smaller count gives a prefix of a larger one.
     /// </summary>
-    public static Dataset Generate(ShapesSpec spec, int count, long seed)
+    public static Dataset Generate(ShapesSpec spec, int count, long seed) => Describe(spec, count, seed, render: true);
+
+    /// <summary>The images of <see cref="Generate(ShapesSpec, int, long)"/>, streamed: labels and factors held, pixels rendered when a batch asks for them.</summary>
+    public static Dataset Stream(ShapesSpec spec, int count, long seed) => Describe(spec, count, seed, render: false);
+
+    static Dataset Describe(ShapesSpec spec, int count, long seed, bool render)
     {
         var names = spec.Colour ? ColourFactorNames : FactorNames;
         var shapes = new int[count];
@@ -78,6 +85,7 @@ public static class ShapesSource
             if (spec.Colour) factors["hue"][i] = f.Hue;
         }
 
+        if (!render) return new Dataset(new RenderedShapes(spec, draws), spec.Shape, shapes, ShapeNames, factors);
         // Rendered straight into the tensor's memory, a chunk at a time (a span covers at most 2 GB).
         var features = empty([count, spec.Channels, spec.Size, spec.Size]);
         int pixels = spec.PixelCount, chunk = Math.Max(1, (1 << 28) / pixels);
@@ -91,7 +99,7 @@ public static class ShapesSource
     }
 
     /// <summary>Renders <paramref name="draws"/> in parallel into <paramref name="target"/> (float32 images one after another).</summary>
-    static unsafe void RenderAll(ShapesSpec spec, ReadOnlySpan<ShapeFactors> draws, Span<byte> target)
+    internal static unsafe void RenderAll(ShapesSpec spec, ReadOnlySpan<ShapeFactors> draws, Span<byte> target)
     {
         int pixels = spec.PixelCount;
         if (target.Length != (long)draws.Length * pixels * sizeof(float))

@@ -24,9 +24,16 @@ public static class PcaFit
     /// <summary>Above this ratio of mean energy N‖μ‖² to ‖X̃‖²_F, X is centred explicitly (a copy) before the randomized solver, so that X̃P = XP − 1μᵀP does not cancel away float32 digits.</summary>
     const double ImplicitCentringLimit = 1e4;
 
-    public static PcaFitResult Run(Tensor x, PcaOptions options)
+    /// <summary>The fit of the matrix <paramref name="x"/> [N, F] held in memory.</summary>
+    public static PcaFitResult Run(Tensor x, PcaOptions options) => Run(new InMemoryRows(x), options);
+
+    /// <summary>
+    /// The fit of rows read in blocks (<see cref="DatasetRows"/> for a streamed dataset): every solver reads
+    /// X through <paramref name="data"/> only, so a streamed X is never held whole (see each solver for what it does hold).
+    /// </summary>
+    public static PcaFitResult Run(IRowBlocks data, PcaOptions options)
     {
-        long rows = x.shape[0], features = x.shape[1];
+        long rows = data.Rows, features = data.Features;
         int components = options.LatentDim;
         var solver = SolverChoice.Resolve(options, rows, features);
         var figures = new Dictionary<string, double>();
@@ -37,9 +44,9 @@ public static class PcaFit
         };
         var axes = solver switch
         {
-            PcaSolver.Exact => PrincipalComponents.Compute(x, components),
-            PcaSolver.Randomized => Randomized(x, options, figures),
-            _ => Incremental(x, options, figures),
+            PcaSolver.Exact => PrincipalComponents.Compute(data, components),
+            PcaSolver.Randomized => Randomized(data, options, figures),
+            _ => Incremental(data, options, figures),
         };
 
         double exactCost = SolverChoice.ExactMultiplyAdds(rows, features);
@@ -48,8 +55,8 @@ public static class PcaFit
         else if (options.ExactCheck ?? exactCost <= SolverChoice.AffordableMultiplyAdds)
         {
             var clock = Stopwatch.StartNew();
-            using var exact = PrincipalComponents.Compute(x, components);
-            foreach (var (key, value) in Compare(new InMemoryRows(x), axes, exact, components)) figures[key] = value;
+            using var exact = PrincipalComponents.Compute(data, components);
+            foreach (var (key, value) in Compare(data, axes, exact, components)) figures[key] = value;
             figures[PcaFitKeys.ExactSeconds] = clock.Elapsed.TotalSeconds;
             notes[PcaFitKeys.ExactCheck] = "computed";
         }
@@ -61,20 +68,22 @@ public static class PcaFit
 
     static string Name(PcaSolver solver) => solver.ToString().ToLowerInvariant();
 
-    static PrincipalAxes Randomized(Tensor x, PcaOptions options, Dictionary<string, double> figures)
+    static PrincipalAxes Randomized(IRowBlocks data, PcaOptions options, Dictionary<string, double> figures)
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        if (x.dtype != ScalarType.Float32) x = x.to(ScalarType.Float32);
-        IRowBlocks rows = new InMemoryRows(x);
+        var x = data switch { InMemoryRows memory => memory.Matrix, DatasetRows rowsOfData => rowsOfData.Matrix, _ => null };
+        if (x is not null && x.dtype != ScalarType.Float32) x = x.to(ScalarType.Float32);
+        IRowBlocks rows = x is null ? data : new InMemoryRows(x);
         var (mean, sumOfSquares) = rows.Moments();
         if (!double.IsFinite(sumOfSquares) || !mean.isfinite().all().item<bool>())
             throw new UserInputException("the training data contain NaN or infinite values; remove or impute them before fitting pca");
         var centringMean = mean;
-        double meanEnergy = x.shape[0] * mean.to(ScalarType.Float64).square().sum().item<double>();
+        double meanEnergy = rows.Rows * mean.to(ScalarType.Float64).square().sum().item<double>();
         if (meanEnergy > ImplicitCentringLimit * sumOfSquares)
         {
-            rows = new InMemoryRows(x - mean);                                         // [N, F], centred: a copy
+            // [N, F], centred: a copy in memory; a streamed X is centred block by block as it is read.
+            rows = x is not null ? new InMemoryRows(x - mean) : new ShiftedRows(rows, mean);
             centringMean = zeros_like(mean);
         }
         using var result = RandomizedPca.Fit(rows, centringMean, options.LatentDim, options.PowerIterations, options.Oversamples, options.Seed);
@@ -85,7 +94,7 @@ public static class PcaFit
         // The first b Ritz values (the block width): beyond them the estimates are rougher.
         var spectrum = result.Variances.Take(result.BlockWidth).ToArray();
         var components = PrincipalComponents.WithPositiveLargestLoading(result.Components);
-        double total = sumOfSquares / Math.Max(1, x.shape[0] - 1);
+        double total = sumOfSquares / Math.Max(1, rows.Rows - 1);
         return new PrincipalAxes(mean.MoveToOuterDisposeScope(), components.MoveToOuterDisposeScope(), spectrum, total);
     }
 
@@ -93,27 +102,62 @@ public static class PcaFit
     public static int DefaultBatchSize(int components, long features) =>
         (int)Math.Max(2L * components, Math.Min(5 * features, 1000));
 
-    static PrincipalAxes Incremental(Tensor x, PcaOptions options, Dictionary<string, double> figures)
+    static PrincipalAxes Incremental(IRowBlocks data, PcaOptions options, Dictionary<string, double> figures)
     {
         using var scope = NewDisposeScope();
-        long rows = x.shape[0];
-        int batch = (int)Math.Min(rows, options.BatchSize ?? DefaultBatchSize(options.LatentDim, x.shape[1]));
+        long rows = data.Rows;
+        int batch = (int)Math.Min(rows, options.BatchSize ?? DefaultBatchSize(options.LatentDim, data.Features));
         using var fit = new IncrementalPca(options.LatentDim);
         // As scikit-learn's gen_batches(min_batch_size=K): a short last batch joins the one before.
-        for (long start = 0; start < rows;)
+        var lengths = new List<long>();
+        for (long start = 0; start < rows; start += lengths[^1])
+            lengths.Add(rows - start < batch + options.LatentDim ? rows - start : batch);
+        foreach (var part in Rebatched(data, lengths))
         {
-            long length = rows - start < batch + options.LatentDim ? rows - start : batch;
-            using var part = x.narrow(0, start, length);
             if (!part.isfinite().all().item<bool>())
                 throw new UserInputException("the training data contain NaN or infinite values; remove or impute them before fitting pca");
             fit.PartialFit(part);
-            start += length;
         }
         figures[PcaFitKeys.BatchSize] = batch;
         figures[PcaFitKeys.Batches] = fit.Batches;
         var (mean, components, variances, total) = fit.Result();
         return new PrincipalAxes(mean.MoveToOuterDisposeScope(),
             PrincipalComponents.WithPositiveLargestLoading(components).MoveToOuterDisposeScope(), variances, total);
+    }
+
+    /// <summary>
+    /// The rows of <paramref name="data"/> in consecutive batches of the given <paramref name="lengths"/>,
+    /// whatever blocks it reads in: views where a batch lies inside one block, else the pieces joined
+    /// (a batch's worth of copies at most). Each batch is valid until the enumeration moves on.
+    /// </summary>
+    static IEnumerable<Tensor> Rebatched(IRowBlocks data, IReadOnlyList<long> lengths)
+    {
+        var pending = new List<Tensor>();                                              // copies of the tail of earlier blocks
+        long pendingRows = 0;
+        int next = 0;
+        foreach (var block in data.Blocks())
+        {
+            long offset = 0;
+            while (next < lengths.Count)
+            {
+                long need = lengths[next] - pendingRows, available = block.shape[0] - offset;
+                if (available < need)
+                {
+                    if (available > 0) pending.Add(block.narrow(0, offset, available).clone());
+                    pendingRows += available;
+                    break;
+                }
+                using var piece = block.narrow(0, offset, need);
+                using var joined = pending.Count == 0 ? null : cat([.. pending, piece], 0);
+                yield return joined ?? piece;
+                foreach (var part in pending) part.Dispose();
+                pending.Clear();
+                pendingRows = 0;
+                offset += need;
+                next++;
+            }
+        }
+        if (next != lengths.Count) throw new InvalidOperationException($"the blocks held fewer rows than the {data.Rows} announced");
     }
 
     /// <summary>

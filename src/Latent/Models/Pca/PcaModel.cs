@@ -118,8 +118,7 @@ public sealed class PcaModel : Autoencoder, IClosedForm, ILinearCode
             throw new UserInputException(
                 $"--components {components} is more than the {rows} training examples; pass --components {rows} or fewer, or add data");
         using var noGrad = no_grad();
-        var x = train.Features.flatten(1);                                            // [N, ...shape] -> [N, F]
-        using var fit = PcaFit.Run(x, Options);                                        // rejects NaN and infinite values
+        using var fit = PcaFit.Run(new DatasetRows(train), Options);                   // rejects NaN and infinite values; streamed data stay streamed
         var axes = fit.Axes;
         var variances = axes.Variances;
         double total = axes.TotalVariance;

@@ -25,9 +25,27 @@ public interface IRowBlocks
 /// <summary>A matrix in memory: one block, the matrix itself, so each product is one large GEMM.</summary>
 public sealed class InMemoryRows(Tensor x) : IRowBlocks
 {
+    /// <summary>X itself.</summary>
+    public Tensor Matrix => x;
+
     public long Rows => x.shape[0];
     public long Features => x.shape[1];
     public IEnumerable<Tensor> Blocks() { yield return x; }
+}
+
+/// <summary>Rows read from another <see cref="IRowBlocks"/> with a vector subtracted, block by block (X − 1μᵀ without a copy of X).</summary>
+public sealed class ShiftedRows(IRowBlocks rows, Tensor shift) : IRowBlocks
+{
+    public long Rows => rows.Rows;
+    public long Features => rows.Features;
+    public IEnumerable<Tensor> Blocks()
+    {
+        foreach (var block in rows.Blocks())
+        {
+            using var shifted = block - shift;                                          // [n, F]
+            yield return shifted;
+        }
+    }
 }
 
 /// <summary>Products with the centred matrix X̃ = X − 1μᵀ, formed without ever centring (or copying) X.</summary>
@@ -95,7 +113,7 @@ public static class CentredProducts
     }
 
     /// <summary>The rows in views of at most 4096 rows.</summary>
-    static IEnumerable<Tensor> Chunks(IRowBlocks rows)
+    internal static IEnumerable<Tensor> Chunks(IRowBlocks rows)
     {
         const long size = 4096;
         foreach (var block in rows.Blocks())
