@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using Latent.Runs;
@@ -84,40 +83,19 @@ public sealed class ExportCliTests
         var run = TrainVae(folder);
         Assert.Equal(0, Run("export", "--run", run, "--out", folder.File("export"), "--quiet").Code);
 
-        var project = Path.Combine(RepositoryRoot(), "examples", "onnx-decoder");
-        var build = Dotnet("build", project, "-c", "Release", "-o", folder.File("example"));
+        var project = Repository.File("examples/onnx-decoder");
+        var build = Repository.Dotnet(folder.Path, "build", project, "-c", "Release", "-o", folder.File("example"));
         Skip.If(build.Code != 0 && build.Output.Contains("NU1301"), "dotnet cannot restore the example's packages here (NU1301), so the example was not built");
         Assert.True(build.Code == 0, build.Output);
         Assert.DoesNotContain(Directory.EnumerateFiles(folder.File("example"), "*", SearchOption.AllDirectories), file => Path.GetFileName(file).Contains("torch", StringComparison.OrdinalIgnoreCase));
 
         var png = folder.File("samples.png");
-        var decode = Dotnet(Path.Combine(folder.File("example"), "OnnxDecoder.dll"), folder.File("export"), png, "9", "1");
+        var decode = Repository.Dotnet(folder.Path, Path.Combine(folder.File("example"), "OnnxDecoder.dll"), folder.File("export"), png, "9", "1");
         Assert.True(decode.Code == 0, decode.Output);
         var bytes = File.ReadAllBytes(png);
         Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, bytes[..4]);
         // 3 × 3 tiles of 32 × 32 with 1-pixel borders: 3·33 + 1 = 100 pixels a side
         Assert.Equal(100, System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(16)));
         Assert.Equal(100, System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(20)));
-    }
-
-    static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Latent.slnx"))) directory = directory.Parent;
-        return directory?.FullName ?? throw new InvalidOperationException("the repository root (Latent.slnx) is not above the test binaries");
-    }
-
-    static (int Code, string Output) Dotnet(params string[] arguments)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        // The test host's MSBuild settings would point the nested build at the test run's own MSBuild.
-        foreach (var key in start.Environment.Keys.Where(key => key.StartsWith("MSBUILD", StringComparison.OrdinalIgnoreCase) || key.StartsWith("VSTEST", StringComparison.OrdinalIgnoreCase)).ToArray())
-            start.Environment.Remove(key);
-        foreach (var argument in arguments) start.ArgumentList.Add(argument);
-        using var process = Process.Start(start)!;
-        var error = process.StandardError.ReadToEndAsync();
-        var output = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        return (process.ExitCode, output + error.Result);
     }
 }

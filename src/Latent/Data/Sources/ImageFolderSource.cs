@@ -22,8 +22,7 @@ public static class ImageFolderSource
 
     public static Dataset Load(string directory, int? imageSize, AlphaHandling alpha = AlphaHandling.Composite, Background background = Background.White)
     {
-        if (!Directory.Exists(directory))
-            throw new UserInputException($"image folder '{directory}' does not exist; pass images:DIR with a folder of PNG or JPEG files");
+        UserPaths.RequireDirectory(directory, "image folder", "pass images:DIR with a folder of PNG or JPEG files");
 
         var classes = Directory.GetDirectories(directory).Select(Path.GetFileName).OfType<string>()
             .Where(name => ImageFiles(Path.Combine(directory, name)).Any()).Order(StringComparer.Ordinal).ToArray();
@@ -111,6 +110,10 @@ public static class ImageFolderSource
             using var stream = File.OpenRead(path);
             info = ImageInfo.FromStream(stream);
         }
+        catch (Exception error) when (UserPaths.IsFileSystemError(error))
+        {
+            throw UserPaths.CannotRead(path, error, "check the file, or remove it from the folder");
+        }
         catch (Exception error) when (error is not UserInputException)
         {
             info = null;
@@ -130,6 +133,10 @@ public static class ImageFolderSource
         {
             using var stream = File.OpenRead(path);
             return ImageResult.FromStream(stream, colourChannels == 3 ? ColorComponents.RedGreenBlueAlpha : ColorComponents.GreyAlpha);
+        }
+        catch (Exception error) when (UserPaths.IsFileSystemError(error))
+        {
+            throw UserPaths.CannotRead(path, error, "check the file, or remove it from the folder");
         }
         catch (Exception error) when (error is not UserInputException)
         {

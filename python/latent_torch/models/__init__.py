@@ -1,0 +1,25 @@
+"""One module per family (src/Latent/Models), registered under its catalogue name. A family is a subclass
+of Autoencoder whose attribute names are the C# field names, so that the state-dict keys agree; its
+loss(x, context) is Latent's Loss."""
+from .denoising import DenoisingAutoencoder
+from .linear import LinearAutoencoder
+from .masked import MaskedAutoencoder
+from .pca import Pca
+from .plain import PlainAutoencoder
+from .variational import VariationalAutoencoder
+from .vqvae import VqVae
+
+FAMILIES = {
+    "ae": PlainAutoencoder,
+    "linear": LinearAutoencoder,
+    "pca": Pca,
+    "dae": DenoisingAutoencoder,
+    "mae": MaskedAutoencoder,
+    "vae": VariationalAutoencoder,
+    "vqvae": VqVae,
+}
+
+
+def build(manifest):
+    """The family's modules for a manifest (model options and data shape), freshly initialised."""
+    return FAMILIES[manifest["family"]](manifest["model"], manifest["shape"])

@@ -1,0 +1,53 @@
+"""The defaults of every option record Latent writes into a manifest (src/Latent/Models/*/…Options.cs,
+Data/DataOptions.cs, Training/TrainingOptions.cs), so that a manifest template may name only what it
+changes. tests/Latent.Tests/Runs/DistributedTrainingTests.cs compares this table with the C# records.
+
+    /usr/bin/python3 -m latent_torch.options FAMILY     # prints {"model": …, "training": …, "data": …} as JSON
+"""
+import json
+import sys
+
+MODEL = {"arch": "mlp", "latent_dim": 32, "hidden": [512, 256], "channels": [32, 64]}  # ModelOptions
+
+FAMILY_MODEL = {
+    "ae": {},
+    "linear": {"tied": False},
+    "pca": {"whiten": False},
+    "dae": {"latent_dim": 256, "hidden": [512], "noise": "mask:0.25", "loss_on": "all", "mask_value": 0,
+            "learn_mask_value": False, "width": 64, "depth": 3, "attention_heads": 4, "patch_size": 4},
+    "mae": {"arch": "vit", "patch_size": 4, "mask_ratio": 0.75, "norm_pix_loss": False, "width": 128, "depth": 4,
+            "attention_heads": 4, "decoder_width": 64, "decoder_depth": 2, "cls_token": True},
+    "vae": {"beta": 1, "likelihood": "bernoulli", "variance": 0.01, "learn_variance": False, "covariance": "diagonal",
+            "kl_warmup": 0, "free_bits": 0},
+    "vqvae": {"codebook_size": 512, "code_dim": None, "heads": 1, "commitment": 0.25, "ema": True, "ema_decay": 0.99,
+              "kmeans_init": True, "restart_after": 20, "slots": 16, "prior_epochs": 4, "prior_width": 64, "prior_layers": 2},
+}
+
+TRAINING = {"epochs": 10, "batch_size": 128, "lr": 1e-3, "optimizer": "adam", "weight_decay": 0, "schedule": "cosine",
+            "warmup": 0.02, "grad_clip": 0, "seed": 1, "checkpoint_every": 0, "device": "cpu"}
+
+FAMILY_TRAINING = {"linear": {"lr": 1e-2}}  # ModelCatalog's DefaultTraining (LinearOptions.RecommendedLearningRate)
+
+DATA = {"data": "shapes", "image_size": None, "label_column": None, "header": "auto", "validation_fraction": 0.1, "limit": None,
+        "tokens": "char", "window": 64, "stride": None, "max_vocabulary": None, "vocabulary": None}
+
+
+def defaults(family):
+    """The default model, training and data options of a family, as Latent writes them."""
+    if family not in FAMILY_MODEL:
+        raise KeyError(family)
+    return {"model": {**MODEL, **FAMILY_MODEL[family]},
+            "training": {**TRAINING, **FAMILY_TRAINING.get(family, {})},
+            "data": dict(DATA)}
+
+
+def completed(family, section, given):
+    """`given` (a manifest section) over the family's defaults: what Latent would read from it."""
+    return {**defaults(family)[section], **(given or {})}
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2 or sys.argv[1] not in FAMILY_MODEL:
+        print(f"usage: python -m latent_torch.options {'|'.join(FAMILY_MODEL)}", file=sys.stderr)
+        sys.exit(2)
+    print(json.dumps(defaults(sys.argv[1]), indent=2))
