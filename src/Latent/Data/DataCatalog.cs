@@ -42,7 +42,6 @@ public static class DataCatalog
     static (Dataset TrainAndValidation, Dataset Test) LoadSource(DataOptions options)
     {
         var (kind, argument) = ParseSpec(options.Data);
-        CheckApplies(options, kind);
         return kind switch
         {
             "shapes" => ShapesSource.Load(ShapesSpec.Parse(argument), options.Examples, options.Limit, options.Storage),
@@ -66,7 +65,6 @@ public static class DataCatalog
     {
         options.Validate();
         var (kind, argument) = ParseSpec(options.Data);
-        CheckApplies(options, kind);
         return kind switch
         {
             "text" when options.Vocabulary is null => options with { Vocabulary = TextSource.BuildVocabulary(argument, TextSettings(options)) },
@@ -77,15 +75,6 @@ public static class DataCatalog
             },
             _ => options,
         };
-    }
-
-    /// <summary>Options that only one kind of source reads are refused for the others rather than ignored.</summary>
-    static void CheckApplies(DataOptions options, string kind)
-    {
-        if (options.Examples is not null && kind != "shapes")
-            throw new UserInputException($"--examples applies to the generated shapes only, not to {options.Data}; drop it (use --limit to train on fewer examples)");
-        if ((options.Alpha is not null || options.Background is not null) && kind != "images")
-            throw new UserInputException($"--{(options.Alpha is not null ? "alpha" : "background")} applies to images:DIR only, not to {options.Data}; drop it");
     }
 
     static TextSettings TextSettings(DataOptions options) =>

@@ -158,13 +158,13 @@ public sealed class ShapesSizesTests
     {
         var error = Assert.Throws<UserInputException>(() => DataCatalog.Load(new DataOptions { Data = data, Examples = 10 }, seed: 1));
         Assert.Contains(option, error.Message);
-        Assert.Contains("applies to the generated shapes only", error.Message);
+        Assert.Contains($"--examples does not apply to --data {data}; drop it", error.Message);   // DataOptions.Uses
     }
 
     [Fact]
     public void Alpha_and_background_are_refused_for_shapes()
     {
         var error = Assert.Throws<UserInputException>(() => DataCatalog.Load(new DataOptions { Data = "shapes", Background = Background.Black }, seed: 1));
-        Assert.Contains("--background applies to images:DIR only", error.Message);
+        Assert.Contains("--background does not apply to --data shapes; drop it", error.Message);
     }
 }
