@@ -55,27 +55,46 @@ def conv_up(channels, out_channels):
     return nn.Sequential(*layers)
 
 
+class ConvPadding:
+    """Nn/ConvPadding.cs: sides padded with zeros up to multiples of 2**stages, as evenly as possible (the odd
+    row below, the odd column right); the decoder's output cropped back."""
+
+    def __init__(self, shape, stages):
+        multiple = 2 ** stages
+        self.height, self.width = shape["height"], shape["width"]
+        padded_height, padded_width = -(-self.height // multiple) * multiple, -(-self.width // multiple) * multiple
+        self.top, self.left = (padded_height - self.height) // 2, (padded_width - self.width) // 2
+        self.sides = (self.left, padded_width - self.width - self.left, self.top, padded_height - self.height - self.top)
+        self.grid = (padded_height // multiple, padded_width // multiple)
+
+    def pad(self, x):
+        return torch.nn.functional.pad(x, self.sides) if any(self.sides) else x
+
+    def crop(self, y):
+        return y[:, :, self.top:self.top + self.height, self.left:self.left + self.width]
+
+
 class ConvEncoder(nn.Module):
     def __init__(self, shape, channels, outputs):
         super().__init__()
-        side = 2 ** len(channels)
+        self.padding = ConvPadding(shape, len(channels))
         self.features = conv_down(shape["channels"], channels)
-        self.head = nn.Linear(channels[-1] * (shape["height"] // side) * (shape["width"] // side), outputs)
+        self.head = nn.Linear(channels[-1] * math.prod(self.padding.grid), outputs)
 
     def forward(self, x):
-        return self.head(self.features(x).flatten(1))
+        return self.head(self.features(self.padding.pad(x)).flatten(1))
 
 
 class ConvDecoder(nn.Module):
     def __init__(self, inputs, channels, shape):
         super().__init__()
-        side = 2 ** len(channels)
-        self.grid = (channels[-1], shape["height"] // side, shape["width"] // side)
+        self.padding = ConvPadding(shape, len(channels))
+        self.grid = (channels[-1], *self.padding.grid)
         self.head = nn.Linear(inputs, math.prod(self.grid))
         self.features = conv_up(channels, shape["channels"])
 
     def forward(self, z):
-        return self.features(torch.relu(self.head(z)).reshape(z.shape[0], *self.grid))
+        return self.padding.crop(self.features(torch.relu(self.head(z)).reshape(z.shape[0], *self.grid)))
 
 
 def dimensions(shape):

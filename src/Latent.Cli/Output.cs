@@ -22,6 +22,11 @@ public sealed class Output(bool quiet) : ITrainingObserver
 
     public void OnWarning(string message) => Console.Error.WriteLine($"{ClearLine}warning: {message}");
 
+    public void OnNote(string message)
+    {
+        if (!Quiet) Console.Error.WriteLine($"{ClearLine}{message}");
+    }
+
     string ClearLine => _interactive ? "\r\u001b[2K" : "";
 
     /// <summary>A progress bar redrawn in place on a terminal; a line per tenth of an epoch otherwise.</summary>

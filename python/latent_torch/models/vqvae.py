@@ -15,7 +15,7 @@ import math
 import torch
 from torch import nn
 
-from ..layers import MlpDecoder, MlpEncoder, conv_down, conv_up, dimensions, transformer_blocks
+from ..layers import ConvPadding, MlpDecoder, MlpEncoder, conv_down, conv_up, dimensions, transformer_blocks
 from .autoencoder import Autoencoder, Diagnosis, LossTerms, per_example_mean
 
 LAPLACE_EPSILON = 1e-5     # CodebookTraining.LaplaceEpsilon
@@ -266,8 +266,8 @@ class VqVae(Autoencoder):
         self.conv, self.latent_dim = options["arch"] == "conv", options["latent_dim"]
         self.unit_range = shape["kind"] == "image"
         if self.conv:
-            side = 2 ** len(options["channels"])
-            self.grid = [shape["height"] // side, shape["width"] // side]
+            self.padding = ConvPadding(shape, len(options["channels"]))
+            self.grid = list(self.padding.grid)
             self.encoder = vq_conv_encoder(shape, options["channels"], self.latent_dim)
             self.decoder = vq_conv_decoder(self.latent_dim, options["channels"], shape)
         else:
@@ -286,7 +286,7 @@ class VqVae(Autoencoder):
 
     def continuous(self, x):
         """x → z_e [B, P, latentDim]."""
-        features = self.encoder(x)
+        features = self.encoder(self.padding.pad(x) if self.conv else x)
         if self.conv:  # [B, C, h, w] -> [B, h, w, C] -> [B, h·w, C]
             return features.permute(0, 2, 3, 1).reshape(x.shape[0], self.positions, self.latent_dim)
         return features.reshape(x.shape[0], self.positions, self.latent_dim)  # [B, P·C] -> [B, P, C]
@@ -299,6 +299,8 @@ class VqVae(Autoencoder):
         else:          # [B, P, C] -> [B, P·C]
             features = quantized.reshape(batch, self.positions * self.latent_dim)
         output = self.decoder(features)
+        if self.conv:
+            output = self.padding.crop(output)
         return torch.sigmoid(output) if self.unit_range else output
 
     def encode(self, x):

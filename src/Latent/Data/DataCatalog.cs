@@ -67,10 +67,11 @@ public static class DataCatalog
         var (kind, argument) = ParseSpec(options.Data);
         return kind switch
         {
-            "shapes" => ShapesSource.Load(options.Classes is null ? options.Limit : null), // a limit counts the examples of the kept classes
+            "shapes" => ShapesSource.Load(ShapesSpec.Parse(argument), options.Examples, options.Classes is null ? options.Limit : null, options.Storage), // a limit counts the examples of the kept classes
             "fashion-mnist" => IdxSource.Load(FashionMnistDirectory(), IdxSource.FashionMnistLabelNames),
             "idx" => IdxSource.Load(argument, labelNames: null),
-            "images" => CarveTest(ImageFolderSource.Load(argument, options.ImageSize)),
+            "images" => CarveTest(ImageFolderSource.Load(argument, options.ImageSize, options.Alpha ?? AlphaHandling.Composite,
+                                                          options.Background ?? Background.White)),
             "csv" => CarveTest(CsvSource.Load(argument, options.LabelColumn, options.Header)),
             _ => throw new UserInputException(
                 $"unknown data source '{options.Data}'; pass shapes, fashion-mnist, idx:DIR, images:DIR, csv:FILE or text:FILE"),
@@ -79,15 +80,24 @@ public static class DataCatalog
 
     /// <summary>
     /// The options with everything derived from the data itself fixed: for <c>text:FILE</c>, the
-    /// vocabulary. A run records these, so that it maps other text (or a changed file) to the same ids.
+    /// vocabulary; for <c>images:DIR</c>, what transparency becomes (composited over white unless the
+    /// options say otherwise). A run records these, so that it maps other text (or a changed file) to
+    /// the same ids, and its manifest says how the images were prepared.
     /// </summary>
     public static DataOptions Resolve(DataOptions options)
     {
         options.Validate();
         var (kind, argument) = ParseSpec(options.Data);
-        return kind == "text" && options.Vocabulary is null
-            ? options with { Vocabulary = TextSource.BuildVocabulary(argument, TextSettings(options)) }
-            : options;
+        return kind switch
+        {
+            "text" when options.Vocabulary is null => options with { Vocabulary = TextSource.BuildVocabulary(argument, TextSettings(options)) },
+            "images" => options with
+            {
+                Alpha = options.Alpha ?? AlphaHandling.Composite,
+                Background = options.Alpha == AlphaHandling.Keep ? null : options.Background ?? Background.White,
+            },
+            _ => options,
+        };
     }
 
     static TextSettings TextSettings(DataOptions options) =>
@@ -135,6 +145,7 @@ public static class DataCatalog
     {
         var order = Shuffle.Permutation(data.Count, seed);
         int partCount = (int)Math.Round(data.Count * fraction);
+        if (partCount == 0) return (data, data.Subset([])); // the whole set, not a copy of it
         var part = order[..partCount];
         var rest = order[partCount..];
         Array.Sort(part);

@@ -6,11 +6,23 @@ namespace Latent.Data;
 /// <summary>Where the data comes from and how it is prepared; recorded in every run's manifest.</summary>
 public sealed record DataOptions : IOptionApplicability
 {
-    [Description("data source: shapes, fashion-mnist, idx:DIR, images:DIR, csv:FILE or text:FILE")]
+    [Description("data source: shapes[:SIZE][:rgb], fashion-mnist, idx:DIR, images:DIR, csv:FILE or text:FILE")]
     public string Data { get; init; } = "shapes";
 
     [Description("resize images to this side length in pixels (required for folders of mixed sizes)")]
     public int? ImageSize { get; init; }
+
+    [Description("shapes: number of training examples, validation included (the test split stays 2000) [default: 20000]")]
+    public int? Examples { get; init; }
+
+    [Description("shapes: hold the splits in memory (memory), render each batch when it is asked for (stream), or stream when a split would exceed 256 MiB (auto)")]
+    public DataStorage Storage { get; init; } = DataStorage.Auto;
+
+    [Description("images:DIR with transparency: composite over --background (composite) or keep alpha as the last channel (keep) [default: composite]")]
+    public AlphaHandling? Alpha { get; init; }
+
+    [Description("images:DIR: the colour transparent pixels are composited over, white or black [default: white]")]
+    public Background? Background { get; init; }
 
     [Description("CSV column that holds the labels, by header name or 0-based index")]
     public string? LabelColumn { get; init; }
@@ -59,6 +71,8 @@ public sealed record DataOptions : IOptionApplicability
         nameof(ImageSize) => Source == "images",
         nameof(LabelColumn) or nameof(Header) => Source == "csv",
         nameof(Classes) => Source == "csv" ? LabelColumn is not null : Source != "text",
+        nameof(Examples) or nameof(Storage) => Source == "shapes",
+        nameof(Alpha) or nameof(Background) => Source == "images",
         nameof(Tokens) or nameof(Window) or nameof(Stride) or nameof(MaxVocabulary) or nameof(Vocabulary) => Source == "text",
         _ => true,
     };
@@ -78,6 +92,10 @@ public sealed record DataOptions : IOptionApplicability
         if (Classes is not null) ClassSelection.Entries(Classes);
         if (Limit is <= 0)
             throw new UserInputException($"--limit {Limit} must be positive; pass a number of training examples or leave it out");
+        if (Examples is <= 0)
+            throw new UserInputException($"--examples {Examples} must be positive; pass a number of shapes to generate, e.g. 50000");
+        if (Alpha == AlphaHandling.Keep && Background is not null)
+            throw new UserInputException("--background does not apply with --alpha keep, which keeps transparency instead of compositing; drop one of them");
         if (Window is <= 0 or > 100_000)
             throw new UserInputException($"--window {Window} is out of range; pass a number of tokens per example, e.g. 64");
         if (Stride is <= 0)
@@ -85,4 +103,20 @@ public sealed record DataOptions : IOptionApplicability
         if (MaxVocabulary is < Latent.Data.Vocabulary.Reserved + 1)
             throw new UserInputException($"--max-vocabulary {MaxVocabulary} leaves no room for tokens; pass at least {Latent.Data.Vocabulary.Reserved + 1}, e.g. 5000");
     }
+}
+
+/// <summary>What an image folder's transparency becomes.</summary>
+public enum AlphaHandling
+{
+    /// <summary>Composited over <see cref="DataOptions.Background"/>: c·α + b·(1 − α); the images keep 1 or 3 channels.</summary>
+    Composite,
+    /// <summary>Kept as one more channel after grey or RGB, the colour premultiplied by alpha (c·α, as composited over black).</summary>
+    Keep,
+}
+
+/// <summary>The colour transparent pixels are composited over.</summary>
+public enum Background
+{
+    White,
+    Black,
 }

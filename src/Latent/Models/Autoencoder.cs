@@ -41,8 +41,12 @@ public abstract class Autoencoder : nn.Module<Tensor, Tensor>, ITrainable
     public override Tensor forward(Tensor x) => Reconstruct(x);
 }
 
-/// <summary>Per-epoch figures and warnings a family reports about itself.</summary>
-public sealed record Diagnosis(IReadOnlyDictionary<string, double> Figures, IReadOnlyList<string> Warnings)
+/// <summary>
+/// Per-epoch figures and warnings a family reports about itself; <paramref name="Notes"/> are named
+/// facts that are words, not numbers (e.g. which PCA solver ran), for fit.json.
+/// </summary>
+public sealed record Diagnosis(IReadOnlyDictionary<string, double> Figures, IReadOnlyList<string> Warnings,
+                               IReadOnlyDictionary<string, string>? Notes = null)
 {
     public static readonly Diagnosis None = new(new Dictionary<string, double>(), []);
 }

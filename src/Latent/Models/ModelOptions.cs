@@ -39,6 +39,13 @@ public abstract record ModelOptions : IOptionApplicability
     public Standardization Standardize { get; init; } = Standardization.Yes;
 
     /// <summary>
+    /// How <c>--arch conv</c> pads images of this shape to multiples of 2^stages (the manifest records
+    /// it and training prints it when it pads); null for other architectures and data.
+    /// </summary>
+    public Nn.ConvPadding? ConvPadding(DataShape shape) =>
+        Arch == Architecture.Conv && shape.Kind == DataKind.Image ? new Nn.ConvPadding(shape.Height, shape.Width, Channels.Length) : null;
+
+    /// <summary>
     /// Whether the option <paramref name="property"/> (a property name of this record) means something for
     /// this family with the architecture these options choose. The one place that says which options apply:
     /// validation rejects a changed option that does not, help lists only those that do, and the manifest
@@ -89,10 +96,13 @@ public abstract record ModelOptions : IOptionApplicability
         {
             if (shape.Kind != DataKind.Image)
                 throw new UserInputException($"--arch conv needs images but the data are {shape}; pass --arch mlp");
-            int stride = 1 << Channels.Length;
-            if (shape.Height % stride != 0 || shape.Width % stride != 0)
+            // Sides that are not multiples of 2^stages are padded (Nn.ConvPadding); only stages that
+            // would halve the image below one pixel, and so work on padding alone, are refused.
+            int side = Math.Max(shape.Height, shape.Width), most = 1;
+            while (most < 30 && 1 << most < side) most++;
+            if (Channels.Length > most)
                 throw new UserInputException(
-                    $"--arch conv with {Channels.Length} stride-2 stages needs image sides divisible by {stride}, not {shape.Height}×{shape.Width}; pass --image-size {shape.Height / stride * stride} or fewer --channels");
+                    $"--channels {string.Join(",", Channels)} has {Channels.Length} stride-2 stages, but a {shape.Height}×{shape.Width} image is down to one pixel after {most}; pass at most {most} channel counts");
         }
     }
 }

@@ -41,35 +41,43 @@ public static class ConvStack
     }
 }
 
-/// <summary>x [B, C, H, W] → [B, output]: a conv stack, flattened, then one linear layer.</summary>
+/// <summary>
+/// x [B, C, H, W] → [B, output]: a conv stack, flattened, then one linear layer. Sides that are not
+/// multiples of 2^stages are zero-padded first (<see cref="ConvPadding"/>).
+/// </summary>
 public sealed class ConvEncoder : nn.Module<Tensor, Tensor>
 {
     private readonly Sequential features;
     private readonly Linear head;
+    private readonly ConvPadding _padding;
 
     public ConvEncoder(Data.DataShape shape, IReadOnlyList<int> channels, int output) : base(nameof(ConvEncoder))
     {
-        int side = 1 << channels.Count;
+        _padding = new ConvPadding(shape.Height, shape.Width, channels.Count);
         features = ConvStack.Down(shape.Channels, channels);
-        head = nn.Linear(channels[^1] * (shape.Height / side) * (shape.Width / side), output);
+        head = nn.Linear(channels[^1] * _padding.GridHeight * _padding.GridWidth, output);
         RegisterComponents();
     }
 
-    // [B, C, H, W] -> [B, c, h, w] -> [B, c·h·w] -> [B, output]
-    public override Tensor forward(Tensor x) => head.forward(features.forward(x).flatten(1));
+    // [B, C, H, W] -> [B, C, H', W'] -> [B, c, h, w] -> [B, c·h·w] -> [B, output]
+    public override Tensor forward(Tensor x) => head.forward(features.forward(_padding.Pad(x)).flatten(1));
 }
 
-/// <summary>z [B, input] → [B, C, H, W]: one linear layer to a small grid, then the mirrored conv stack.</summary>
+/// <summary>
+/// z [B, input] → [B, C, H, W]: one linear layer to a small grid, then the mirrored conv stack, cropped
+/// to the image when its sides are not multiples of 2^stages (<see cref="ConvPadding"/>).
+/// </summary>
 public sealed class ConvDecoder : nn.Module<Tensor, Tensor>
 {
     private readonly Linear head;
     private readonly Sequential features;
     private readonly long[] _grid;
+    private readonly ConvPadding _padding;
 
     public ConvDecoder(int input, IReadOnlyList<int> channels, Data.DataShape shape) : base(nameof(ConvDecoder))
     {
-        int side = 1 << channels.Count;
-        _grid = [channels[^1], shape.Height / side, shape.Width / side];
+        _padding = new ConvPadding(shape.Height, shape.Width, channels.Count);
+        _grid = [channels[^1], _padding.GridHeight, _padding.GridWidth];
         head = nn.Linear(input, (int)(_grid[0] * _grid[1] * _grid[2]));
         features = ConvStack.Up(channels, shape.Channels);
         RegisterComponents();
@@ -78,7 +86,7 @@ public sealed class ConvDecoder : nn.Module<Tensor, Tensor>
     /// <summary>[c, h, w]: the grid the linear layer's output is reshaped to.</summary>
     public IReadOnlyList<long> Grid => _grid;
 
-    // [B, input] -> [B, c·h·w] -> [B, c, h, w] -> [B, C, H, W]
+    // [B, input] -> [B, c·h·w] -> [B, c, h, w] -> [B, C, H', W'] -> [B, C, H, W]
     public override Tensor forward(Tensor z) =>
-        features.forward(nn.functional.relu(head.forward(z)).reshape([z.shape[0], .. _grid]));
+        _padding.Crop(features.forward(nn.functional.relu(head.forward(z)).reshape([z.shape[0], .. _grid])));
 }

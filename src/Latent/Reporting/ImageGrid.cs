@@ -9,7 +9,10 @@ public static class ImageGrid
     public static void SaveSquare(string path, Tensor images) =>
         Save(path, images, columns: (int)Math.Ceiling(Math.Sqrt(images.shape[0])), scale: 2);
 
-    /// <summary>Saves the grid as a PNG: grey when C = 1, RGB when C = 3.</summary>
+    /// <summary>
+    /// Saves the grid as a PNG: grey when C = 1, RGB when C = 3; with alpha when C = 2 or 4 (images
+    /// whose transparency was kept, colour premultiplied by alpha: unpremultiplied for the PNG).
+    /// </summary>
 
     public static void Save(string path, Tensor images, int columns, int padding = 2, int scale = 1)
     {
@@ -27,10 +30,21 @@ public static class ImageGrid
         int width = columns * (tileWidth + padding) + padding, height = rows * (tileHeight + padding) + padding;
 
         // [N, C, H, W] in [0, 1] -> bytes [N, H, W, C]
-        using var bytes = images.detach().cpu().clamp(0, 1).mul(255).round().to(ScalarType.Byte).permute(0, 2, 3, 1).contiguous();
+        using var scope = NewDisposeScope();
+        var values = images.detach().cpu().clamp(0, 1);
+        bool alpha = channels is 2 or 4;
+        if (alpha)
+        {
+            // premultiplied c·α -> c, where α > 0
+            var opacity = values.narrow(1, channels - 1, 1);
+            var colour = values.narrow(1, 0, channels - 1) / opacity.clamp_min(1e-6f);
+            values = cat([colour.clamp(0, 1), opacity], 1);
+        }
+        var bytes = values.mul(255).round().to(ScalarType.Byte).permute(0, 2, 3, 1).contiguous();
         var source = bytes.data<byte>().ToArray();
         var pixels = new byte[width * height * channels];
         Array.Fill(pixels, (byte)64); // dark grey gutters
+        if (alpha) for (int i = channels - 1; i < pixels.Length; i += channels) pixels[i] = 255; // opaque ones
         int sourceHeight = (int)images.shape[2], sourceWidth = (int)images.shape[3];
         for (int n = 0; n < count; n++)
         {

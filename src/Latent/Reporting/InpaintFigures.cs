@@ -110,6 +110,12 @@ public static class InpaintFigures
         return text.ToString();
     }
 
-    /// <summary>[B, 1 or 3, H, W] → [B, 3, H, W].</summary>
-    static Tensor Rgb(Tensor images) => images.shape[1] == 3 ? images.to(ScalarType.Float32) : images.to(ScalarType.Float32).expand(-1, 3, -1, -1);
+    /// <summary>[B, 1–4, H, W] → [B, 3, H, W]; kept alpha (premultiplied colour) is composited over white.</summary>
+    static Tensor Rgb(Tensor images)
+    {
+        var values = images.to(ScalarType.Float32);
+        long channels = values.shape[1];
+        if (channels is 2 or 4) values = values.narrow(1, 0, channels - 1) + (1 - values.narrow(1, channels - 1, 1));
+        return values.shape[1] == 3 ? values : values.expand(-1, 3, -1, -1);
+    }
 }

@@ -4,13 +4,16 @@ using System.Text;
 
 namespace Latent.Reporting;
 
-/// <summary>A minimal PNG encoder (8-bit grey or RGB, no interlace), enough for figures.</summary>
+/// <summary>A minimal PNG encoder (8-bit grey or RGB, either with alpha, no interlace), enough for figures.</summary>
 public static class Png
 {
-    /// <summary>Encodes <paramref name="pixels"/> (row-major, <paramref name="channels"/> bytes per pixel: 1 or 3).</summary>
+    /// <summary>
+    /// Encodes <paramref name="pixels"/> (row-major, <paramref name="channels"/> bytes per pixel: 1 grey,
+    /// 2 grey and alpha, 3 RGB, 4 RGBA; alpha not premultiplied, as PNG stores it).
+    /// </summary>
     public static byte[] Encode(byte[] pixels, int width, int height, int channels)
     {
-        if (channels is not (1 or 3)) throw new ArgumentOutOfRangeException(nameof(channels));
+        if (channels is not (1 or 2 or 3 or 4)) throw new ArgumentOutOfRangeException(nameof(channels));
         if (pixels.Length != width * height * channels) throw new ArgumentException("pixel count does not match the size", nameof(pixels));
         using var output = new MemoryStream();
         output.Write([0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A]);
@@ -19,7 +22,7 @@ public static class Png
         BinaryPrimitives.WriteInt32BigEndian(header, width);
         BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(4), height);
         header[8] = 8;                              // bit depth
-        header[9] = (byte)(channels == 1 ? 0 : 2); // colour type: grey or RGB
+        header[9] = channels switch { 1 => 0, 2 => 4, 3 => 2, _ => 6 }; // colour type: grey, grey + alpha, RGB, RGBA
         Chunk(output, "IHDR", header);
 
         using var compressed = new MemoryStream();

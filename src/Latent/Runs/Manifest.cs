@@ -48,6 +48,8 @@ public sealed record Manifest
             ["model"] = Applicable(JsonSerializer.SerializeToNode(Model, Model.GetType(), Json.Options)!, Model),
             ["data"] = Applicable(JsonSerializer.SerializeToNode(Data, Json.Options)!, Data),
             ["shape"] = JsonSerializer.SerializeToNode(Shape, Json.Options),
+            // Derived from the model options and the shape (so never stale): how conv stacks pad the images.
+            ["conv_padding"] = Model.ConvPadding(Shape) is { } padding ? JsonSerializer.SerializeToNode(padding, Json.Options) : null,
             ["training"] = Training is null ? null : JsonSerializer.SerializeToNode(Training, Json.Options),
             ["label_names"] = LabelNames is null ? null : JsonSerializer.SerializeToNode(LabelNames, Json.Options),
             ["versions"] = JsonSerializer.SerializeToNode(Versions, Json.Options),

@@ -30,6 +30,8 @@ public interface ITrainingObserver
     void OnEpoch(EpochMetrics metrics) { }
     /// <summary>A warning worth a user's attention (a divergence rolled back, posterior collapse, dead codes).</summary>
     void OnWarning(string message) { }
+    /// <summary>Something the user should know about how the run is set up (e.g. that images are padded), once, before training.</summary>
+    void OnNote(string message) { }
 }
 
 /// <summary>An observer that ignores everything.</summary>

@@ -35,6 +35,7 @@ public static class FitRun
         if (!family.ClosedForm)
             throw new UserInputException($"{family.Name} is trained by gradient descent; run 'latent train --model {family.Name}' instead");
         var run = RunDirectory.New(request.Out);
+        request = request with { Data = DataCatalog.Resolve(request.Data) }; // e.g. what transparency became, kept in the manifest
         var data = DataCatalog.Load(request.Data, seed: 0);
         family.Validate(request.Model, data.Shape);
 
@@ -63,6 +64,7 @@ public static class FitRun
                     [Features.Name] = data.Shape.Size,
                 };
                 foreach (var (name, value) in diagnosis.Figures) fit[name] = double.IsFinite(value) ? value : null;
+                foreach (var (name, text) in diagnosis.Notes ?? new Dictionary<string, string>()) fit[name] = text;
                 fit["warnings"] = new JsonArray(diagnosis.Warnings.Select(warning => (JsonNode?)warning).ToArray());
                 AtomicFile.WriteAllText(staging.File("fit.json"), fit.ToJsonString(Json.Options));
                 foreach (var warning in diagnosis.Warnings) staging.AppendLog("fit.log", $"warning: {warning}");

@@ -40,6 +40,7 @@ public static class TrainingRun
 
         using var runLock = RunLock.Acquire(run.Path, request.Command ?? "latent train");
         RunDirectory.New(request.Out); // again, under the lock: another writer may have started the same folder meanwhile
+        if (request.Model.ConvPadding(data.Shape) is { Pads: true } padding) observer.OnNote(padding.Describe());
         torch.manual_seed(request.Training.Seed);
         using var model = family.Create(request.Model, data.Shape);
         run.WriteManifest(new Manifest
@@ -75,6 +76,7 @@ public static class TrainingRun
         var data = DataCatalog.Load(manifest.Data, training.Seed);
         if (data.Shape != manifest.Shape)
             throw new UserInputException($"{manifest.Data.Data} now holds {data.Shape} but '{path}' was trained on {manifest.Shape}; restore the data the run was trained on");
+        if (manifest.Model.ConvPadding(manifest.Shape) is { Pads: true } padding) observer.OnNote(padding.Describe());
         torch.manual_seed(training.Seed);
         using var model = ModelCatalog.Find(manifest.Family).Create(manifest.Model, manifest.Shape);
         // Everything checked: only now does the run change.

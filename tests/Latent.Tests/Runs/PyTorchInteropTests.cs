@@ -4,6 +4,7 @@ using Latent.Data;
 using Latent.Models;
 using Latent.Runs;
 using Latent.Tests.Models;
+using Latent.Tests.Nn;
 using Latent.Training;
 using static TorchSharp.torch;
 
@@ -48,6 +49,20 @@ public sealed class PyTorchInteropTests
         using var model = ModelContractTests.Build(name, architecture, data.Shape);
         if (model is IClosedForm closedForm) closedForm.Fit(data.Train);
         RoundTrip(model, data.Test.Features.narrow(0, 0, 8));
+    }
+
+    /// <summary>Conv models of images whose sides are not multiples of 2^stages: PyTorch pads and crops as Latent does.</summary>
+    [SkippableTheory]
+    [MemberData(nameof(ConvPaddingTests.Sizes), MemberType = typeof(ConvPaddingTests))]
+    public void A_conv_model_of_padded_images_round_trips_through_PyTorch(string name, int side, bool colour, int stages)
+    {
+        Skip.IfNot(TorchInstalled.Value, "Debian's python3-torch is not installed (apt-get install python3-torch)");
+        var spec = new Latent.Data.Sources.ShapesSpec(side, colour);
+        var family = ModelCatalog.Find(name);
+        var options = family.DefaultOptions() with { Arch = Architecture.Conv, LatentDim = 8, Channels = ConvPaddingTests.SmallChannels(stages) };
+        manual_seed(3);
+        using var model = family.Create(options, spec.Shape);
+        RoundTrip(model, Latent.Data.Sources.ShapesSource.Generate(spec, 8, seed: 6).Features);
     }
 
     /// <summary>The denoising autoencoder's networks for table rows (standardizer) and tokens (token MLPs, token transformer), which shapes do not reach.</summary>

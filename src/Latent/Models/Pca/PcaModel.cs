@@ -33,8 +33,10 @@ public sealed class PcaModel : Autoencoder, IClosedForm, ILinearCode
     readonly Tensor _explainedVarianceRatio;
     readonly Tensor _singularValues;
 
-    /// <summary>The whole spectrum of the last fit (variances, descending), for the scree plot; null for a loaded model.</summary>
+    /// <summary>The spectrum the last fit knows (variances, descending: all of them for the exact solver), for the scree plot; null for a loaded model.</summary>
     double[]? _spectrum;
+    /// <summary>The total variance of the last fit's training data (the trace of its covariance).</summary>
+    double _totalVariance;
 
     public PcaModel(PcaOptions options, DataShape shape) : base("pca", options, shape)
     {
@@ -116,8 +118,8 @@ public sealed class PcaModel : Autoencoder, IClosedForm, ILinearCode
             throw new UserInputException(
                 $"--components {components} is more than the {rows} training examples; pass --components {rows} or fewer, or add data");
         using var noGrad = no_grad();
-        var x = train.Features.flatten(1);                                            // [N, ...shape] -> [N, F]
-        using var axes = PrincipalComponents.Compute(x, components);                  // rejects NaN and infinite values
+        using var fit = PcaFit.Run(new DatasetRows(train), Options);                   // rejects NaN and infinite values; streamed data stay streamed
+        var axes = fit.Axes;
         var variances = axes.Variances;
         double total = axes.TotalVariance;
         var kept = variances.Take(components).ToArray();
@@ -129,31 +131,32 @@ public sealed class PcaModel : Autoencoder, IClosedForm, ILinearCode
         _explainedVarianceRatio.copy_(tensor(ratios));
         _singularValues.copy_(tensor(singular));
         _spectrum = variances;
+        _totalVariance = total;
 
-        var figures = new Dictionary<string, double>
+        var figures = new Dictionary<string, double>(fit.Figures)
         {
-            ["explained_variance_ratio_total"] = ratios.Sum(),
-            ["zero_variance_components"] = kept.Count(v => !(v > variances[0] * PrincipalComponents.ZeroVarianceTolerance)),
+            [PcaFitKeys.ExplainedVarianceRatioTotal] = ratios.Sum(),
+            [PcaFitKeys.ZeroVarianceComponents] = kept.Count(v => !(v > variances[0] * PrincipalComponents.ZeroVarianceTolerance)),
         };
         // λ_K / λ_K+1: how well the K-th component is separated from the first one left out. Near 1,
         // the subspace (not the error) is ill-determined (Davis–Kahan).
         if (components < variances.Length && variances[components] > 0)
-            figures["eigenvalue_gap_ratio"] = variances[components - 1] / variances[components];
+            figures[PcaFitKeys.EigenvalueGapRatio] = variances[components - 1] / variances[components];
 
         var warnings = new List<string>();
-        int zero = (int)figures["zero_variance_components"];
+        int zero = (int)figures[PcaFitKeys.ZeroVarianceComponents];
         if (zero > 0)
             warnings.Add(total > 0
                 ? $"components {components - zero + 1}–{components} have zero variance (the centred training data have rank {components - zero} there); their codes are 0 on the training data and whitening leaves them unscaled"
                 : "every feature is constant on the training data, so all components have zero variance; the reconstruction is the mean");
-        return new Diagnosis(figures, warnings);
+        return new Diagnosis(figures, warnings, fit.Notes);
     }
 
     public IReadOnlyList<string> SaveFigures(string directory)
     {
         var written = new List<string>();
         var ratios = _explainedVarianceRatio.data<float>().Select(v => (double)v).ToArray();
-        double total = _spectrum is null ? 0 : _spectrum.Sum();
+        double total = _spectrum is null ? 0 : _totalVariance;
         // The kept components, and as many again of those left out when the whole spectrum is known.
         var next = _spectrum is null || total <= 0 ? [] : _spectrum.Skip(ratios.Length).Take(Math.Max(ratios.Length, 16)).Select(v => v / total).ToArray();
         var scree = Path.Combine(directory, "scree.png");

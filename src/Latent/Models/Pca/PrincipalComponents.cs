@@ -89,13 +89,60 @@ public static class PrincipalComponents
         double toVariance = scale * scale / Math.Max(1, rows - 1);
         variances = variances * toVariance;
 
-        // [F, K] -> [K, F], then a deterministic sign: each component's largest loading is positive.
-        var top = axes.narrow(1, 0, components).T.contiguous();
-        var largestLoading = top.gather(1, top.abs().argmax(1, keepdim: true));     // [K, 1]
-        top = top * largestLoading.sign();
+        // [F, K] -> [K, F], then a deterministic sign.
+        var top = WithPositiveLargestLoading(axes.narrow(1, 0, components).T.contiguous());
 
         return new PrincipalAxes(mean.MoveToOuterDisposeScope(), top.MoveToOuterDisposeScope(),
                                  variances.data<double>().ToArray(), sumOfSquares * toVariance);
+    }
+
+    /// <summary>
+    /// <see cref="Compute(Tensor, int)"/> on rows read in blocks: in memory, the matrix itself; streamed,
+    /// with N ≥ F, the centred Gram matrix summed block by block in float64 (two passes: the moments, then
+    /// Σ (Xᵢ − 1μᵀ)ᵀ(Xᵢ − 1μᵀ)), so that only one block and the F × F matrix are held; with N &lt; F the rows
+    /// are gathered into one matrix for the thin SVD (N² · F of work is only affordable for small N anyway).
+    /// </summary>
+    public static PrincipalAxes Compute(IRowBlocks rows, int components)
+    {
+        if (rows is InMemoryRows memory) return Compute(memory.Matrix, components);
+        if (rows is DatasetRows { Matrix: Tensor matrix }) return Compute(matrix, components);
+        long count = rows.Rows, features = rows.Features;
+        if (components <= 0 || components > features || components > count)
+            throw new ArgumentOutOfRangeException(nameof(components), $"{components} components of a {count}×{features} matrix");
+        if (count < features)
+        {
+            var parts = rows.Blocks().Select(block => block.clone()).ToList();
+            try
+            {
+                using var all = cat(parts, 0);                                      // [N, F]
+                return Compute(all, components);
+            }
+            finally { foreach (var part in parts) part.Dispose(); }
+        }
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var (mean, sumOfSquares) = rows.Moments();
+        if (!double.IsFinite(sumOfSquares) || !mean.isfinite().all().item<bool>())
+            throw new UserInputException("the training data contain NaN or infinite values; remove or impute them before fitting pca");
+        var gram = zeros(features, features, ScalarType.Float64);                  // X̃ᵀX̃ [F, F]
+        foreach (var chunk in CentredProducts.Chunks(rows))
+        {
+            using var inner = NewDisposeScope();
+            gram.add_(SymmetricGram(chunk - mean).to(ScalarType.Float64));
+        }
+        var (variances, axes) = Eigen(gram);
+        double toVariance = 1.0 / Math.Max(1, count - 1);
+        variances = variances * toVariance;
+        var top = WithPositiveLargestLoading(axes.narrow(1, 0, components).T.contiguous().to(ScalarType.Float32));
+        return new PrincipalAxes(mean.MoveToOuterDisposeScope(), top.MoveToOuterDisposeScope(),
+                                 variances.data<double>().ToArray(), sumOfSquares * toVariance);
+    }
+
+    /// <summary>Components [K, F] with a deterministic sign: each one's largest loading is positive (every solver's answer ends so).</summary>
+    internal static Tensor WithPositiveLargestLoading(Tensor top)
+    {
+        var largestLoading = top.gather(1, top.abs().argmax(1, keepdim: true));      // [K, 1]
+        return top * (1 - 2 * largestLoading.lt(0).to(top.dtype));                    // ±1
     }
 
     /// <summary>

@@ -100,12 +100,12 @@ public sealed record VqOptions : ModelOptions
     /// <summary>Longest code sequence (positions × heads) the prior models.</summary>
     public const int MaxSequence = 4096;
 
-    /// <summary>The latent grid for data of this shape: [h, w] for conv, [slots] for mlp.</summary>
+    /// <summary>The latent grid for data of this shape: [h, w] for conv (of the padded image, see <see cref="Nn.ConvPadding"/>), [slots] for mlp.</summary>
     public int[] Grid(DataShape shape)
     {
         if (Arch != Architecture.Conv) return [Slots];
-        int side = 1 << Channels.Length;
-        return [shape.Height / side, shape.Width / side];
+        var padding = new Nn.ConvPadding(shape.Height, shape.Width, Channels.Length);
+        return [padding.GridHeight, padding.GridWidth];
     }
 
     /// <summary>Latent positions per example: h·w or slots.</summary>

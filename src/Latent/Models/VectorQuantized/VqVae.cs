@@ -28,6 +28,7 @@ public sealed class VqVae : Autoencoder, IGenerative, IDiscreteCodes, ISecondSta
 
     private readonly VqOptions _options;
     private readonly int[] _grid;
+    private readonly ConvPadding? _padding;
 
     public VqVae(VqOptions options, DataShape shape) : base("vqvae", options, shape)
     {
@@ -38,6 +39,7 @@ public sealed class VqVae : Autoencoder, IGenerative, IDiscreteCodes, ISecondSta
         {
             encoder = VqNetworks.ConvEncoder(shape, options.Channels, options.LatentDim);
             decoder = VqNetworks.ConvDecoder(options.LatentDim, options.Channels, shape);
+            _padding = new ConvPadding(shape.Height, shape.Width, options.Channels.Length);
         }
         else
         {
@@ -171,7 +173,8 @@ public sealed class VqVae : Autoencoder, IGenerative, IDiscreteCodes, ISecondSta
     /// <summary>x → z_e [B, P, latentDim].</summary>
     Tensor Continuous(Tensor x)
     {
-        var features = encoder.forward(standardizer?.Standardize(x) ?? x);
+        var input = standardizer?.Standardize(x) ?? x;      // tables
+        var features = encoder.forward(_padding?.Pad(input) ?? input); // images of any size
         return _options.Arch == Architecture.Conv
             ? features.permute(0, 2, 3, 1).reshape(x.shape[0], Positions, Options.LatentDim) // [B, C, h, w] -> [B, h, w, C] -> [B, h·w, C]
             : features.reshape(x.shape[0], Positions, Options.LatentDim);                    // [B, P·C] -> [B, P, C]
@@ -185,6 +188,7 @@ public sealed class VqVae : Autoencoder, IGenerative, IDiscreteCodes, ISecondSta
             ? zq.reshape(batch, _grid[0], _grid[1], Options.LatentDim).permute(0, 3, 1, 2) // [B, h·w, C] -> [B, C, h, w]
             : zq.reshape(batch, Positions * Options.LatentDim);                             // [B, P, C] -> [B, P·C]
         var output = decoder.forward(input);
+        if (_padding is not null) output = _padding.Crop(output);
         if (standardizer is not null) return standardizer.Restore(output);
         return Shape.IsUnitRange ? output.sigmoid() : output;
     }

@@ -9,7 +9,7 @@ public sealed class GroundTruthFactorsTests
     static float[] Render(int shape, double rotation)
     {
         var image = new float[ShapesSource.Size * ShapesSource.Size];
-        ShapesSource.Render(shape, 0.9f, (float)rotation, 0.5f, 0.5f, image);
+        ShapesSource.Render(ShapesSpec.Default, new ShapeFactors(shape, 0.9f, (float)rotation, 0.5f, 0.5f, 0), image);
         return image;
     }
 

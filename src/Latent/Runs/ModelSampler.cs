@@ -1,12 +1,14 @@
 using Latent.Data;
+using Latent.Models;
+using Latent.Models.Sampling;
 using static TorchSharp.torch;
 
-namespace Latent.Models.Sampling;
+namespace Latent.Runs;
 
 /// <summary>
 /// Where new examples of a trained model come from, for anything that scores samples: the model's own
 /// prior (<see cref="IGenerative"/>), or an ex-post Gaussian or mixture over its training codes
-/// (<see cref="LatentPrior"/>, cached in the run directory as <c>latent sample --sampler</c> caches it),
+/// (<see cref="SamplerFile"/>, cached in the run directory as <c>latent sample --sampler</c> caches it),
 /// decoded. Choosing one refuses, in one line, a model that cannot sample the requested way.
 /// </summary>
 public sealed class ModelSampler : IDisposable
@@ -42,8 +44,8 @@ public sealed class ModelSampler : IDisposable
             throw new UserInputException($"the prior of this run has not been fitted yet (its training stopped before that); run 'latent train --resume --out {runDirectory}' to fit it, or pass --sampler gmm");
         if (kind == SamplerKind.Prior) return new ModelSampler(model, null, "the model's prior");
 
-        var path = Path.Combine(runDirectory, LatentPrior.FileName(kind, options.Components));
-        var (mixture, reused) = LatentPrior.LoadOrFit(path, weightsPath, kind, options.Components, () =>
+        var path = Path.Combine(runDirectory, SamplerFile.FileName(kind, options.Components));
+        var (mixture, reused) = SamplerFile.LoadOrFit(path, weightsPath, kind, options.Components, () =>
         {
             var train = training();
             progress?.Invoke($"fitting a {(kind == SamplerKind.Gaussian ? "Gaussian" : $"{options.Components}-component Gaussian mixture")} to the codes of {train.Count} training examples");
