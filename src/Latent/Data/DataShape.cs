@@ -23,6 +23,9 @@ public sealed record DataShape
     public int Height { get; init; } = 1;
     /// <summary>Image width, table features or token window length.</summary>
     public int Width { get; init; } = 1;
+
+    /// <summary>(channels, height, width), as the layers of Nn take an image's size.</summary>
+    public (int Channels, int Height, int Width) ImageSize => (Channels, Height, Width);
     /// <summary>Number of distinct tokens (token data only).</summary>
     public int VocabularySize { get; init; }
 

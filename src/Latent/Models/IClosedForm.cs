@@ -16,7 +16,4 @@ public interface IClosedForm
     /// figures worth reporting about the fit and warnings (e.g. zero-variance components).
     /// </summary>
     Diagnosis Fit(Dataset train);
-
-    /// <summary>Draws the family's own figures of a fitted model into <paramref name="directory"/>; returns the files written.</summary>
-    IReadOnlyList<string> SaveFigures(string directory);
 }

@@ -11,7 +11,7 @@ public static class Networks
     public static nn.Module<Tensor, Tensor> Encoder(ModelOptions options, DataShape shape, int output) => options.Arch switch
     {
         Architecture.Mlp => new MlpEncoder(shape.Size, options.Hidden, output),
-        Architecture.Conv => new ConvEncoder(shape, options.Channels, output),
+        Architecture.Conv => new ConvEncoder(shape.ImageSize, options.Channels, output),
         _ => throw new InvalidOperationException($"{options.Arch} has no shared encoder; the family validates its architectures"),
     };
 
@@ -19,7 +19,7 @@ public static class Networks
     public static nn.Module<Tensor, Tensor> Decoder(ModelOptions options, DataShape shape, int input) => options.Arch switch
     {
         Architecture.Mlp => new MlpDecoder(input, options.Hidden, shape.Dimensions),
-        Architecture.Conv => new ConvDecoder(input, options.Channels, shape),
+        Architecture.Conv => new ConvDecoder(input, options.Channels, shape.ImageSize),
         _ => throw new InvalidOperationException($"{options.Arch} has no shared decoder; the family validates its architectures"),
     };
 }

@@ -51,7 +51,7 @@ public sealed class ConvEncoder : nn.Module<Tensor, Tensor>
     private readonly Linear head;
     private readonly ConvPadding _padding;
 
-    public ConvEncoder(Data.DataShape shape, IReadOnlyList<int> channels, int output) : base(nameof(ConvEncoder))
+    public ConvEncoder((int Channels, int Height, int Width) shape, IReadOnlyList<int> channels, int output) : base(nameof(ConvEncoder))
     {
         _padding = new ConvPadding(shape.Height, shape.Width, channels.Count);
         features = ConvStack.Down(shape.Channels, channels);
@@ -74,7 +74,7 @@ public sealed class ConvDecoder : nn.Module<Tensor, Tensor>
     private readonly long[] _grid;
     private readonly ConvPadding _padding;
 
-    public ConvDecoder(int input, IReadOnlyList<int> channels, Data.DataShape shape) : base(nameof(ConvDecoder))
+    public ConvDecoder(int input, IReadOnlyList<int> channels, (int Channels, int Height, int Width) shape) : base(nameof(ConvDecoder))
     {
         _padding = new ConvPadding(shape.Height, shape.Width, channels.Count);
         _grid = [channels[^1], _padding.GridHeight, _padding.GridWidth];

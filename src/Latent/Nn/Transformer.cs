@@ -171,7 +171,7 @@ public static class Patches
     }
 
     /// <summary>The inverse of <see cref="Patchify"/>: [B, h·w, p·p·C] → [B, C, H, W].</summary>
-    public static Tensor Unpatchify(Tensor patches, int patchSize, Data.DataShape shape)
+    public static Tensor Unpatchify(Tensor patches, int patchSize, (int Channels, int Height, int Width) shape)
     {
         long batch = patches.shape[0], rows = shape.Height / patchSize, columns = shape.Width / patchSize;
         // [B, h·w, p·p·C] -> [B, h, w, p, p, C] -> [B, C, h, p, w, p] -> [B, C, H, W]

@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Latent.Data;
 using Latent.Models;
+using Latent.Models.Pca;
 using Latent.Reporting;
 using Latent.Runs;
 
@@ -70,7 +71,7 @@ public static class FitRun
                 foreach (var warning in diagnosis.Warnings) staging.AppendLog("fit.log", $"warning: {warning}");
 
                 RunFigures.DrawAll(staging, model, data.Test);
-                closedForm.SaveFigures(staging.Path);
+                if (model is PcaModel pca) PcaFigures.DrawAll(staging.Path, pca);
             }
             staging.MoveTo(run.Path);
         }

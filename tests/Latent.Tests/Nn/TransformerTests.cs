@@ -60,6 +60,6 @@ public sealed class TransformerTests
         Assert.Equal(new long[] { 2, 4, 12 }, patches.shape);
         // MAE: einsum('nchpwq->nhwpqc'); example 1, patch 2 (row 1, column 0), computed with numpy.
         Assert.Equal(new float[] { 56, 72, 88, 57, 73, 89, 60, 76, 92, 61, 77, 93 }, patches[1, 2].data<float>().ToArray());
-        Assert.True(Patches.Unpatchify(patches, 2, DataShape.Image(3, 4, 4)).SameAs(images));
+        Assert.True(Patches.Unpatchify(patches, 2, DataShape.Image(3, 4, 4).ImageSize).SameAs(images));
     }
 }

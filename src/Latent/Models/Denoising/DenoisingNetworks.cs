@@ -142,6 +142,6 @@ public sealed class SequenceTransformerDecoder : nn.Module<Tensor, Tensor>
     {
         // [B, N·W] -> [B, N, W] -> [B, N, V] (tokens) or [B, N, p·p·C] -> [B, C, H, W] (images)
         var output = head.forward(code.reshape(code.shape[0], _positions, _width));
-        return _shape.Kind == DataKind.Tokens ? output : Patches.Unpatchify(output, _patchSize, _shape);
+        return _shape.Kind == DataKind.Tokens ? output : Patches.Unpatchify(output, _patchSize, _shape.ImageSize);
     }
 }

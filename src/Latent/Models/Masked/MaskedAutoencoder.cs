@@ -124,7 +124,7 @@ public sealed class MaskedAutoencoder : Autoencoder, IInpainting, ICorrupting
         // bool [B, C, H, W] -> patches [B, N, p·p·C] -> a patch is hidden when any of its pixels is missing: [B, N]
         var hiddenPatches = Patches.Patchify(missing.to(ScalarType.Float32), _options.PatchSize).amax([-1]).gt(0);
         var hiddenPixels = Patches.Unpatchify(hiddenPatches.unsqueeze(-1).expand(-1, -1, _options.PatchSize * _options.PatchSize * Shape.Channels)
-                                                 .to(ScalarType.Float32), _options.PatchSize, Shape).gt(0);
+                                                 .to(ScalarType.Float32), _options.PatchSize, Shape.ImageSize).gt(0);
         var counts = hiddenPatches.sum([1]);
         var parts = new List<Tensor>();
         // One example at a time: the encoder takes the same number of visible patches for every example of a batch.
@@ -200,7 +200,7 @@ public sealed class MaskedAutoencoder : Autoencoder, IInpainting, ICorrupting
         var predicted = DecodeTokens(EncodeVisible(x, order, visible), order);
         var hidden = HiddenPatches(order, visible);                                                       // [B, N]
         int patchValues = _options.PatchSize * _options.PatchSize * Shape.Channels;
-        var hiddenPixels = Patches.Unpatchify(hidden.unsqueeze(-1).expand(-1, -1, patchValues), _options.PatchSize, Shape).gt(0.5);
+        var hiddenPixels = Patches.Unpatchify(hidden.unsqueeze(-1).expand(-1, -1, patchValues), _options.PatchSize, Shape.ImageSize).gt(0.5);
         var image = ToImage(predicted, _options.NormPixLoss ? where(hiddenPixels, zeros_like(x), x) : null, hiddenPixels).clamp(0, 1);
         return new Inpainted(where(hiddenPixels, image, x), hiddenPixels);
     }
@@ -212,7 +212,7 @@ public sealed class MaskedAutoencoder : Autoencoder, IInpainting, ICorrupting
     /// </summary>
     Tensor ToImage(Tensor predicted, Tensor? visiblePixels, Tensor? hiddenPixels = null)
     {
-        var image = Patches.Unpatchify(predicted, _options.PatchSize, Shape);
+        var image = Patches.Unpatchify(predicted, _options.PatchSize, Shape.ImageSize);
         if (!_options.NormPixLoss) return image;
         if (visiblePixels is null || hiddenPixels is null) return image * 0.25 + 0.5;
         var seen = hiddenPixels.logical_not().to(ScalarType.Float32);

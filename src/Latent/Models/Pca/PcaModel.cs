@@ -152,22 +152,16 @@ public sealed class PcaModel : Autoencoder, IClosedForm, ILinearCode
         return new Diagnosis(figures, warnings, fit.Notes);
     }
 
-    public IReadOnlyList<string> SaveFigures(string directory)
+    /// <summary>
+    /// The explained-variance ratios of the components left out, as many as were kept (at least 16), when the
+    /// fit knows the whole spectrum (the exact solver); empty otherwise.
+    /// </summary>
+    public double[] LeftOutVarianceRatios
     {
-        var written = new List<string>();
-        var ratios = _explainedVarianceRatio.data<float>().Select(v => (double)v).ToArray();
-        double total = _spectrum is null ? 0 : _totalVariance;
-        // The kept components, and as many again of those left out when the whole spectrum is known.
-        var next = _spectrum is null || total <= 0 ? [] : _spectrum.Skip(ratios.Length).Take(Math.Max(ratios.Length, 16)).Select(v => v / total).ToArray();
-        var scree = Path.Combine(directory, "scree.png");
-        PcaFigures.SaveScree(scree, ratios, next);
-        written.Add(scree);
-        if (Shape.Kind == DataKind.Image)
+        get
         {
-            var images = Path.Combine(directory, "components.png");
-            PcaFigures.SaveComponents(images, _mean, _components, Shape);
-            written.Add(images);
+            int kept = (int)_explainedVarianceRatio.shape[0];
+            return _spectrum is null || _totalVariance <= 0 ? [] : _spectrum.Skip(kept).Take(Math.Max(kept, 16)).Select(v => v / _totalVariance).ToArray();
         }
-        return written;
     }
 }

@@ -1,13 +1,29 @@
 using System.Globalization;
 using Latent.Data;
-using Latent.Reporting;
+using Latent.Models.Pca;
 using static TorchSharp.torch;
 
-namespace Latent.Models.Pca;
+namespace Latent.Reporting;
 
 /// <summary>The pictures of a PCA fit: the scree plot and the components drawn as images.</summary>
 public static class PcaFigures
 {
+    /// <summary>The scree plot (kept and left-out components) and, for images, the components as pictures; returns the files written.</summary>
+    public static IReadOnlyList<string> DrawAll(string directory, PcaModel model)
+    {
+        var written = new List<string>();
+        var scree = Path.Combine(directory, "scree.png");
+        SaveScree(scree, model.ExplainedVarianceRatio.data<float>().Select(v => (double)v).ToArray(), model.LeftOutVarianceRatios);
+        written.Add(scree);
+        if (model.Shape.Kind == DataKind.Image)
+        {
+            var images = Path.Combine(directory, "components.png");
+            SaveComponents(images, model.Mean, model.Components, model.Shape);
+            written.Add(images);
+        }
+        return written;
+    }
+
     /// <summary>
     /// Explained variance ratio per component on a log scale: the <paramref name="kept"/> components
     /// and, when known, the <paramref name="leftOut"/> ones that follow them.
