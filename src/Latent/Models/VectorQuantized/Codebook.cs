@@ -23,9 +23,6 @@ public sealed record CodebookTraining(bool Ema, double EmaDecay, bool KmeansInit
 
     /// <summary>Lloyd iterations of the k-means initialisation.</summary>
     public const int KmeansIterations = 10;
-
-    /// <summary>Distances computed at once are at most this many elements (64 MB of float32), whatever N and K.</summary>
-    public const long SearchBlockElements = 1L << 24;
 }
 
 /// <summary>
@@ -105,25 +102,10 @@ public sealed class Codebook : nn.Module<Tensor, Tensor>
 
     /// <summary>
     /// The argmin over codes of ‖z − e‖². ‖z‖² is the same for every code, so it needs only
-    /// ‖e‖² − 2 z·e. On AVX-512 CPUs <see cref="NearestCodeSearch"/> computes it without writing the
-    /// distances out; elsewhere one matrix product fused with the broadcast add (addmm), then argmin. Rows are
-    /// taken in blocks of at most <see cref="CodebookTraining.SearchBlockElements"/> distances so
-    /// that memory stays bounded for large N·K (one block for a training batch at K = 512).
+    /// ‖e‖² − 2 z·e: <see cref="NearestCodeSearch"/> computes it without writing the distances out
+    /// (AVX-512, AVX2 or 128-bit vectors, whichever the CPU has), else by addmm + argmin.
     /// </summary>
-    static Tensor NearestIn(Tensor codes, Tensor vectors)
-    {
-        if (NearestCodeSearch.Applies(codes, vectors)) return NearestCodeSearch.Nearest(codes, vectors);
-        using var scope = NewDisposeScope();
-        var codeNorms = codes.square().sum(1); // [K]
-        var codesT = codes.t();                // [D, K]
-        long count = vectors.shape[0], block = Math.Max(1, CodebookTraining.SearchBlockElements / codes.shape[0]);
-        if (count <= block)
-            return codeNorms.addmm(vectors, codesT, beta: 1, alpha: -2).argmin(1).MoveToOuterDisposeScope(); // [N, K] -> [N]
-        var parts = new List<Tensor>();
-        for (long start = 0; start < count; start += block)
-            parts.Add(codeNorms.addmm(vectors.narrow(0, start, Math.Min(block, count - start)), codesT, beta: 1, alpha: -2).argmin(1));
-        return cat(parts, 0).MoveToOuterDisposeScope();
-    }
+    static Tensor NearestIn(Tensor codes, Tensor vectors) => NearestCodeSearch.Nearest(codes, vectors);
 
     /// <summary>
     /// k-means on the first training batch (vector-quantize-pytorch's kmeans_init): K of the batch's

@@ -85,6 +85,7 @@ public sealed record VqOptions : ModelOptions
             throw new UserInputException($"--prior-width {PriorWidth} must be a positive multiple of {CodeTransformer.AttentionHeads}; pass e.g. 64");
         if (PriorLayers is < 1 or > 24)
             throw new UserInputException($"--prior-layers {PriorLayers} is out of range; pass from 1 to 24 blocks");
+        _ = NearestCodeSearch.Selected; // a bad LATENT_NEAREST_CODE_KERNEL is reported before any work starts
         long sequence = (long)Positions(shape) * Heads;
         if (sequence > MaxSequence)
             throw new UserInputException(
