@@ -5,6 +5,8 @@
 //     Laplace smoothing of the cluster sizes).
 //   lucidrains/vector-quantize-pytorch, EuclideanCodebook: k-means initialisation from the first batch and
 //     restarting dead codes from encoder outputs; its buffer names (embed, cluster_size, embed_avg, initted) are kept.
+//   Yu et al. 2022, "Vector-quantized Image Modeling with Improved VQGAN" (ViT-VQGAN), §3.2: with cosine codes the
+//     codes are l2-normalised (as the quantiser normalises z_e), so the nearest code is the most similar direction.
 
 using TorchSharp;
 using static TorchSharp.torch;
@@ -16,7 +18,8 @@ namespace Latent.Models.VectorQuantized;
 /// <param name="EmaDecay">γ of those averages; also the decay of the usage counts.</param>
 /// <param name="KmeansInit">Initialise the codes by k-means on the first training batch.</param>
 /// <param name="RestartAfter">Steps a code may go unused before it is re-seeded; 0 never.</param>
-public sealed record CodebookTraining(bool Ema, double EmaDecay, bool KmeansInit, int RestartAfter)
+/// <param name="Cosine">Codes are used l2-normalised (ViT-VQGAN's cosine-similarity codes); the stored vectors need not be.</param>
+public sealed record CodebookTraining(bool Ema, double EmaDecay, bool KmeansInit, int RestartAfter, bool Cosine = false)
 {
     /// <summary>ε of the Laplace smoothing of the cluster sizes (Razavi et al. 2019).</summary>
     public const double LaplaceEpsilon = 1e-5;
@@ -69,8 +72,11 @@ public sealed class Codebook : nn.Module<Tensor, Tensor>
     /// <summary>D.</summary>
     public int Dimension { get; }
 
-    /// <summary>The codes [K, D].</summary>
+    /// <summary>The codes [K, D] as stored (under cosine codes, before normalisation).</summary>
     public Tensor Embedding => embed;
+
+    /// <summary>The codes [K, D] as the search and the lookup use them: l2-normalised under cosine codes, else as stored.</summary>
+    public Tensor Codes => _training.Cosine ? nn.functional.normalize(embed, p: 2, dim: 1) : embed;
 
     /// <summary>Steps since each code was last chosen in training [K].</summary>
     public Tensor StepsUnused => steps_unused;
@@ -82,7 +88,9 @@ public sealed class Codebook : nn.Module<Tensor, Tensor>
     public Tensor Nearest(Tensor vectors)
     {
         using var noGrad = no_grad();
-        return NearestIn(embed, vectors);
+        if (!_training.Cosine) return NearestIn(embed, vectors);
+        using var codes = Codes;
+        return NearestIn(codes, vectors);
     }
 
     /// <summary>
@@ -98,7 +106,12 @@ public sealed class Codebook : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>The codes at <paramref name="indices"/> [N] → [N, D]; differentiable in the codes when they are learned.</summary>
-    public Tensor Lookup(Tensor indices) => embed.index_select(0, indices);
+    public Tensor Lookup(Tensor indices)
+    {
+        if (!_training.Cosine) return embed.index_select(0, indices);
+        using var codes = Codes;
+        return codes.index_select(0, indices);
+    }
 
     /// <summary>
     /// The argmin over codes of ‖z − e‖². ‖z‖² is the same for every code, so it needs only

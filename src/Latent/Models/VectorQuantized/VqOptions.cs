@@ -12,16 +12,46 @@ namespace Latent.Models.VectorQuantized;
 /// </summary>
 public sealed record VqOptions : ModelOptions
 {
-    [Description("number K of codes in each codebook (bits per code: ⌈log2 K⌉)")]
+    [Description("how z_e becomes discrete: vq (nearest of K learned codes), fsq (finite scalar quantization, --levels), lfq (lookup-free: the signs of log2 K channels), rvq (--stages learned codebooks on successive residuals)")]
+    public QuantizerKind Quantizer { get; init; } = QuantizerKind.Vq;
+
+    [Description("number K of codes in each codebook (bits per code: ⌈log2 K⌉); fsq: picks the FSQ paper's levels for 2^8, 2^10, 2^12, 2^14, 2^16 (and 8,8,8 for 512); lfq: a power of two")]
     public int CodebookSize { get; init; } = 512;
 
-    [Description("dimension of one code vector; default latent-dim / heads, other values project z_e in and out linearly")]
+    [Description("fsq only: levels of each channel, comma-separated, e.g. 8,5,5,5 (codebook: their product); default from --codebook-size")]
+    public int[]? Levels { get; init; }
+
+    [Description("rvq only: number of quantizers on successive residuals [default: 4]")]
+    public int? Stages { get; init; }
+
+    [Description("rvq only: one codebook shared by all stages instead of one per stage")]
+    public bool SharedCodebook { get; init; }
+
+    [Description("rvq only: fraction of training examples quantised with a random number of stages 1..N (SoundStream's quantizer dropout), so that the first k stages decode on their own")]
+    public double QuantizerDropout { get; init; }
+
+    [Description("vq only: cosine-similarity codes: z_e and the codes l2-normalised before the search, as in ViT-VQGAN")]
+    public bool Cosine { get; init; }
+
+    [Description("vq and rvq: how the gradient passes the quantiser: ste (straight-through) or rotation (the rotation trick, Fifty et al. 2024)")]
+    public GradientEstimator Gradient { get; init; } = GradientEstimator.Ste;
+
+    [Description("lfq only: weight of the mean per-sample entropy of the soft code assignment (pushed down: confident codes)")]
+    public double SampleEntropyWeight { get; init; } = 0.1;
+
+    [Description("lfq only: weight of the entropy of the batch's average code assignment (pushed up: all codes used)")]
+    public double BatchEntropyWeight { get; init; } = 0.1;
+
+    [Description("lfq only: temperature τ of the soft code assignment p(c|z) ∝ exp(−‖z − c‖²/τ) in the entropy penalty")]
+    public double EntropyTemperature { get; init; } = 0.01;
+
+    [Description("vq and rvq: dimension of one code vector; default latent-dim / heads, other values project z_e in and out linearly")]
     public int? CodeDim { get; init; }
 
     [Description("L: split each z_e into this many parts, each quantised against its own codebook (K^L combinations)")]
     public int Heads { get; init; } = 1;
 
-    [Description("β, weight of the commitment loss β‖z_e − sg(z_q)‖²")]
+    [Description("β, weight of the commitment loss β‖z_e − sg(z_q)‖² (vq, rvq, lfq)")]
     public double Commitment { get; init; } = 0.25;
 
     [Description("update codes by exponential moving averages of their assigned encoder outputs instead of the codebook loss")]
@@ -52,9 +82,25 @@ public sealed record VqOptions : ModelOptions
     [JsonIgnore]
     public int CodeDimension => CodeDim ?? LatentDim / Heads;
 
-    /// <summary>Bits to store one code: ⌈log2 K⌉.</summary>
+    /// <summary>Bits to store one code: ⌈log2 K⌉ (for FSQ, of one code stored alone; its files store ⌈log2 K⌉ per example's codes together).</summary>
     [JsonIgnore]
-    public int BitsPerCode => PackedCodes.BitsPerCode(CodebookSize);
+    public int BitsPerCode => CodeSpace.BitsPerCode;
+
+    /// <summary>RVQ's number of stages: <see cref="Stages"/>, default 4; 1 for the other quantizers.</summary>
+    [JsonIgnore]
+    public int StageCount => Quantizer == QuantizerKind.Rvq ? Stages ?? 4 : 1;
+
+    /// <summary>FSQ's levels: <see cref="Levels"/>, or those recommended for <see cref="CodebookSize"/>; empty for the other quantizers.</summary>
+    [JsonIgnore]
+    public int[] FsqLevels => Quantizer == QuantizerKind.Fsq ? Levels ?? FiniteScalarQuantizer.DefaultLevels(CodebookSize) ?? [] : [];
+
+    /// <summary>What the codes of a model with these options are (valid options only).</summary>
+    [JsonIgnore]
+    public CodeSpace CodeSpace => Quantizer switch
+    {
+        QuantizerKind.Fsq => new CodeSpace(Quantizer, Heads, 1, FsqLevels.Aggregate(1, (product, level) => product * level), FsqLevels),
+        _ => new CodeSpace(Quantizer, Heads, StageCount, CodebookSize),
+    };
 
     public override void Validate(DataShape shape)
     {
@@ -67,7 +113,8 @@ public sealed record VqOptions : ModelOptions
             throw new UserInputException($"--codebook-size {CodebookSize} is out of range; pass a number of codes from 2 to {MaxCodebookSize}, e.g. 512");
         if (Heads is < 1 or > 64)
             throw new UserInputException($"--heads {Heads} is out of range; pass from 1 to 64 heads");
-        if (CodeDim is null && LatentDim % Heads != 0)
+        ValidateQuantizer();
+        if (Quantizer is QuantizerKind.Vq or QuantizerKind.Rvq && CodeDim is null && LatentDim % Heads != 0)
             throw new UserInputException($"--latent-dim {LatentDim} does not split into {Heads} heads; pass a --latent-dim divisible by --heads, or --code-dim");
         if (CodeDim is <= 0)
             throw new UserInputException($"--code-dim {CodeDim} must be positive; pass e.g. --code-dim 16, or leave it out");
@@ -86,10 +133,62 @@ public sealed record VqOptions : ModelOptions
         if (PriorLayers is < 1 or > 24)
             throw new UserInputException($"--prior-layers {PriorLayers} is out of range; pass from 1 to 24 blocks");
         _ = NearestCodeSearch.Selected; // a bad LATENT_NEAREST_CODE_KERNEL is reported before any work starts
-        long sequence = (long)Positions(shape) * Heads;
+        long sequence = (long)Positions(shape) * CodeSpace.CodesPerPosition;
         if (sequence > MaxSequence)
             throw new UserInputException(
-                $"{Positions(shape)} positions × {Heads} heads = {sequence} codes per example, more than the prior handles ({MaxSequence}); pass fewer --heads, --slots or more --channels stages");
+                $"{Positions(shape)} positions × {CodeSpace.CodesPerPosition} codes = {sequence} codes per example, more than the prior handles ({MaxSequence}); pass fewer --heads, --stages, --slots or more --channels stages");
+    }
+
+    /// <summary>The options of one quantizer that the others do not take, and the quantizer's own ranges.</summary>
+    void ValidateQuantizer()
+    {
+        var defaults = new VqOptions();
+        string name = Quantizer.ToString().ToLowerInvariant();
+        void Only(bool given, string option, params QuantizerKind[] kinds)
+        {
+            if (given && !kinds.Contains(Quantizer))
+                throw new UserInputException(
+                    $"--{option} does not apply to --quantizer {name}; leave it out, or pass --quantizer {string.Join(" or ", kinds.Select(k => k.ToString().ToLowerInvariant()))}");
+        }
+        Only(Levels is not null, "levels", QuantizerKind.Fsq);
+        Only(Stages is not null, "stages", QuantizerKind.Rvq);
+        Only(SharedCodebook, "shared-codebook", QuantizerKind.Rvq);
+        Only(QuantizerDropout != 0, "quantizer-dropout", QuantizerKind.Rvq);
+        Only(Cosine, "cosine", QuantizerKind.Vq);
+        Only(Gradient != GradientEstimator.Ste, "gradient", QuantizerKind.Vq, QuantizerKind.Rvq);
+        Only(CodeDim is not null, "code-dim", QuantizerKind.Vq, QuantizerKind.Rvq);
+        Only(Ema != defaults.Ema, "ema", QuantizerKind.Vq, QuantizerKind.Rvq);
+        Only(EmaDecay != defaults.EmaDecay, "ema-decay", QuantizerKind.Vq, QuantizerKind.Rvq);
+        Only(KmeansInit != defaults.KmeansInit, "kmeans-init", QuantizerKind.Vq, QuantizerKind.Rvq);
+        Only(RestartAfter != defaults.RestartAfter, "restart-after", QuantizerKind.Vq, QuantizerKind.Rvq);
+        Only(Commitment != defaults.Commitment, "commitment", QuantizerKind.Vq, QuantizerKind.Rvq, QuantizerKind.Lfq);
+        Only(SampleEntropyWeight != defaults.SampleEntropyWeight, "sample-entropy-weight", QuantizerKind.Lfq);
+        Only(BatchEntropyWeight != defaults.BatchEntropyWeight, "batch-entropy-weight", QuantizerKind.Lfq);
+        Only(EntropyTemperature != defaults.EntropyTemperature, "entropy-temperature", QuantizerKind.Lfq);
+
+        switch (Quantizer)
+        {
+            case QuantizerKind.Fsq when Levels is null && FiniteScalarQuantizer.DefaultLevels(CodebookSize) is null:
+                throw new UserInputException(
+                    $"--quantizer fsq has no recommended levels for --codebook-size {CodebookSize}; pass --levels (e.g. 8,5,5,5 for 1000 codes) or a --codebook-size of 256, 512, 1024, 4096, 16384 or 65536");
+            case QuantizerKind.Fsq when Levels is not null:
+                if (Levels.Length is < 1 or > 16 || Levels.Any(level => level is < 2 or > 256))
+                    throw new UserInputException($"--levels {string.Join(",", Levels)} needs 1 to 16 channels of 2 to 256 levels each; pass e.g. --levels 8,5,5,5");
+                long product = Levels.Aggregate(1L, (p, level) => p * level);
+                if (product > MaxCodebookSize)
+                    throw new UserInputException($"--levels {string.Join(",", Levels)} make {product} codes, more than {MaxCodebookSize}; pass fewer or smaller levels, e.g. 8,8,8,5,5,5");
+                if (CodebookSize != defaults.CodebookSize && CodebookSize != product)
+                    throw new UserInputException($"--codebook-size {CodebookSize} disagrees with --levels {string.Join(",", Levels)} ({product} codes); leave --codebook-size out");
+                break;
+            case QuantizerKind.Lfq when (CodebookSize & (CodebookSize - 1)) != 0:
+                throw new UserInputException($"--quantizer lfq needs a power of two for --codebook-size (2^d codes of d sign bits), not {CodebookSize}; pass e.g. --codebook-size 1024");
+            case QuantizerKind.Lfq when !(EntropyTemperature > 0) || SampleEntropyWeight < 0 || BatchEntropyWeight < 0:
+                throw new UserInputException("--entropy-temperature must be positive and --sample-entropy-weight, --batch-entropy-weight zero or positive; pass e.g. 0.01, 0.1, 0.1");
+            case QuantizerKind.Rvq when StageCount is < 1 or > 16:
+                throw new UserInputException($"--stages {StageCount} is out of range; pass from 1 to 16 stages, e.g. 4");
+            case QuantizerKind.Rvq when !(QuantizerDropout is >= 0 and <= 1):
+                throw new UserInputException($"--quantizer-dropout {QuantizerDropout} is not a fraction; pass a number from 0 (off) to 1 (every example)");
+        }
     }
 
     /// <summary>Largest supported K (codes are packed into at most 16 bits each).</summary>
@@ -111,5 +210,5 @@ public sealed record VqOptions : ModelOptions
 
     /// <summary>How codebooks learn, for <see cref="Codebook"/>.</summary>
     [JsonIgnore]
-    internal CodebookTraining CodebookTraining => new(Ema, EmaDecay, KmeansInit, RestartAfter);
+    internal CodebookTraining CodebookTraining => new(Ema, EmaDecay, KmeansInit, RestartAfter, Cosine);
 }
