@@ -29,7 +29,7 @@ public sealed class Output(bool quiet) : ITrainingObserver
     {
         if (Quiet) return;
         double fraction = (double)p.BatchInEpoch / p.StepsPerEpoch;
-        string text = $"epoch {p.Epoch + 1}/{p.Epochs} {Bar(fraction)} step {p.BatchInEpoch}/{p.StepsPerEpoch}  loss {p.Loss:G4}  {p.ExamplesPerSecond:F0} ex/s  ETA {Eta(p.Remaining)}";
+        string text = $"{(p.Stage is null ? "" : p.Stage + " ")}epoch {p.Epoch + 1}/{p.Epochs} {Bar(fraction)} step {p.BatchInEpoch}/{p.StepsPerEpoch}  loss {p.Loss:G4}  {p.ExamplesPerSecond:F0} ex/s  ETA {Eta(p.Remaining)}";
         if (_interactive)
         {
             if ((DateTime.UtcNow - _lastDraw).TotalMilliseconds < 100 && p.BatchInEpoch < p.StepsPerEpoch) return;
@@ -51,7 +51,7 @@ public sealed class Output(bool quiet) : ITrainingObserver
         if (Quiet) return;
         var shown = metrics.Values.Where(pair => pair.Key is "train_loss" or "val_loss" || pair.Key.StartsWith("val_", StringComparison.Ordinal))
             .Select(pair => $"{pair.Key} {pair.Value:G5}");
-        Console.Error.WriteLine($"{ClearLine}epoch {metrics.Epoch}  {string.Join("  ", shown)}  {metrics.Values.GetValueOrDefault("seconds"):F1} s{(metrics.IsBest ? "  (best)" : "")}");
+        Console.Error.WriteLine($"{ClearLine}{(metrics.Stage is null ? "" : metrics.Stage + " ")}epoch {metrics.Epoch}  {string.Join("  ", shown)}  {metrics.Values.GetValueOrDefault("seconds"):F1} s{(metrics.IsBest ? "  (best)" : "")}");
     }
 
     static string Bar(double fraction)

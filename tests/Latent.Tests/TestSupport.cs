@@ -52,3 +52,38 @@ public sealed class InterruptAt(long step) : Latent.Training.ITrainingObserver
         if (progress.Step == step) throw new OperationCanceledException("interrupted");
     }
 }
+
+/// <summary>Second stages trained the way the run workflow trains them, with the shared trainer and an in-memory store.</summary>
+public static class Stages
+{
+    /// <summary>Prepares and trains the model's second stage (a VQ-VAE's prior) on <paramref name="data"/>.</summary>
+    public static void Train(Latent.Models.ISecondStage model, DataSplits data, int seed)
+    {
+        var stage = model.PrepareSecondStage(data);
+        if (stage is null) return;
+        using var store = new Latent.Training.InMemoryTrainingStore();
+        var recipe = stage.Recipe;
+        var options = new Latent.Training.TrainingOptions { Epochs = recipe.Epochs, BatchSize = recipe.BatchSize, Lr = recipe.LearningRate, GradClip = recipe.GradClip, Seed = seed };
+        new Latent.Training.Trainer(options, Latent.Training.SilentObserver.Instance).Fit(stage.Module, stage.Data, store, resume: false);
+        store.RestoreSelected(stage.Module);
+        model.SecondStageTrained(recipe.Epochs);
+    }
+
+    /// <summary>Counts <paramref name="train"/> codes [N, P, L] into the prior and, for <paramref name="epochs"/> &gt; 0, trains its transformer on them.</summary>
+    public static void Fit(Latent.Models.VectorQuantized.CodePrior prior, TorchSharp.torch.Tensor train, TorchSharp.torch.Tensor validation, int epochs, int seed)
+    {
+        prior.Count(train);
+        if (epochs == 0 || prior.Transformer is null) return;
+        long length = (long)prior.Positions * prior.Heads;
+        var shape = DataShape.Tokens((int)length, prior.CodebookSize);
+        var splits = new DataSplits(new Dataset(train.reshape(train.shape[0], length).clone(), shape),
+                                    new Dataset(validation.reshape(validation.shape[0], length).clone(), shape),
+                                    new Dataset(TorchSharp.torch.zeros(0, length, TorchSharp.torch.ScalarType.Int64), shape));
+        using var store = new Latent.Training.InMemoryTrainingStore();
+        var recipe = Latent.Models.VectorQuantized.CodePrior.Recipe(epochs);
+        var options = new Latent.Training.TrainingOptions { Epochs = epochs, BatchSize = recipe.BatchSize, Lr = recipe.LearningRate, GradClip = recipe.GradClip, Seed = seed };
+        new Latent.Training.Trainer(options, Latent.Training.SilentObserver.Instance).Fit(prior.Transformer, splits, store, resume: false);
+        store.RestoreSelected(prior.Transformer);
+        prior.MarkTrained(epochs);
+    }
+}

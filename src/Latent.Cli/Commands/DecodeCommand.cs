@@ -1,7 +1,7 @@
+using Latent.Models;
 using Latent.Cli.CommandLine;
 using Latent.Data;
 using Latent.Evaluation;
-using Latent.Models.VectorQuantized;
 using Latent.Reporting;
 using Latent.Runs;
 using static TorchSharp.torch;
@@ -27,11 +27,11 @@ public sealed class DecodeCommand : Command
         using var noGrad = no_grad();
         Tensor decoded;
         if (inPath.EndsWith(".vq", StringComparison.OrdinalIgnoreCase))
-            decoded = PackedCodes.Decode(model as VqVae ?? throw new UserInputException($"a {manifest.Family} model cannot decode VQ codes; pass the vqvae --run that wrote '{inPath}'"), inPath);
+            decoded = PackedCodes.Decode(model as IDiscreteCodes ?? throw new UserInputException($"a {manifest.Family} model cannot decode VQ codes; pass the vqvae --run that wrote '{inPath}'"), inPath);
         else
         {
             var codes = LatentCsv.Read(inPath, model.RepresentationSize);
-            decoded = Evaluator.DecodeAll(model.Decode, codes);
+            decoded = Batched.Apply(model.Decode, codes);
         }
         if (outPath.EndsWith(".csv", StringComparison.OrdinalIgnoreCase))
             LatentCsv.Write(outPath, decoded.flatten(1), labels: null);

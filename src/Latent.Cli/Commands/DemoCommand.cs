@@ -1,5 +1,6 @@
 using Latent.Cli.CommandLine;
 using Latent.Runs;
+using Latent.Workflows;
 
 namespace Latent.Cli.Commands;
 

@@ -1,6 +1,6 @@
+using Latent.Models;
 using Latent.Cli.CommandLine;
 using Latent.Evaluation;
-using Latent.Models.VectorQuantized;
 using Latent.Runs;
 
 namespace Latent.Cli.Commands;
@@ -24,12 +24,12 @@ public sealed class EncodeCommand : Command
         using var model = run.LoadModel(manifest);
         if (outPath.EndsWith(".vq", StringComparison.OrdinalIgnoreCase))
         {
-            var vq = model as VqVae ?? throw new UserInputException($"a {manifest.Family} model has no discrete codes to pack; pass --out FILE.csv, or a vqvae --run");
+            var vq = model as IDiscreteCodes ?? throw new UserInputException($"a {manifest.Family} model has no discrete codes to pack; pass --out FILE.csv, or a vqvae --run");
             long bytes = PackedCodes.Encode(vq, dataset, outPath);
             output.Line($"{dataset.Count} examples × {vq.BitsPerExample} bits ({string.Join("×", vq.Grid)} positions × {vq.Heads} heads × {PackedCodes.BitsPerCode(vq.CodebookSize)} bits) = {bytes} bytes written to {Path.GetFullPath(outPath)}");
             return 0;
         }
-        using var codes = Evaluator.EncodeAll(model, dataset);
+        using var codes = Batched.Encode(model, dataset);
         LatentCsv.Write(outPath, codes, dataset.Labels);
         output.Line($"{dataset.Count} codes of dimension {codes.shape[1]} written to {Path.GetFullPath(outPath)}");
         return 0;

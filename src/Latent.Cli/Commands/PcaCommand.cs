@@ -3,6 +3,7 @@ using Latent.Cli.CommandLine;
 using Latent.Data;
 using Latent.Models.Pca;
 using Latent.Runs;
+using Latent.Workflows;
 
 namespace Latent.Cli.Commands;
 

@@ -53,7 +53,7 @@ public sealed class SampleCommand : Command
             {
                 var train = RunData.Load(manifest, manifest.Data, DataSplit.Train);
                 output.Line($"fitting a {(kind == SamplerKind.Gaussian ? "Gaussian" : $"{options.Components}-component Gaussian mixture")} to the codes of {train.Count} training examples");
-                return Evaluator.EncodeAll(model, train);
+                return Batched.Encode(model, train);
             }, manifest.Training?.Seed ?? 0);
             using (mixture)
             {

@@ -2,6 +2,7 @@ using Latent.Cli.CommandLine;
 using Latent.Data;
 using Latent.Models;
 using Latent.Runs;
+using Latent.Workflows;
 using Latent.Training;
 
 namespace Latent.Cli.Commands;

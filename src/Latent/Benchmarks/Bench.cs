@@ -137,7 +137,7 @@ public static class Bench
         using var model = ModelCatalog.Of(options).Create(options, data.Shape);
         var clock = new StepClock(epoch: 1, residentPerEpoch);
         new Trainer(new TrainingOptions { Epochs = epochs, BatchSize = batch, Schedule = ScheduleKind.Constant, Warmup = 0 }, clock)
-            .Fit(model, data, RunDirectory.New(folder.Path), resume: false);
+            .Fit(model, data, new RunTrainingStore(RunDirectory.New(folder.Path)), resume: false);
         double perSecond = clock.ExamplesPerSecond(batch);
         double gflops = TrainingMacs(model, data.Train, batch) * 2 * perSecond / batch / 1e9;
         return new BenchResult(name, description, perSecond, gflops, gflops / peak);
@@ -170,7 +170,7 @@ public static class Bench
     static double TrainingMacs(Autoencoder model, Dataset data, int batch)
     {
         var x = data.Features.narrow(0, 0, batch);
-        return 3.0 * MacCounter.Forward(model, () => model.Loss(x, TrainingStep.Final).Total.Dispose());
+        return 3.0 * MacCounter.Forward(model, () => model.Loss(x, LossContext.Final()).Total.Dispose());
     }
 
     static double ResidentMiB(string field)

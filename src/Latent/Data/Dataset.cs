@@ -48,6 +48,15 @@ public sealed class Dataset
     /// <summary>The first <paramref name="count"/> examples (all when there are fewer).</summary>
     public Dataset Take(int count) => count >= Count ? this : Subset(Enumerable.Range(0, count).ToArray());
 
+    /// <summary>The examples at <paramref name="indices"/>, in that order, as one batch [B, ...shape].</summary>
+    public Tensor Gather(ReadOnlySpan<int> indices)
+    {
+        var index = new long[indices.Length];
+        for (int i = 0; i < indices.Length; i++) index[i] = indices[i];
+        using var positions = tensor(index);
+        return Features.index_select(0, positions);
+    }
+
     /// <summary>Batches of examples in order: [B, ...shape] views of <see cref="Features"/>.</summary>
     public IEnumerable<Tensor> Batches(int batchSize)
     {

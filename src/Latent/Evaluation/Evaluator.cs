@@ -35,33 +35,77 @@ public sealed record EvaluationOptions
 }
 
 /// <summary>
-/// The figures of <c>eval.json</c> on the test split: reconstruction error for every family, then
-/// whatever the family adds (SPEC §4 lists the keys).
+/// The figures of <c>eval.json</c> on the test split: reconstruction error for every family, then the
+/// estimators that apply to what the model is (its capabilities), then the probes when asked for.
 /// </summary>
 public static class Evaluator
 {
+    public static readonly MetricKey TestMse = new("test_mse", "mean squared error per element between test examples and their reconstructions ([0, 1] scale for images)");
+    public static readonly MetricKey TestPsnr = new("test_psnr_db", "peak signal-to-noise ratio of the reconstructions, 10·log10(1 / test_mse), in dB");
+
     /// <summary>The figures of <c>eval.json</c>; the probes (options.Probe, options.ProbeRaw) also need options.TrainingSplit.</summary>
     public static SortedDictionary<string, double> Evaluate(Autoencoder model, Dataset test, EvaluationOptions options)
     {
         options.Validate();
+        if (options.IwaeSamples > 0 && model is not IVariational)
+            throw new UserInputException($"--iwae-samples applies to variational autoencoders, and this is a {model.GetName()} model; drop --iwae-samples");
         model.eval();
         var figures = new SortedDictionary<string, double>(StringComparer.Ordinal);
+        void Add(IReadOnlyDictionary<string, double> more)
+        {
+            foreach (var (key, value) in more) figures[key] = value;
+        }
         if (test.Shape.Kind != DataKind.Tokens)
         {
             double mse = ReconstructionError(model, test, options.BatchSize);
-            figures["test_mse"] = mse;
+            figures[TestMse.Name] = mse;
             // PSNR for data on the [0, 1] scale: 10·log10(peak² / MSE) with peak 1, from the pooled MSE.
-            if (test.Shape.IsUnitRange) figures["test_psnr_db"] = 10 * Math.Log10(1 / mse);
+            if (test.Shape.IsUnitRange) figures[TestPsnr.Name] = 10 * Math.Log10(1 / mse);
         }
-        foreach (var (key, value) in model.Evaluate(test, options)) figures[key] = value;
+        if (model is IVariational variational) Add(VariationalEstimates.Evaluate(variational, test, options));
+        if (model is IDiscreteCodes discrete) Add(CodebookEstimates.Evaluate(discrete, test, options));
+        if (model is ILinearCode linear) Add(PrincipalSubspace.Compare(linear.DecoderColumns, test, options));
+        if (model is ICorrupting corrupting) Add(RestorationEstimates.Evaluate(corrupting, test, options));
         if (options.Probe || options.ProbeRaw)
         {
             var train = options.TrainingSplit?.Value
                 ?? throw new ArgumentException("the probes are fitted on the training split: set EvaluationOptions.TrainingSplit", nameof(options));
-            if (options.Probe) foreach (var (key, value) in Probes.Evaluate(model, train, test, options.BatchSize)) figures[key] = value;
-            if (options.ProbeRaw) foreach (var (key, value) in Probes.EvaluateRaw(train, test)) figures[key] = value;
+            if (options.Probe) Add(Probes.Evaluate(model, train, test, options.BatchSize));
+            if (options.ProbeRaw) Add(Probes.EvaluateRaw(train, test));
         }
         return figures;
+    }
+
+    /// <summary>
+    /// The figures a model reports about itself after every epoch, on the validation split (codebook
+    /// usage, active units, ...), with warnings worth a user's attention. One per training session:
+    /// it remembers what it last warned about, so that a warning is repeated only when it changes.
+    /// </summary>
+    public sealed class EpochDiagnostics(Autoencoder model)
+    {
+        int _collapsedAtLastWarning;
+
+        public Diagnosis Diagnose(Dataset validation)
+        {
+            if (validation.Count == 0) return Diagnosis.None;
+            var figures = new Dictionary<string, double>();
+            var warnings = new List<string>();
+            if (model is IDiscreteCodes discrete)
+            {
+                var codebooks = CodebookEstimates.Diagnose(discrete, validation);
+                foreach (var (key, value) in codebooks.Figures) figures[key] = value;
+                warnings.AddRange(codebooks.Warnings);
+            }
+            if (model is IVariational variational)
+            {
+                var measured = VariationalEstimates.Measure(variational, validation);
+                foreach (var (key, value) in VariationalEstimates.UnitFigures(measured)) figures[key] = value;
+                int collapsed = measured.CollapsedUnits.Length;
+                if (collapsed != _collapsedAtLastWarning && VariationalEstimates.CollapseWarning(measured) is string warning) warnings.Add(warning);
+                _collapsedAtLastWarning = collapsed;
+            }
+            return new Diagnosis(figures, warnings);
+        }
     }
 
     /// <summary>Mean squared error per element between the test examples and their reconstructions.</summary>
@@ -75,44 +119,5 @@ public static class Evaluator
             sum += (model.Reconstruct(batch) - batch).square().sum().item<float>();
         }
         return sum / ((double)data.Count * data.Shape.Size);
-    }
-
-    /// <summary>Representations of all examples, [N, D], computed in batches without gradients.</summary>
-    public static Tensor EncodeAll(Autoencoder model, Dataset data, int batchSize = 500)
-    {
-        using var noGrad = no_grad();
-        var parts = new List<Tensor>();
-        foreach (var batch in data.Batches(batchSize))
-        {
-            // One scope per batch: a deep encoder's intermediates would otherwise wait for the GC (tens of GB over 60k images).
-            using var scope = NewDisposeScope();
-            parts.Add(model.Encode(batch).MoveToOuterDisposeScope());
-        }
-        var all = cat(parts, 0);
-        foreach (var part in parts) part.Dispose();
-        return all;
-    }
-
-    /// <summary>
-    /// <paramref name="decode"/> applied to <paramref name="rows"/> in batches, one dispose scope per
-    /// batch so that only the outputs stay alive, concatenated: [N, ...] → [N, ...output].
-    /// </summary>
-    public static Tensor DecodeAll(Func<Tensor, Tensor> decode, Tensor rows, int batchSize = 500)
-    {
-        using var noGrad = no_grad();
-        var parts = new List<Tensor>();
-        for (long start = 0; start < rows.shape[0]; start += batchSize)
-        {
-            using var scope = NewDisposeScope();
-            parts.Add(decode(rows.narrow(0, start, Math.Min(batchSize, rows.shape[0] - start))).MoveToOuterDisposeScope());
-        }
-        try
-        {
-            return parts.Count == 0 ? decode(rows) : cat(parts, 0);
-        }
-        finally
-        {
-            foreach (var part in parts) part.Dispose();
-        }
     }
 }

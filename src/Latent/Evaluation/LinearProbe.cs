@@ -1,3 +1,4 @@
+using Latent.Models;
 using static TorchSharp.torch;
 
 namespace Latent.Evaluation;
@@ -161,14 +162,19 @@ public static class Knn
 /// <summary>Linear probe and k-NN accuracy of a model's <c>Encode</c> (or of the raw features), trained on one split and scored on another.</summary>
 public static class Probes
 {
+    public static readonly MetricKey LinearProbeAccuracy = new("linear_probe_accuracy", "test accuracy of a linear classifier (L2 logistic regression) trained on frozen representations of the training split");
+    public static readonly MetricKey KnnAccuracy = new("knn_accuracy", $"test accuracy of {Knn.K}-nearest-neighbour classification (cosine similarity) in representation space");
+    public static readonly MetricKey RawLinearProbeAccuracy = new("raw_linear_probe_accuracy", "linear_probe_accuracy on the raw features (pixels, table values): the baseline a representation should beat");
+    public static readonly MetricKey RawKnnAccuracy = new("raw_knn_accuracy", "knn_accuracy on the raw features: the baseline a representation should beat");
+
     /// <summary><c>linear_probe_accuracy</c> and <c>knn_accuracy</c> of the representations the model encodes.</summary>
     public static Dictionary<string, double> Evaluate(Models.Autoencoder model, Data.Dataset train, Data.Dataset test, int batchSize = 500)
     {
         var (trainLabels, testLabels, classes) = Labels(train, test);
         model.eval();
-        using var trainFeatures = Evaluator.EncodeAll(model, train, batchSize);
-        using var testFeatures = Evaluator.EncodeAll(model, test, batchSize);
-        return Score(trainFeatures, trainLabels, testFeatures, testLabels, classes, prefix: "");
+        using var trainFeatures = Batched.Encode(model, train, batchSize);
+        using var testFeatures = Batched.Encode(model, test, batchSize);
+        return Score(trainFeatures, trainLabels, testFeatures, testLabels, classes, LinearProbeAccuracy, KnnAccuracy);
     }
 
     /// <summary>The same figures on the raw examples (pixels, table values) flattened: the baseline a representation should beat.</summary>
@@ -177,13 +183,13 @@ public static class Probes
         var (trainLabels, testLabels, classes) = Labels(train, test);
         using var trainFeatures = train.Features.flatten(1).to(ScalarType.Float32);
         using var testFeatures = test.Features.flatten(1).to(ScalarType.Float32);
-        return Score(trainFeatures, trainLabels, testFeatures, testLabels, classes, prefix: "raw_");
+        return Score(trainFeatures, trainLabels, testFeatures, testLabels, classes, RawLinearProbeAccuracy, RawKnnAccuracy);
     }
 
-    static Dictionary<string, double> Score(Tensor train, int[] trainLabels, Tensor test, int[] testLabels, int classes, string prefix) => new()
+    static Dictionary<string, double> Score(Tensor train, int[] trainLabels, Tensor test, int[] testLabels, int classes, MetricKey probe, MetricKey knn) => new()
     {
-        [prefix + "linear_probe_accuracy"] = LinearProbe.Accuracy(train, trainLabels, test, testLabels, classes),
-        [prefix + "knn_accuracy"] = Knn.Accuracy(train, trainLabels, test, testLabels, classes),
+        [probe.Name] = LinearProbe.Accuracy(train, trainLabels, test, testLabels, classes),
+        [knn.Name] = Knn.Accuracy(train, trainLabels, test, testLabels, classes),
     };
 
     static (int[] Train, int[] Test, int Classes) Labels(Data.Dataset train, Data.Dataset test)

@@ -17,6 +17,11 @@ namespace Latent.Evaluation;
 /// </summary>
 public static class PrincipalSubspace
 {
+    public static readonly MetricKey PcaOptimum = new("pca_optimum_mse",
+        "test reconstruction error of PCA with as many components as the latent dimension, fitted on the training split (the Eckart–Young optimum for linear codes)");
+    public static readonly MetricKey LargestAngle = new("principal_angle_max_deg",
+        "largest principal angle between the decoder's column space and the top-K PCA subspace of the training split, in degrees");
+
     /// <summary>
     /// Both figures for a decoder whose columns are <paramref name="decoderColumns"/> [F, K]; empty
     /// when <see cref="EvaluationOptions.TrainingSplit"/> is not given or has fewer than K examples.
@@ -30,10 +35,10 @@ public static class PrincipalSubspace
         if (components > train.Count || components > train.Shape.Size) return figures;
 
         using var pca = PcaModel.Fitted(train, components);
-        figures["pca_optimum_mse"] = Evaluator.ReconstructionError(pca, test, options.BatchSize);
+        figures[PcaOptimum.Name] = Evaluator.ReconstructionError(pca, test, options.BatchSize);
         using var noGrad = no_grad();
         using var principal = pca.Components.T;
-        figures["principal_angle_max_deg"] = LargestAngleDegrees(decoderColumns, principal);
+        figures[LargestAngle.Name] = LargestAngleDegrees(decoderColumns, principal);
         return figures;
     }
 

@@ -9,7 +9,7 @@ namespace Latent.Models;
 /// ψ: Z → X and a loss that names its terms. The trainer, the evaluator, the reports and the
 /// command line only ever talk to this class.
 /// </summary>
-public abstract class Autoencoder : nn.Module<Tensor, Tensor>
+public abstract class Autoencoder : nn.Module<Tensor, Tensor>, ITrainable
 {
     protected Autoencoder(string name, ModelOptions options, DataShape shape) : base(name)
     {
@@ -33,22 +33,12 @@ public abstract class Autoencoder : nn.Module<Tensor, Tensor>
     public abstract Tensor Decode(Tensor z);
 
     /// <summary>The training objective on one batch, broken into named terms.</summary>
-    public abstract LossTerms Loss(Tensor x, TrainingStep step);
+    public abstract LossTerms Loss(Tensor x, LossContext context);
 
     /// <summary>x → x̂ through the latent space.</summary>
     public virtual Tensor Reconstruct(Tensor x) => Decode(Encode(x));
 
     public override Tensor forward(Tensor x) => Reconstruct(x);
-
-    /// <summary>
-    /// Figures logged after each epoch, computed on the validation set (codebook usage, active
-    /// units, ...), and warnings worth a user's attention (posterior collapse, dead codes).
-    /// </summary>
-    public virtual Diagnosis Diagnose(Dataset validation) => Diagnosis.None;
-
-    /// <summary>Family-specific <c>eval.json</c> figures on the test set, beside the shared reconstruction error.</summary>
-    public virtual IReadOnlyDictionary<string, double> Evaluate(Dataset test, Evaluation.EvaluationOptions options) =>
-        new Dictionary<string, double>();
 }
 
 /// <summary>Per-epoch figures and warnings a family reports about itself.</summary>

@@ -5,7 +5,7 @@ namespace Latent.Models;
 /// <summary>
 /// A model fitted in closed form on the training split (PCA) instead of being trained by gradient
 /// descent. Its family is marked <see cref="ModelFamily.ClosedForm"/>; <c>latent train</c> refuses
-/// it and <see cref="Runs.FitRun"/> fits it.
+/// it and <c>Workflows.FitRun</c> fits it.
 /// </summary>
 public interface IClosedForm
 {

@@ -77,7 +77,7 @@ public static class LatentFigures
         if (model.RepresentationSize != 2 || data.Shape.Kind != DataKind.Image || data.Count == 0) return false;
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var codes = Evaluator.EncodeAll(model, data.Take(10_000));
+        var codes = Batched.Encode(model, data.Take(10_000));
         var levels = linspace(0.05, 0.95, side, dtype: codes.dtype, device: codes.device);
         var horizontal = codes[.., 0].quantile(levels);                                                  // [side]
         var vertical = codes[.., 1].quantile(levels).flip(0);                                            // [side], top row = largest z₂

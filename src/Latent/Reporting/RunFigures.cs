@@ -1,6 +1,6 @@
 using Latent.Data;
 using Latent.Models;
-using Latent.Models.VectorQuantized;
+using Latent.Evaluation;
 using Latent.Runs;
 using static TorchSharp.torch;
 
@@ -101,7 +101,7 @@ public static class RunFigures
     {
         using var scope = NewDisposeScope();
         var subset = data.Take(count);
-        var codes = Evaluation.Evaluator.EncodeAll(model, subset).to(ScalarType.Float64);
+        var codes = Batched.Encode(model, subset).to(ScalarType.Float64);
         if (codes.shape[1] < 2) return false;
         bool projected = codes.shape[1] > 2;
         if (projected)
@@ -124,11 +124,11 @@ public static class RunFigures
     /// </summary>
     public static bool SaveCodebookUsage(string path, Autoencoder model, Dataset data)
     {
-        if (model is not VqVae vq || data.Count == 0) return false;
-        var counts = vq.CodeCounts(data);
+        if (model is not IDiscreteCodes discrete || data.Count == 0) return false;
+        var counts = CodebookEstimates.Count(discrete, data);
         var health = CodebookHealth.Measure(counts);
         // Rank the codes of each head by use, then average the shares over heads.
-        var shares = new double[vq.CodebookSize];
+        var shares = new double[discrete.CodebookSize];
         foreach (var head in counts)
         {
             double total = Math.Max(1, head.Sum());
@@ -136,7 +136,7 @@ public static class RunFigures
             for (int rank = 0; rank < ranked.Length; rank++) shares[rank] += 100 * ranked[rank] / total / counts.Length;
         }
         long used = counts.Sum(head => (long)head.Length) - health.DeadCodes;
-        Plots.Bars(path, $"Codebook usage: {used} of {counts.Length * vq.CodebookSize} codes used, perplexity {health.Perplexity:F0}",
+        Plots.Bars(path, $"Codebook usage: {used} of {counts.Length * discrete.CodebookSize} codes used, perplexity {health.Perplexity:F0}",
             "code, ranked by use", "share of assignments (%)", shares);
         return true;
     }

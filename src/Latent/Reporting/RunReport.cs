@@ -104,7 +104,7 @@ public static class RunReport
             page.Paragraph("No eval.json yet: run 'latent eval --run DIR' and report again.", "note");
             return;
         }
-        page.Table(["figure", "value", "meaning"], figures.Select(pair => (IReadOnlyList<string>)[pair.Key, Format(pair.Value), EvaluationKeys.Describe(pair.Key)]));
+        page.Table(["figure", "value", "meaning"], figures.Select(pair => (IReadOnlyList<string>)[pair.Key, Format(pair.Value), MetricKeys.Describe(pair.Key)]));
     }
 
     /// <summary>Every option of the manifest as (section.option, value) rows.</summary>

@@ -9,7 +9,13 @@ namespace Latent.Runs;
 /// </summary>
 public sealed class RunDirectory
 {
-    RunDirectory(string path) => Path = System.IO.Path.TrimEndingDirectorySeparator(System.IO.Path.GetFullPath(path));
+    RunDirectory(string path, bool staging = false)
+    {
+        Path = System.IO.Path.TrimEndingDirectorySeparator(System.IO.Path.GetFullPath(path));
+        _staging = staging;
+    }
+
+    readonly bool _staging;
 
     public string Path { get; }
     public string ManifestPath => File("manifest.json");
@@ -43,7 +49,7 @@ public sealed class RunDirectory
     /// <summary>A new run at <paramref name="path"/>, which must not exist yet or be empty. Creates nothing yet.</summary>
     public static RunDirectory New(string path)
     {
-        if (Directory.Exists(path) && Directory.EnumerateFileSystemEntries(path).Any())
+        if (Directory.Exists(path) && Directory.EnumerateFileSystemEntries(path).Any(entry => !RunLock.FileNames.Contains(System.IO.Path.GetFileName(entry))))
         {
             var hint = System.IO.File.Exists(System.IO.Path.Combine(path, "manifest.json"))
                 ? "pass --resume to continue it, or a new --out"
@@ -52,6 +58,65 @@ public sealed class RunDirectory
         }
         if (System.IO.File.Exists(path)) throw new UserInputException($"'{path}' is a file; pass a folder for --out");
         return new RunDirectory(path);
+    }
+
+    /// <summary>
+    /// A hidden sibling of <paramref name="finalPath"/> (<c>.NAME.partial-PID</c>) to build a whole run in
+    /// before <see cref="MoveTo"/> renames it into place; stale ones left by processes that died go first.
+    /// </summary>
+    public static RunDirectory Staging(string finalPath)
+    {
+        var full = System.IO.Path.TrimEndingDirectorySeparator(System.IO.Path.GetFullPath(finalPath));
+        var parent = System.IO.Path.GetDirectoryName(full)!;
+        var name = System.IO.Path.GetFileName(full);
+        try
+        {
+            Directory.CreateDirectory(parent);
+            foreach (var stale in Directory.EnumerateDirectories(parent, $".{name}.partial-*"))
+                if (int.TryParse(System.IO.Path.GetFileName(stale)[(name.Length + 10)..], out int pid) && !AtomicFile.IsRunning(pid))
+                    Directory.Delete(stale, recursive: true);
+            var path = System.IO.Path.Combine(parent, $".{name}.partial-{Environment.ProcessId}");
+            if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
+            Directory.CreateDirectory(path);
+            return new RunDirectory(path, staging: true);
+        }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+        {
+            throw new UserInputException($"cannot create a run next to '{finalPath}' ({error.Message.Split('\n')[0]}); pass an --out in a writable folder");
+        }
+    }
+
+    /// <summary>
+    /// Renames this staging folder to <paramref name="finalPath"/>, which must not exist or be empty (and
+    /// not locked by a writer): the run appears there whole, at once.
+    /// </summary>
+    public void MoveTo(string finalPath)
+    {
+        if (!_staging) throw new InvalidOperationException("only a staging folder moves into place");
+        var full = System.IO.Path.TrimEndingDirectorySeparator(System.IO.Path.GetFullPath(finalPath));
+        if (Directory.Exists(full))
+        {
+            New(full); // still empty?
+            using (RunLock.Acquire(full, "latent (replacing an empty folder)")) { }
+            Directory.Delete(full, recursive: true);
+        }
+        try
+        {
+            Directory.Move(Path, full);
+        }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+        {
+            throw new UserInputException($"cannot move the finished run into '{finalPath}' ({error.Message.Split('\n')[0]}); pass a new --out folder");
+        }
+        AtomicFile.SyncDirectory(System.IO.Path.GetDirectoryName(full)!);
+    }
+
+    /// <summary>Removes a staging folder that was not moved into place (the fit failed); a no-op otherwise.</summary>
+    public void DeleteIfStaging()
+    {
+        if (!_staging || !Directory.Exists(Path)) return;
+        try { Directory.Delete(Path, recursive: true); }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException) { }
     }
 
     /// <summary>An existing run; a folder without a manifest is a <see cref="UserInputException"/>.</summary>
@@ -81,30 +146,31 @@ public sealed class RunDirectory
         if (!System.IO.File.Exists(path))
             throw new UserInputException($"'{Path}' has no {System.IO.Path.GetFileName(path)} yet; wait for its first epoch to finish or train it again");
         var (tensors, _) = SafeTensors.Load(path);
-        try { LoadWeights(model, tensors, path); }
+        try { ModuleWeights.Load(model, tensors, path); }
         finally { foreach (var tensor in tensors.Values) tensor.Dispose(); }
         model.eval();
         return model;
     }
 
-    /// <summary>Copies named tensors into the model; every state-dict entry must be present with its shape.</summary>
-    public static void LoadWeights(nn.Module model, IReadOnlyDictionary<string, Tensor> tensors, string source)
+    /// <summary>Writes the selected weights (model.safetensors) atomically; non-finite weights are never written.</summary>
+    public void SaveModel(nn.Module model)
     {
-        using var noGrad = no_grad();
-        foreach (var (name, target) in model.state_dict())
-        {
-            if (!tensors.TryGetValue(name, out var value))
-                throw new UserInputException($"'{source}' has no tensor '{name}' for this model; the weights do not belong to the manifest's model");
-            if (!value.shape.SequenceEqual(target.shape))
-                throw new UserInputException(
-                    $"'{source}' stores '{name}' as [{string.Join(", ", value.shape)}] where the model needs [{string.Join(", ", target.shape)}]; the weights do not belong to the manifest's model");
-            target.copy_(value);
-        }
+        if (!Training.Finite.All(ModuleWeights.Of(model).Select(t => t.Tensor)))
+            throw new InvalidOperationException($"refusing to write non-finite weights to '{ModelPath}'");
+        SafeTensors.Save(ModelPath, ModuleWeights.Of(model));
     }
 
-    /// <summary>The model's state dict as named tensors, for saving.</summary>
-    public static IEnumerable<(string Name, Tensor Tensor)> Weights(nn.Module model) =>
-        model.state_dict().Select(pair => (pair.Key, pair.Value));
-
-    public void SaveModel(nn.Module model) => SafeTensors.Save(ModelPath, Weights(model));
+    /// <summary>Appends a time-stamped line to a log of the run (train.log, fit.log): append-only, a torn last line is harmless.</summary>
+    public void AppendLog(string name, string line)
+    {
+        var path = File(name);
+        try
+        {
+            System.IO.File.AppendAllText(path, $"{DateTimeOffset.Now:O} {line}\n");
+        }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+        {
+            throw new UserInputException($"cannot write the log '{path}' ({error.Message.Split('\n')[0]}); make the run folder writable (or remove what stands at that path) and --resume");
+        }
+    }
 }

@@ -29,6 +29,9 @@ public sealed class Adam : IDisposable
 
     public IEnumerable<Parameter> Parameters => _slots.Select(slot => slot.Parameter);
 
+    /// <summary>Whether every gradient is finite (no NaN, no ±∞): checked before every step.</summary>
+    public bool GradientsFinite() => _slots.All(slot => slot.Parameter.grad is not { } gradient || Finite.All(gradient));
+
     public void ZeroGrad()
     {
         foreach (var slot in _slots) slot.Parameter.grad?.zero_();

@@ -1,52 +1,70 @@
 using System.Diagnostics;
 using Latent.Data;
 using Latent.Models;
-using Latent.Runs;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Latent.Training;
 
 /// <summary>
-/// Minimises any <see cref="Autoencoder"/>'s <see cref="LossTerms.Total"/> with Adam(W), a warm-up
-/// and cosine schedule and optional gradient clipping; validates every epoch; keeps the best weights
-/// in model.safetensors and the last state in checkpoint/last.safetensors; appends metrics.jsonl.
-/// It knows nothing about the model it trains.
+/// Minimises any <see cref="ITrainable"/>'s <see cref="LossTerms.Total"/> with Adam(W), a warm-up
+/// and cosine schedule and optional gradient clipping; validates every epoch; hands the selected
+/// weights, checkpoints, metrics and warnings to an <see cref="ITrainingStore"/>. It knows nothing
+/// about the model it trains nor about files: every stage of every family (an autoencoder, a VQ-VAE's
+/// prior over its codes) is trained by it.
 /// <para>
 /// Determinism: the data order of an epoch is drawn from (seed, epoch) and the global torch
 /// generator is re-seeded from (seed, step) before every step, so every random draw is a pure
 /// function of where training stands, and a resumed run replays an uninterrupted one exactly.
 /// </para>
 /// <para>
-/// Divergence: when a loss term becomes NaN or infinite, the step is not taken; training rolls back
-/// to the last checkpoint, halves the learning rate and goes on, and gives up with a one-line
-/// error after <see cref="MaxRollbacks"/> such rollbacks.
+/// Divergence: when a loss term or the gradient becomes NaN or infinite, the step is not taken;
+/// training rolls back to the last checkpoint known to be good (the end of an epoch whose validation
+/// was finite), halves the learning rate and goes on, and gives up with a one-line error after
+/// <see cref="MaxRollbacks"/> such rollbacks. Nothing non-finite is ever handed to the store.
 /// </para>
 /// </summary>
-public sealed class Trainer(TrainingOptions options, ITrainingObserver observer)
+/// <param name="options">How to train.</param>
+/// <param name="observer">Progress, epochs and warnings, for a user interface.</param>
+/// <param name="diagnose">Figures and warnings about the model after every epoch, on the validation split (optional).</param>
+/// <param name="stage">The name of the stage being trained, for progress lines ("prior"); null for a model's main training.</param>
+public sealed class Trainer(TrainingOptions options, ITrainingObserver observer, Func<Dataset, Diagnosis>? diagnose = null, string? stage = null)
 {
     const long ValidationStream = -1;
+
+    /// <summary>Rollbacks after divergences before training gives up.</summary>
     public const int MaxRollbacks = 4;
 
-    public TrainingState Fit(Autoencoder model, DataSplits data, RunDirectory run, bool resume)
+    public static readonly MetricKey TrainLoss = new("train_loss", "the minimised objective, averaged over the epoch's training batches");
+    public static readonly MetricKey ValidationLoss = new("val_loss", "the final objective (no warm-up, no schedule) on the validation split; the selected weights have its lowest value");
+    public static readonly MetricKey TrainTerm = new("train_{term}", "a named term of the objective, averaged over the epoch's training batches");
+    public static readonly MetricKey ValidationTerm = new("val_{term}", "a named term of the final objective on the validation split");
+    public static readonly MetricKey LearningRate = new("lr", "the learning rate of the epoch's last step");
+    public static readonly MetricKey Seconds = new("seconds", "wall-clock seconds the epoch took, validation included");
+    public static readonly MetricKey Epoch = new("epoch", "1-based epoch");
+    public static readonly MetricKey Step = new("step", "optimiser steps taken when the epoch ended");
+
+    /// <summary>
+    /// Trains <paramref name="model"/> for <see cref="TrainingOptions.Epochs"/> epochs, from scratch or (with
+    /// <paramref name="resume"/>) from the store's latest checkpoint; returns where training ends.
+    /// </summary>
+    public TrainingState Fit(nn.Module model, DataSplits data, ITrainingStore store, bool resume)
     {
-        Directory.CreateDirectory(run.Path);
-        model.to(torch.device(options.Device));
+        var trainable = model as ITrainable ?? throw new ArgumentException($"{model.GetName()} has no loss to minimise (it is not ITrainable)", nameof(model));
+        model.to(Devices.Resolve(options.Device));
         using var optimizer = new Adam(model.named_parameters(), options.WeightDecay, options.Optimizer == OptimizerKind.AdamW);
-        TrainingState state;
         // A run killed between writing its manifest and its first checkpoint has trained nothing: start it afresh.
-        if (resume && File.Exists(run.LastCheckpointPath))
-        {
-            state = Checkpoint.Load(run.LastCheckpointPath, model, optimizer);
-            MetricsLog.TruncateAfter(run.MetricsPath, state.Epoch);
-        }
-        else
+        var state = resume ? store.Load(CheckpointKind.Latest, model, optimizer) : null;
+        if (state is null)
         {
             state = new TrainingState();
-            Checkpoint.Save(run.LastCheckpointPath, model, optimizer, state); // a run is resumable from its first moment
+            store.ForgetEpochsAfter(0);
+            store.Save(CheckpointKind.Latest, model, optimizer, state); // a run is resumable from its first moment
+            store.Save(CheckpointKind.Good, model, optimizer, state);
         }
+        else store.ForgetEpochsAfter(state.Epoch);
 
-        var session = new Session(model, optimizer, data, run, Stopwatch.StartNew(),
+        var session = new Session(model, trainable, optimizer, data, store, Stopwatch.StartNew(),
             StepsPerEpoch: (data.Train.Count + options.BatchSize - 1) / options.BatchSize);
         while (state.Epoch < options.Epochs)
         {
@@ -56,56 +74,65 @@ public sealed class Trainer(TrainingOptions options, ITrainingObserver observer)
             }
             catch (DivergenceException divergence)
             {
-                state = RollBack(session, divergence);
+                state = RollBack(session, divergence, session.Reached ?? state);
             }
         }
+        StepsTaken = session.StepsTaken;
         return state;
     }
 
-    /// <summary>What stays fixed while a run trains.</summary>
-    sealed record Session(Autoencoder Model, Adam Optimizer, DataSplits Data, RunDirectory Run, Stopwatch Clock, int StepsPerEpoch)
+    /// <summary>Optimiser steps the last <see cref="Fit"/> took (0 when it had nothing left to do).</summary>
+    public long StepsTaken { get; private set; }
+
+    /// <summary>What stays fixed while a model trains.</summary>
+    sealed record Session(nn.Module Module, ITrainable Model, Adam Optimizer, DataSplits Data, ITrainingStore Store, Stopwatch Clock, int StepsPerEpoch)
     {
         public long TotalSteps(int epochs) => (long)StepsPerEpoch * epochs;
         public long StepsTaken { get; set; }
+        /// <summary>Where the last step left training: what a rollback counts from.</summary>
+        public TrainingState? Reached { get; set; }
     }
 
+    /// <summary>One epoch, from where <paramref name="state"/> stands.</summary>
     TrainingState RunEpoch(Session session, TrainingState state)
     {
-        var (model, data) = (session.Model, session.Data);
+        var data = session.Data;
         int epoch = state.Epoch;
         long totalSteps = session.TotalSteps(options.Epochs);
         var epochClock = Stopwatch.StartNew();
         var order = Shuffle.Permutation(data.Train.Count, Shuffle.Derive(options.Seed, epoch));
         var sums = new Dictionary<string, double>(state.TermSums);
         long examples = state.ExamplesInEpoch;
-        model.train();
+        session.Module.train();
 
         for (int batch = state.BatchInEpoch; batch < session.StepsPerEpoch; batch++)
         {
             int start = batch * options.BatchSize, count = Math.Min(options.BatchSize, order.Length - start);
             double learningRate = options.LearningRate(state.Step, totalSteps) * state.LearningRateScale;
-            TrainStep(session, order.AsSpan(start, count), new TrainingStep(epoch, state.Step, session.StepsPerEpoch), learningRate, sums);
+            var context = LossContext.Training(new TrainingPosition(epoch, state.Step, session.StepsPerEpoch), data.Train.Count);
+            TrainStep(session, order.AsSpan(start, count), context, learningRate, sums);
             examples += count;
             session.StepsTaken++;
-            state = state with { BatchInEpoch = batch + 1, Step = state.Step + 1, TermSums = sums, ExamplesInEpoch = examples };
+            state = state with { BatchInEpoch = batch + 1, Step = state.Step + 1, TermSums = new(sums), ExamplesInEpoch = examples };
+            session.Reached = state;
 
             double perSecond = session.StepsTaken * options.BatchSize / Math.Max(1e-9, session.Clock.Elapsed.TotalSeconds);
             observer.OnProgress(new TrainingProgress(epoch, options.Epochs, batch + 1, session.StepsPerEpoch, state.Step,
-                sums["loss"] / examples, perSecond, TimeSpan.FromSeconds((totalSteps - state.Step) * options.BatchSize / Math.Max(1e-9, perSecond))));
+                sums["loss"] / examples, perSecond, TimeSpan.FromSeconds((totalSteps - state.Step) * options.BatchSize / Math.Max(1e-9, perSecond)), stage));
             if (options.CheckpointEvery > 0 && state.Step % options.CheckpointEvery == 0 && batch + 1 < session.StepsPerEpoch)
-                Checkpoint.Save(session.Run.LastCheckpointPath, model, session.Optimizer, state);
+                SaveCheckpoint(session, CheckpointKind.Latest, state);
         }
 
         var values = sums.ToDictionary(pair => "train_" + pair.Key, pair => pair.Value / examples);
-        var validation = Validate(model, data.Validation);
+        var validation = Validate(session, data.Validation, data.Train.Count);
         foreach (var (name, value) in validation) values["val_" + name] = value;
-        var diagnosis = model.Diagnose(data.Validation);
+        var diagnosis = diagnose?.Invoke(data.Validation) ?? Diagnosis.None;
         foreach (var (name, value) in diagnosis.Figures) values[name] = value;
-        values["lr"] = options.LearningRate(state.Step - 1, totalSteps) * state.LearningRateScale;
-        values["seconds"] = epochClock.Elapsed.TotalSeconds;
+        values[LearningRate.Name] = options.LearningRate(state.Step - 1, totalSteps) * state.LearningRateScale;
+        values[Seconds.Name] = epochClock.Elapsed.TotalSeconds;
 
-        double judged = validation.TryGetValue("loss", out var validationLoss) ? validationLoss : values["train_loss"];
-        if (!double.IsFinite(judged)) throw new DivergenceException(state.Step, epoch, "validation loss");
+        double judged = validation.TryGetValue("loss", out var validationLoss) ? validationLoss : values[TrainLoss.Name];
+        if (!double.IsFinite(judged)) throw new DivergenceException(state.Step, epoch, data.Validation.Count > 0 ? "the validation loss" : "the training loss");
         bool isBest = judged < state.BestValidationLoss || data.Validation.Count == 0;
         state = state with
         {
@@ -113,81 +140,103 @@ public sealed class Trainer(TrainingOptions options, ITrainingObserver observer)
             BestValidationLoss = isBest ? judged : state.BestValidationLoss, BestEpoch = isBest ? epoch + 1 : state.BestEpoch,
         };
 
-        MetricsLog.Append(session.Run.MetricsPath, epoch + 1, state.Step, values);
-        foreach (var warning in diagnosis.Warnings) Warn(session.Run, $"epoch {epoch + 1}: {warning}");
-        if (isBest) session.Run.SaveModel(model);
-        Checkpoint.Save(session.Run.LastCheckpointPath, model, session.Optimizer, state);
-        observer.OnEpoch(new EpochMetrics(epoch + 1, state.Step, values, isBest));
+        EnsureFinite(session, state);
+        session.Store.AppendEpoch(new EpochMetrics(epoch + 1, state.Step, values, isBest));
+        foreach (var warning in diagnosis.Warnings) Warn(session, $"epoch {epoch + 1}: {warning}");
+        if (isBest) session.Store.SaveSelected(session.Module, state);
+        session.Store.Save(CheckpointKind.Latest, session.Module, session.Optimizer, state);
+        session.Store.Save(CheckpointKind.Good, session.Module, session.Optimizer, state);
+        observer.OnEpoch(new EpochMetrics(epoch + 1, state.Step, values, isBest, stage));
         return state;
     }
 
     /// <summary>One optimiser step on the examples at <paramref name="indices"/>; adds the batch's terms to <paramref name="sums"/>.</summary>
-    void TrainStep(Session session, ReadOnlySpan<int> indices, TrainingStep step, double learningRate, Dictionary<string, double> sums)
+    void TrainStep(Session session, ReadOnlySpan<int> indices, LossContext context, double learningRate, Dictionary<string, double> sums)
     {
         using var scope = NewDisposeScope();
-        torch.manual_seed(Shuffle.Derive(options.Seed, step.Step));
-        var index = new long[indices.Length];
-        for (int i = 0; i < indices.Length; i++) index[i] = indices[i];
-        var x = session.Data.Train.Features.index_select(0, tensor(index)).to(torch.device(options.Device));
+        var position = context.Position!;
+        torch.manual_seed(Shuffle.Derive(options.Seed, position.Step));
+        var x = session.Data.Train.Gather(indices).to(Devices.Resolve(options.Device));
 
         session.Optimizer.ZeroGrad();
-        var loss = session.Model.Loss(x, step);
-        var values = loss.Terms.Select(term => (Name: term.Name, Value: (double)term.Value.item<float>()))
+        var loss = session.Model.Loss(x, context);
+        var values = loss.Terms.Select(term => (Name: term.Term.Name, Value: (double)term.Value.item<float>()))
                                .Prepend((Name: "loss", Value: loss.Total.item<float>())).ToArray();
         var bad = values.Where(term => !double.IsFinite(term.Value)).Select(term => term.Name).ToArray();
-        if (bad.Length > 0) throw new DivergenceException(step.Step, step.Epoch, string.Join(", ", bad));
+        if (bad.Length > 0) throw new DivergenceException(position.Step, position.Epoch, string.Join(", ", bad));
 
         loss.Total.backward();
+        // A finite loss can still have an infinite derivative: never let such a gradient reach the weights.
+        if (!session.Optimizer.GradientsFinite()) throw new DivergenceException(position.Step, position.Epoch, "the gradient");
         if (options.GradClip > 0) nn.utils.clip_grad_norm_(session.Optimizer.Parameters, options.GradClip);
         session.Optimizer.Step(learningRate);
         foreach (var (name, value) in values) sums[name] = sums.GetValueOrDefault(name) + value * indices.Length;
     }
 
-    /// <summary>Restores the last checkpoint with half the learning rate, or gives up after <see cref="MaxRollbacks"/>.</summary>
-    TrainingState RollBack(Session session, DivergenceException divergence)
+    /// <summary>A checkpoint of <paramref name="kind"/>, after checking that weights and moments are finite.</summary>
+    void SaveCheckpoint(Session session, CheckpointKind kind, TrainingState state)
     {
-        var restored = Checkpoint.Load(session.Run.LastCheckpointPath, session.Model, session.Optimizer);
-        int rollbacks = restored.Rollbacks + 1;
+        EnsureFinite(session, state);
+        session.Store.Save(kind, session.Module, session.Optimizer, state);
+    }
+
+    static void EnsureFinite(Session session, TrainingState state)
+    {
+        if (!Finite.All(session.Module.parameters()) || !Finite.All(session.Module.buffers()) || !Finite.All(session.Optimizer.State().Select(entry => entry.Tensor)))
+            throw new DivergenceException(state.Step, Math.Max(0, state.Epoch - (state.BatchInEpoch == 0 ? 1 : 0)), "the weights or optimiser moments");
+    }
+
+    /// <summary>
+    /// Restores the last good checkpoint with half the learning rate, or gives up after <see cref="MaxRollbacks"/>;
+    /// <paramref name="reached"/> is where training had got to, whose rollback count carries on.
+    /// </summary>
+    TrainingState RollBack(Session session, DivergenceException divergence, TrainingState reached)
+    {
+        var restored = session.Store.Load(CheckpointKind.Good, session.Module, session.Optimizer)
+            ?? throw new InvalidOperationException("the training store lost its good checkpoint");
+        int rollbacks = Math.Max(reached.Rollbacks, restored.Rollbacks) + 1;
         if (rollbacks > MaxRollbacks)
             throw new UserInputException(
-                $"training keeps diverging ({divergence.Terms} non-finite at step {divergence.Step} after {MaxRollbacks} rollbacks to ever lower learning rates); lower --lr, pass --grad-clip 1, or check the data, then --resume");
-        var state = restored with { Rollbacks = rollbacks, LearningRateScale = restored.LearningRateScale / 2 };
-        MetricsLog.TruncateAfter(session.Run.MetricsPath, state.Epoch);
-        Checkpoint.Save(session.Run.LastCheckpointPath, session.Model, session.Optimizer, state);
-        Warn(session.Run, $"step {divergence.Step} (epoch {divergence.Epoch + 1}): {divergence.Terms} became non-finite; " +
-                          $"rolled back to step {state.Step} and halved the learning rate (now ×{state.LearningRateScale:G3} of the schedule)");
+                $"training keeps diverging ({divergence.Terms} non-finite at step {divergence.Step} after {MaxRollbacks} rollbacks to ever lower learning rates); " +
+                "lower --lr, pass --grad-clip 1, or check the data, then --resume");
+        var state = restored with { Rollbacks = rollbacks, LearningRateScale = Math.Min(reached.LearningRateScale, restored.LearningRateScale) / 2 };
+        session.Store.ForgetEpochsAfter(state.Epoch);
+        session.Store.Save(CheckpointKind.Latest, session.Module, session.Optimizer, state);
+        session.Store.Save(CheckpointKind.Good, session.Module, session.Optimizer, state);
+        Warn(session, $"step {divergence.Step} (epoch {divergence.Epoch + 1}): {divergence.Terms} became non-finite; " +
+                      $"rolled back to step {state.Step} and halved the learning rate (now ×{state.LearningRateScale:G3} of the schedule)");
         return state;
     }
 
-    /// <summary>The objective on the validation split, with a fixed seed so that epochs are comparable.</summary>
-    Dictionary<string, double> Validate(Autoencoder model, Dataset validation)
+    /// <summary>The final objective on the validation split, with a fixed seed so that epochs are comparable.</summary>
+    Dictionary<string, double> Validate(Session session, Dataset validation, long trainingExamples)
     {
         var sums = new Dictionary<string, double>();
         if (validation.Count == 0) return sums;
-        model.eval();
+        session.Module.eval();
         using (no_grad())
         {
             torch.manual_seed(Shuffle.Derive(options.Seed, ValidationStream));
             foreach (var batch in validation.Batches(Math.Max(options.BatchSize, 512)))
             {
                 using var scope = NewDisposeScope();
-                var loss = model.Loss(batch.to(torch.device(options.Device)), TrainingStep.Final);
+                var loss = session.Model.Loss(batch.to(Devices.Resolve(options.Device)), LossContext.Final(trainingExamples));
                 long count = batch.shape[0];
                 sums["loss"] = sums.GetValueOrDefault("loss") + loss.Total.item<float>() * count;
-                foreach (var (name, value) in loss.Terms) sums[name] = sums.GetValueOrDefault(name) + value.item<float>() * count;
+                foreach (var (term, value) in loss.Terms) sums[term.Name] = sums.GetValueOrDefault(term.Name) + value.item<float>() * count;
             }
         }
-        model.train();
+        session.Module.train();
         return sums.ToDictionary(pair => pair.Key, pair => pair.Value / validation.Count);
     }
 
-    void Warn(RunDirectory run, string message)
+    void Warn(Session session, string message)
     {
-        File.AppendAllText(run.File("train.log"), $"{DateTimeOffset.Now:O} warning: {message}\n");
+        session.Store.Warn(message);
         observer.OnWarning(message);
     }
 
-    /// <summary>A loss term became NaN or infinite at a step.</summary>
+    /// <summary>A loss term, the gradient or the weights became NaN or infinite at a step.</summary>
     sealed class DivergenceException(long step, int epoch, string terms) : Exception($"{terms} non-finite at step {step}")
     {
         public long Step { get; } = step;

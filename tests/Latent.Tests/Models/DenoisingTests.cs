@@ -92,7 +92,7 @@ public sealed class DenoisingTests
             using var scope = NewDisposeScope();
             manual_seed(step);
             optimizer.ZeroGrad();
-            var loss = model.Loss(data.narrow(0, step % batches * batchSize, batchSize), new TrainingStep(0, step, batches));
+            var loss = model.Loss(data.narrow(0, step % batches * batchSize, batchSize), LossContext.Training(new TrainingPosition(0, step, batches), 0));
             loss.Total.backward();
             optimizer.Step(learningRate);
             losses.Add(loss.Total.item<float>());
@@ -115,7 +115,7 @@ public sealed class DenoisingTests
         using var model = new DenoisingAutoencoder(options, train.Shape);
         Train(model, train.Features, steps: 400);
 
-        var figures = model.Evaluate(test, new EvaluationOptions());
+        var figures = RestorationEstimates.Evaluate(model, test, new EvaluationOptions());
         // The space (between random words) is the most frequent character, about a quarter of the text.
         Assert.True(figures["masked_token_accuracy"] > 1.5 * figures["unigram_masked_token_accuracy"],
             $"accuracy {figures["masked_token_accuracy"]} vs unigram {figures["unigram_masked_token_accuracy"]}");
@@ -137,7 +137,7 @@ public sealed class DenoisingTests
         Train(model, rows.narrow(0, 0, 1536), steps: 400);
 
         var test = new Dataset(rows.narrow(0, 1536, 512), shape);
-        var figures = model.Evaluate(test, new EvaluationOptions());
+        var figures = RestorationEstimates.Evaluate(model, test, new EvaluationOptions());
         Assert.True(figures["masked_mse"] < 0.2 * figures["mean_fill_masked_mse"], $"{figures["masked_mse"]} vs mean fill {figures["mean_fill_masked_mse"]}");
 
         using var noGrad = no_grad();

@@ -33,7 +33,7 @@ public sealed class LinearAutoencoderTests
         {
             using var scope = NewDisposeScope();
             optimizer.ZeroGrad();
-            model.Loss(data.Features, new TrainingStep(0, step, steps)).Total.backward();
+            model.Loss(data.Features, LossContext.Training(new TrainingPosition(0, step, steps), 0)).Total.backward();
             optimizer.Step(schedule.LearningRate(step, steps));
         }
         model.eval();

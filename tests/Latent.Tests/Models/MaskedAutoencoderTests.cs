@@ -74,7 +74,7 @@ public sealed class MaskedAutoencoderTests
     public void Norm_pix_loss_trains_and_the_state_dict_mirrors_models_mae()
     {
         using var model = Build(new MaeOptions { Width = 32, Depth = 1, DecoderWidth = 16, DecoderDepth = 1, NormPixLoss = true });
-        var loss = model.Loss(TestData.Shapes().Train.Features.narrow(0, 0, 8), new TrainingStep(0, 0, 1));
+        var loss = model.Loss(TestData.Shapes().Train.Features.narrow(0, 0, 8), LossContext.Training(new TrainingPosition(0, 0, 1), 0));
         Assert.True(float.IsFinite(loss.Total.item<float>()));
         var keys = model.state_dict().Keys.ToHashSet();
         foreach (var key in new[] { "clsToken", "posEmbed", "patchEmbed.proj.weight", "blocks.0.attn.qkv.weight", "norm.weight", "decoderEmbed.weight",

@@ -71,9 +71,9 @@ public sealed class ModelContractTests
             manual_seed(step);
             var x = data.Train.Features.narrow(0, step % 4 * 64, 64);
             optimizer.ZeroGrad();
-            var loss = model.Loss(x, new TrainingStep(step / 4, step, 4));
+            var loss = model.Loss(x, LossContext.Training(new TrainingPosition(step / 4, step, 4), 0));
             Assert.Equal(0, loss.Total.dim());
-            Assert.All(loss.Terms, term => Assert.True(float.IsFinite(term.Value.item<float>()), term.Name));
+            Assert.All(loss.Terms, term => Assert.True(float.IsFinite(term.Value.item<float>()), term.Term.Name));
             loss.Total.backward();
             optimizer.Step(2e-3);
             losses.Add(loss.Total.item<float>());
@@ -100,7 +100,7 @@ public sealed class ModelContractTests
         var singular = linalg.svdvals(x - x.mean([0], keepdim: true));
         double optimum = singular.narrow(0, model.RepresentationSize, singular.shape[0] - model.RepresentationSize).square().sum().item<double>()
                          / x.NumberOfElements;
-        double loss = model.Loss(data.Train.Features, TrainingStep.Final).Total.item<float>();
+        double loss = model.Loss(data.Train.Features, LossContext.Final()).Total.item<float>();
         Assert.True(double.IsFinite(loss));
         Assert.True(Math.Abs(loss - optimum) <= 1e-4 * optimum, $"loss {loss} against the optimum {optimum}");
     }
@@ -117,9 +117,9 @@ public sealed class ModelContractTests
         model.eval();
         other.eval();
         var path = folder.File("model.safetensors");
-        SafeTensors.Save(path, RunDirectory.Weights(model));
+        SafeTensors.Save(path, ModuleWeights.Of(model));
         var (tensors, _) = SafeTensors.Load(path);
-        RunDirectory.LoadWeights(other, tensors, path);
+        ModuleWeights.Load(other, tensors, path);
 
         using var noGrad = no_grad();
         var x = data.Test.Features.narrow(0, 0, 8);

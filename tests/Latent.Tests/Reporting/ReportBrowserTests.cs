@@ -5,6 +5,7 @@ using Latent.Models;
 using Latent.Models.VectorQuantized;
 using Latent.Reporting;
 using Latent.Runs;
+using Latent.Workflows;
 using Latent.Training;
 
 namespace Latent.Tests.Reporting;

@@ -67,7 +67,7 @@ public sealed class PyTorchInteropTests
             // One training batch gives the standardizer running figures other than its initial 0 and 1.
             model.train();
             using var noGrad = no_grad();
-            model.Loss(x, new TrainingStep(0, 0, 1));
+            model.Loss(x, LossContext.Training(new TrainingPosition(0, 0, 1), 0));
         }
         RoundTrip(model, x);
     }
@@ -90,7 +90,7 @@ public sealed class PyTorchInteropTests
         Assert.True(exitCode == 0, $"interop.py failed for {name}/{architecture} on {model.Shape}:\n{output}");
 
         var (pytorchWeights, _) = SafeTensors.Load(run.File("pytorch.safetensors"));
-        RunDirectory.LoadWeights(model, pytorchWeights, "pytorch.safetensors");
+        ModuleWeights.Load(model, pytorchWeights, "pytorch.safetensors");
         var (expected, _) = SafeTensors.Load(run.File("pytorch_outputs.safetensors"));
         foreach (var (key, actual) in Outputs(model, x))
         {

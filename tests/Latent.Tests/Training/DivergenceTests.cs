@@ -30,14 +30,16 @@ public sealed class DivergenceTests
         public override Tensor Encode(Tensor x) => encoder.forward(x.flatten(1));
         public override Tensor Decode(Tensor z) => decoder.forward(z).reshape([z.shape[0], .. Shape.Dimensions]);
 
-        public override LossTerms Loss(Tensor x, TrainingStep step)
+        public override LossTerms Loss(Tensor x, LossContext context)
         {
             var reconstruction = nn.functional.mse_loss(Reconstruct(x), x);
-            bool poisoned = !step.Validating && (_forever ? step.Step >= _nanSteps.Min() : _nanSteps.Remove(step.Step));
+            bool poisoned = context.Position is { } position && (_forever ? position.Step >= _nanSteps.Min() : _nanSteps.Remove(position.Step));
             var kl = poisoned ? tensor(float.NaN) : zeros(1).sum();
-            return new LossTerms(reconstruction + kl, ("recon", reconstruction), ("kl", kl));
+            return new LossTerms(reconstruction + kl, (LossTerms.Reconstruction, reconstruction), (KlTerm, kl));
         }
     }
+
+    static readonly MetricKey KlTerm = MetricKey.Term("kl", "a term that turns NaN on purpose");
 
     static TrainingOptions Options => new() { Epochs = 3, BatchSize = 64, Seed = 2 };
 
@@ -50,7 +52,7 @@ public sealed class DivergenceTests
         using var model = new Flaky(data.Shape, [6], forever: false);
         var warnings = new List<string>();
 
-        var state = new Trainer(Options, new Recorder(warnings)).Fit(model, data, run, resume: false);
+        var state = new Trainer(Options, new Recorder(warnings)).Fit(model, data, new RunTrainingStore(run), resume: false);
 
         Assert.Equal(3, state.Epoch);
         Assert.Equal(0.5, state.LearningRateScale);
@@ -71,7 +73,7 @@ public sealed class DivergenceTests
         var data = TestData.Shapes(256);
         using var model = new Flaky(data.Shape, [2], forever: true);
         var error = Assert.Throws<UserInputException>(() =>
-            new Trainer(Options, SilentObserver.Instance).Fit(model, data, RunDirectory.New(folder.File("run")), resume: false));
+            new Trainer(Options, SilentObserver.Instance).Fit(model, data, new RunTrainingStore(RunDirectory.New(folder.File("run"))), resume: false));
         Assert.Contains("keeps diverging", error.Message);
         Assert.Contains("--lr", error.Message);
     }

@@ -2,6 +2,7 @@ using Latent.Data;
 using Latent.Models;
 using Latent.Models.Plain;
 using Latent.Runs;
+using Latent.Workflows;
 using Latent.Training;
 using static TorchSharp.torch;
 

@@ -1,5 +1,4 @@
 using Latent.Data;
-using Latent.Evaluation;
 using Latent.Nn;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -26,7 +25,7 @@ namespace Latent.Models.Denoising;
 /// of a clean input is what the model makes of an input it never saw in training (it expects hidden
 /// elements: a DAE masked with 0 brightens clean images); <see cref="Inpaint"/> is its real use.
 /// </summary>
-public sealed class DenoisingAutoencoder : Autoencoder, IInpainting
+public sealed class DenoisingAutoencoder : Autoencoder, IInpainting, ICorrupting
 {
     private readonly nn.Module<Tensor, Tensor> encoder;
     private readonly nn.Module<Tensor, Tensor> decoder;
@@ -68,7 +67,7 @@ public sealed class DenoisingAutoencoder : Autoencoder, IInpainting
     /// <summary>code → x̂ in data units: pixels in [0, 1], table values in their own units, token ids (the most likely token).</summary>
     public override Tensor Decode(Tensor z) => ToDataUnits(decoder.forward(z));
 
-    public override LossTerms Loss(Tensor x, TrainingStep step)
+    public override LossTerms Loss(Tensor x, LossContext context)
     {
         if (standardizer is not null && training) standardizer.Update(x);
         var target = ToModelUnits(x);
@@ -76,7 +75,7 @@ public sealed class DenoisingAutoencoder : Autoencoder, IInpainting
         var output = decoder.forward(encoder.forward(corrupted.Input));
         var error = ElementLoss(output, target);
         var loss = _options.LossOn == LossOn.All ? error.mean() : MeanOver(error, corrupted.Positions);
-        return new LossTerms(loss, ("recon", loss));
+        return new LossTerms(loss, (LossTerms.Reconstruction, loss));
     }
 
     public Inpainted Inpaint(Tensor x, Tensor missing)
@@ -89,61 +88,14 @@ public sealed class DenoisingAutoencoder : Autoencoder, IInpainting
         return new Inpainted(where(missing, predicted, x).MoveToOuterDisposeScope(), missing.clone().MoveToOuterDisposeScope());
     }
 
-    /// <summary>
-    /// On the test split, corrupted with the training noise (seeded): for tokens, the accuracy on the
-    /// corrupted positions against chance and against always guessing the most frequent test token;
-    /// otherwise the squared error on the corrupted elements against filling them with the test mean.
-    /// </summary>
-    public override IReadOnlyDictionary<string, double> Evaluate(Dataset test, EvaluationOptions options)
+    /// <summary>Corrupts x with the training noise (every draw from <paramref name="generator"/>) and restores it, in data units.</summary>
+    public Restoration RestoreCorrupted(Tensor x, Generator generator)
     {
-        using var noGrad = no_grad();
-        using var generator = new Generator(seed: 0x5EED, device: CPU);
-        return Shape.Kind == DataKind.Tokens ? TokenFigures(test, options, generator) : ValueFigures(test, options, generator);
-    }
-
-    Dictionary<string, double> TokenFigures(Dataset test, EvaluationOptions options, Generator generator)
-    {
-        using var counts = bincount(test.Features.flatten(), minlength: Shape.VocabularySize);
-        long mostFrequent = counts.argmax().item<long>();
-        long hidden = 0, correct = 0, unigramCorrect = 0;
-        foreach (var batch in test.Batches(options.BatchSize))
-        {
-            using var scope = NewDisposeScope();
-            var corrupted = _corruption.Apply(batch, null, generator);
-            var predicted = decoder.forward(encoder.forward(corrupted.Input)).argmax(-1);
-            hidden += corrupted.Positions.sum().item<long>();
-            correct += (predicted.eq(batch) & corrupted.Positions).sum().item<long>();
-            unigramCorrect += (batch.eq(mostFrequent) & corrupted.Positions).sum().item<long>();
-        }
-        return new Dictionary<string, double>
-        {
-            ["masked_token_accuracy"] = (double)correct / Math.Max(1, hidden),
-            ["unigram_masked_token_accuracy"] = (double)unigramCorrect / Math.Max(1, hidden),
-            ["chance_masked_token_accuracy"] = 1.0 / (Shape.VocabularySize - Vocabulary.Reserved),
-        };
-    }
-
-    Dictionary<string, double> ValueFigures(Dataset test, EvaluationOptions options, Generator generator)
-    {
-        using var testMean = test.Features.mean([0]);
-        double error = 0, meanFillError = 0;
-        long hidden = 0;
-        foreach (var batch in test.Batches(options.BatchSize))
-        {
-            using var scope = NewDisposeScope();
-            var input = ToModelUnits(batch);
-            var corrupted = _corruption.Apply(input, MaskFill(input), generator);
-            var restored = ToDataUnits(decoder.forward(encoder.forward(corrupted.Input)));
-            var positions = corrupted.Positions.to(ScalarType.Float32);
-            hidden += corrupted.Positions.sum().item<long>();
-            error += ((restored - batch).square() * positions).sum().item<float>();
-            meanFillError += ((testMean - batch).square() * positions).sum().item<float>();
-        }
-        return new Dictionary<string, double>
-        {
-            ["masked_mse"] = error / Math.Max(1, hidden),
-            ["mean_fill_masked_mse"] = meanFillError / Math.Max(1, hidden),
-        };
+        using var scope = NewDisposeScope();
+        var input = ToModelUnits(x);
+        var corrupted = _corruption.Apply(input, MaskFill(input), generator);
+        var restored = ToDataUnits(decoder.forward(encoder.forward(corrupted.Input)));
+        return new Restoration(restored.MoveToOuterDisposeScope(), corrupted.Positions.MoveToOuterDisposeScope());
     }
 
     /// <summary>Data → what the network sees: standardised table rows; pixels and token ids as they are.</summary>

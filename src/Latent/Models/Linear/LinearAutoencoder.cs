@@ -1,5 +1,4 @@
 using Latent.Data;
-using Latent.Evaluation;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -33,7 +32,7 @@ namespace Latent.Models.Linear;
 /// [F, K] (untied only), <c>mean</c> [F] and <c>mean_count</c> (examples averaged into it).
 /// </para>
 /// </summary>
-public sealed class LinearAutoencoder : Autoencoder
+public sealed class LinearAutoencoder : Autoencoder, ILinearCode
 {
     private readonly TorchSharp.Modules.Linear encoder;
     private readonly TorchSharp.Modules.Linear? decoder;
@@ -84,16 +83,9 @@ public sealed class LinearAutoencoder : Autoencoder
         return x - _mean;
     }
 
-    public override LossTerms Loss(Tensor x, TrainingStep step)
+    public override LossTerms Loss(Tensor x, LossContext context)
     {
         var reconstruction = nn.functional.mse_loss(Reconstruct(x), x);
-        return new LossTerms(reconstruction, ("recon", reconstruction));
-    }
-
-    /// <summary><c>pca_optimum_mse</c> and <c>principal_angle_max_deg</c> (see <see cref="PrincipalSubspace"/>).</summary>
-    public override IReadOnlyDictionary<string, double> Evaluate(Dataset test, EvaluationOptions options)
-    {
-        using var noGrad = no_grad();
-        return PrincipalSubspace.Compare(DecoderColumns, test, options);
+        return new LossTerms(reconstruction, (LossTerms.Reconstruction, reconstruction));
     }
 }

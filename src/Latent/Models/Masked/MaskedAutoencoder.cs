@@ -1,5 +1,4 @@
 using Latent.Data;
-using Latent.Evaluation;
 using Latent.Nn;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -32,7 +31,7 @@ namespace Latent.Models.Masked;
 /// outputs have no pixel scale, it is drawn around mid-grey).
 /// </para>
 /// </summary>
-public sealed class MaskedAutoencoder : Autoencoder, IInpainting
+public sealed class MaskedAutoencoder : Autoencoder, IInpainting, ICorrupting
 {
     private readonly PatchEmbedding patchEmbed;
     private readonly Parameter? clsToken;
@@ -105,7 +104,7 @@ public sealed class MaskedAutoencoder : Autoencoder, IInpainting
         return Fill(x, RandomOrder(x.shape[0], generator).to(x.device), _options.VisiblePatches(Shape)).Filled;
     }
 
-    public override LossTerms Loss(Tensor x, TrainingStep step)
+    public override LossTerms Loss(Tensor x, LossContext context)
     {
         int visible = _options.VisiblePatches(Shape);
         var order = RandomOrder(x.shape[0], generator: null).to(x.device);
@@ -115,7 +114,7 @@ public sealed class MaskedAutoencoder : Autoencoder, IInpainting
         var perPatch = (predicted - target).square().mean([-1]);                 // [B, N]
         var hidden = HiddenPatches(order, visible);                               // [B, N], 1 = hidden
         var loss = (perPatch * hidden).sum() / hidden.sum();
-        return new LossTerms(loss, ("recon", loss));
+        return new LossTerms(loss, (LossTerms.Reconstruction, loss));
     }
 
     /// <summary>Hides every patch that holds a missing pixel and predicts it; the missing pixels get the prediction, the rest stay.</summary>
@@ -141,32 +140,13 @@ public sealed class MaskedAutoencoder : Autoencoder, IInpainting
         return new Inpainted(where(missing, predicted, x).MoveToOuterDisposeScope(), hiddenPixels.MoveToOuterDisposeScope());
     }
 
-    /// <summary>
-    /// On the test split, with seeded random masks at the mask ratio: the squared error per pixel of the
-    /// hidden patches (predicted, clamped to [0, 1]) against filling them with the per-pixel mean of the test images.
-    /// </summary>
-    public override IReadOnlyDictionary<string, double> Evaluate(Dataset test, EvaluationOptions options)
+    /// <summary>Hides a random N·r of the patches of every example (drawn from <paramref name="generator"/>) and predicts them, clamped to [0, 1].</summary>
+    public Restoration RestoreCorrupted(Tensor x, Generator generator)
     {
-        using var noGrad = no_grad();
-        using var generator = new Generator(seed: 0x5EED, device: CPU);
-        using var testMean = test.Features.mean([0]);
-        int visible = _options.VisiblePatches(Shape);
-        double error = 0, meanFillError = 0, hiddenPixels = 0;
-        foreach (var batch in test.Batches(options.BatchSize))
-        {
-            using var scope = NewDisposeScope();
-            var order = RandomOrder(batch.shape[0], generator).to(batch.device);
-            var filled = Fill(batch, order, visible);
-            var hidden = filled.Hidden.to(ScalarType.Float32);
-            hiddenPixels += hidden.sum().item<float>();
-            error += ((filled.Filled - batch).square() * hidden).sum().item<float>();
-            meanFillError += ((testMean - batch).square() * hidden).sum().item<float>();
-        }
-        return new Dictionary<string, double>
-        {
-            ["masked_mse"] = error / hiddenPixels,
-            ["mean_fill_masked_mse"] = meanFillError / hiddenPixels,
-        };
+        using var scope = NewDisposeScope();
+        var order = RandomOrder(x.shape[0], generator).to(x.device);
+        var filled = Fill(x, order, _options.VisiblePatches(Shape));
+        return new Restoration(filled.Filled.MoveToOuterDisposeScope(), filled.Hidden.MoveToOuterDisposeScope());
     }
 
     /// <summary>Per example, the patch indices in a random order (argsort of uniform noise): the first N(1 − r) stay visible. [B, N]</summary>

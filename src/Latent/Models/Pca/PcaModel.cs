@@ -1,5 +1,4 @@
 using Latent.Data;
-using Latent.Evaluation;
 using static TorchSharp.torch;
 
 namespace Latent.Models.Pca;
@@ -24,7 +23,7 @@ namespace Latent.Models.Pca;
 /// tables whose values are beyond 10¹⁹).
 /// </para>
 /// </summary>
-public sealed class PcaModel : Autoencoder, IClosedForm
+public sealed class PcaModel : Autoencoder, IClosedForm, ILinearCode
 {
     // Registered by name with register_buffer (not RegisterComponents) so that the state-dict keys
     // are the snake_case names a PyTorch module would use.
@@ -59,6 +58,9 @@ public sealed class PcaModel : Autoencoder, IClosedForm
 
     /// <summary>W [K, F]: orthonormal rows, by decreasing variance.</summary>
     public Tensor Components => _components;
+
+    /// <summary>Wᵀ [F, K]: the decoder's columns span the principal subspace (whitening rescales them, the span stays).</summary>
+    public Tensor DecoderColumns => _components.T;
 
     /// <summary>λ_k [K]: the variance of the training data along each component (ddof 1).</summary>
     public Tensor ExplainedVariance => _explainedVariance;
@@ -98,10 +100,10 @@ public sealed class PcaModel : Autoencoder, IClosedForm
     }
 
     /// <summary>The reconstruction MSE. PCA is not trained by gradient descent; this is what <see cref="Fit"/> minimises in closed form.</summary>
-    public override LossTerms Loss(Tensor x, TrainingStep step)
+    public override LossTerms Loss(Tensor x, LossContext context)
     {
         var reconstruction = nn.functional.mse_loss(Reconstruct(x), x);
-        return new LossTerms(reconstruction, ("recon", reconstruction));
+        return new LossTerms(reconstruction, (LossTerms.Reconstruction, reconstruction));
     }
 
     public Diagnosis Fit(Dataset train)
@@ -165,8 +167,4 @@ public sealed class PcaModel : Autoencoder, IClosedForm
         }
         return written;
     }
-
-    /// <summary><c>pca_optimum_mse</c> and <c>principal_angle_max_deg</c>: a check that a refit on the training split agrees.</summary>
-    public override IReadOnlyDictionary<string, double> Evaluate(Dataset test, EvaluationOptions options) =>
-        PrincipalSubspace.Compare(_components.T, test, options);
 }

@@ -29,9 +29,9 @@ public sealed class PlainAutoencoder : Autoencoder
         return Shape.IsUnitRange ? output.sigmoid() : output;
     }
 
-    public override LossTerms Loss(Tensor x, TrainingStep step)
+    public override LossTerms Loss(Tensor x, LossContext context)
     {
         var reconstruction = nn.functional.mse_loss(Reconstruct(x), x);
-        return new LossTerms(reconstruction, ("recon", reconstruction));
+        return new LossTerms(reconstruction, (LossTerms.Reconstruction, reconstruction));
     }
 }

@@ -48,8 +48,6 @@ public sealed record VaeOptions : ModelOptions
     [Description("free bits: floor, in nats, under the batch-averaged KL of each latent dimension (0: off)")]
     public double FreeBits { get; init; }
 
-    [Description("a latent dimension whose average KL is below this many nats counts as collapsed")]
-    public double CollapseThreshold { get; init; } = 0.01;
 
     public override void Validate(DataShape shape)
     {
@@ -62,8 +60,6 @@ public sealed record VaeOptions : ModelOptions
             throw new UserInputException($"--kl-warmup {KlWarmup} must be zero (off) or a number of epochs, e.g. 5");
         if (!(FreeBits >= 0) || !double.IsFinite(FreeBits))
             throw new UserInputException($"--free-bits {FreeBits} must be zero (off) or nats per dimension, e.g. 0.25");
-        if (!(CollapseThreshold > 0) || !double.IsFinite(CollapseThreshold))
-            throw new UserInputException($"--collapse-threshold {CollapseThreshold} must be positive nats, e.g. 0.01");
         if (shape.Kind == DataKind.Tokens)
             throw new UserInputException($"--model vae has no likelihood for {shape}; use --model dae for token data");
         if (Likelihood == Likelihood.Bernoulli && !shape.IsUnitRange)

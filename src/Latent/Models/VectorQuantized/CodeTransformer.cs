@@ -17,7 +17,7 @@ namespace Latent.Models.VectorQuantized;
 /// token of code c in head h is h·K + c, so each head's codes have their own embeddings, and the
 /// token after the last code is a start token that begins every sequence.
 /// </summary>
-public sealed class CodeTransformer : nn.Module<Tensor, Tensor>
+public sealed class CodeTransformer : nn.Module<Tensor, Tensor>, ITrainable
 {
     /// <summary>Attention heads per block.</summary>
     public const int AttentionHeads = 4;
@@ -87,6 +87,24 @@ public sealed class CodeTransformer : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         var logits = forward(Inputs(codes)); // [B, T, K]
         return nn.functional.cross_entropy(logits.reshape(-1, CodebookSize), codes.reshape(-1)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The objective of the prior: the negative log-likelihood of the next code.</summary>
+    public static readonly MetricKey NegativeLogLikelihoodTerm = MetricKey.Term("nll", "negative log-likelihood of each code given the codes before it, nats per code");
+
+    /// <summary>Code sequences [B, T] → the mean negative log-likelihood per code, as the trainer minimises it.</summary>
+    public LossTerms Loss(Tensor x, LossContext context)
+    {
+        var nll = NegativeLogLikelihood(x);
+        return new LossTerms(nll, (NegativeLogLikelihoodTerm, nll));
+    }
+
+    /// <summary>log p(k_t | k_&lt;t) of every code of codes [B, T] → [B, T] nats.</summary>
+    public Tensor LogProbabilities(Tensor codes)
+    {
+        using var scope = NewDisposeScope();
+        var logits = forward(Inputs(codes));                                        // [B, T, K]
+        return nn.functional.log_softmax(logits, -1).gather(2, codes.unsqueeze(2)).squeeze(2).MoveToOuterDisposeScope();
     }
 
     /// <summary>Sequences drawn at once; larger counts are drawn in chunks so that memory stays bounded.</summary>

@@ -48,7 +48,6 @@ public sealed class Codebook : nn.Module<Tensor, Tensor>
     private readonly Tensor steps_unused;
 
     private readonly CodebookTraining _training;
-    private bool _initialised;
 
     public Codebook(int size, int dimension, CodebookTraining training) : base(nameof(Codebook))
     {
@@ -127,12 +126,9 @@ public sealed class Codebook : nn.Module<Tensor, Tensor>
     /// </summary>
     public void InitialiseIfNeeded(Tensor vectors)
     {
-        if (_initialised) return;
-        if (initted.item<float>() != 0)
-        {
-            _initialised = true;
-            return;
-        }
+        // Read from the buffer every time, never cached: a rollback to a checkpoint taken before the
+        // initialisation restores initted = 0, and the k-means must then run again.
+        if (initted.item<float>() != 0) return;
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         var centroids = Draw(vectors, Size);
@@ -149,7 +145,6 @@ public sealed class Codebook : nn.Module<Tensor, Tensor>
         cluster_size.copy_(counts.clamp_min(1));
         embed_avg?.copy_(centroids * cluster_size.unsqueeze(1)); // m_i = e_i·N_i, so that e_i = m_i / N_i holds
         initted.fill_(1);
-        _initialised = true;
     }
 
     /// <summary>

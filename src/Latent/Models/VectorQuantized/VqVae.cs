@@ -6,10 +6,7 @@
 // After training, a prior over codes (CodePrior) is fitted on the training split's codes, for sampling.
 
 using Latent.Data;
-using Latent.Evaluation;
-using Latent.Models.Pca;
 using Latent.Nn;
-using Latent.Training;
 using static TorchSharp.torch;
 
 namespace Latent.Models.VectorQuantized;
@@ -21,7 +18,7 @@ namespace Latent.Models.VectorQuantized;
 /// CSV and interpolation; the discrete codes come from <see cref="Codes"/> and go back through
 /// <see cref="DecodeCodes"/>.
 /// </summary>
-public sealed class VqVae : Autoencoder, IGenerative, ISecondStage
+public sealed class VqVae : Autoencoder, IGenerative, IDiscreteCodes, ISecondStage
 {
     private readonly nn.Module<Tensor, Tensor> encoder;
     private readonly VectorQuantizer quantizer;
@@ -51,6 +48,12 @@ public sealed class VqVae : Autoencoder, IGenerative, ISecondStage
                               autoregressive: options.PriorEpochs > 0);
         RegisterComponents();
     }
+
+    /// <summary>The codebook term of the objective (without EMA).</summary>
+    public static readonly MetricKey CodebookTerm = MetricKey.Term("codebook", "codebook loss ‖z_q − sg(z_e)‖², mean per element (only without --ema)");
+
+    /// <summary>The commitment term of the objective.</summary>
+    public static readonly MetricKey CommitmentTerm = MetricKey.Term("commitment", "commitment loss β‖z_e − sg(z_q)‖², mean per element, β included");
 
     /// <summary>The latent grid: [h, w] for conv, [slots] for mlp.</summary>
     public IReadOnlyList<int> Grid => _grid;
@@ -105,74 +108,22 @@ public sealed class VqVae : Autoencoder, IGenerative, ISecondStage
         return DecodePositions(zq).MoveToOuterDisposeScope();
     }
 
-    public override LossTerms Loss(Tensor x, TrainingStep step)
+    /// <summary>log p(codes) under the fitted prior over codes (nats per example), or null before it is fitted.</summary>
+    public Tensor? CodeLogLikelihood(Tensor codes) => prior.IsFitted ? prior.LogLikelihood(codes) : null;
+
+    public override LossTerms Loss(Tensor x, LossContext context)
     {
         // Codebooks learn (k-means init, EMA, usage, restarts) on training steps only, never in validation.
-        bool learn = training && !step.Validating;
+        bool learn = training && context.IsTraining;
         var ze = Continuous(x);                                                    // [B, P, C]
         var quantized = quantizer.Quantize(ze.reshape(-1, Options.LatentDim), learn);
         var reconstruction = DecodePositions(quantized.Output.reshape(ze.shape));
         var recon = nn.functional.mse_loss(reconstruction, x);
         var commitment = quantized.CommitmentLoss * _options.Commitment;
         if (_options.Ema)
-            return new LossTerms(recon + commitment, ("recon", recon), ("commitment", commitment));
+            return new LossTerms(recon + commitment, (LossTerms.Reconstruction, recon), (CommitmentTerm, commitment));
         return new LossTerms(recon + quantized.CodebookLoss + commitment,
-            ("recon", recon), ("codebook", quantized.CodebookLoss), ("commitment", commitment));
-    }
-
-    public override Diagnosis Diagnose(Dataset validation)
-    {
-        if (validation.Count == 0) return Diagnosis.None;
-        var health = CodebookHealth.Measure(CodeCounts(validation));
-        var figures = new Dictionary<string, double>
-        {
-            ["codebook_usage"] = health.Usage,
-            ["codebook_perplexity"] = health.Perplexity,
-            ["dead_codes"] = health.DeadCodes,
-        };
-        var warnings = new List<string>();
-        if (health.Usage < 0.5)
-        {
-            var fix = _options.RestartAfter == 0 ? "pass --restart-after 20 to re-seed unused codes" : "pass a smaller --codebook-size or a lower --restart-after";
-            warnings.Add($"only {health.Usage:P0} of the codes are used on the validation set ({health.DeadCodes} dead, perplexity {health.Perplexity:F1}); {fix}");
-        }
-        return new Diagnosis(figures, warnings);
-    }
-
-    public override IReadOnlyDictionary<string, double> Evaluate(Dataset test, EvaluationOptions options)
-    {
-        using var codes = CodesOf(test, options.BatchSize);
-        var health = CodebookHealth.Measure(CountCodes(codes));
-        var figures = new Dictionary<string, double>
-        {
-            ["codebook_usage"] = health.Usage,
-            ["codebook_perplexity"] = health.Perplexity,
-            ["bits_per_example"] = BitsPerExample,
-        };
-        if (prior.IsFitted) figures["prior_bits_per_example"] = prior.BitsPerExample(codes);
-        foreach (var (key, value) in PcaAtTheSameSize(test, options)) figures[key] = value;
-        return figures;
-    }
-
-    /// <summary>Bits of one float16 coordinate: how a continuous code is stored for the comparison below.</summary>
-    public const int ContinuousCoordinateBits = 16;
-
-    /// <summary>
-    /// The linear baseline at the same rate: PCA fitted on the training split with as many components
-    /// as float16 coordinates fit into <see cref="BitsPerExample"/>, and its test MSE (rounding its
-    /// codes to float16 changes that MSE only in the 7th digit). Empty without a training split.
-    /// </summary>
-    IReadOnlyDictionary<string, double> PcaAtTheSameSize(Dataset test, EvaluationOptions options)
-    {
-        var figures = new Dictionary<string, double>();
-        if (options.TrainingSplit is null) return figures;
-        var train = options.TrainingSplit.Value;
-        int components = (int)Math.Min(BitsPerExample / ContinuousCoordinateBits, Math.Min(train.Count, train.Shape.Size));
-        if (components < 1) return figures;
-        using var pca = PcaModel.Fitted(train, components);
-        figures["pca_components_same_bits"] = components;
-        figures["pca_mse_same_bits"] = Evaluator.ReconstructionError(pca, test, options.BatchSize);
-        return figures;
+            (LossTerms.Reconstruction, recon), (CodebookTerm, quantized.CodebookLoss), (CommitmentTerm, commitment));
     }
 
     /// <summary>Whether the prior over codes has been fitted (training fits it once the VQ-VAE itself is trained).</summary>
@@ -186,46 +137,29 @@ public sealed class VqVae : Autoencoder, IGenerative, ISecondStage
         return DecodeCodes(prior.Sample(count)).MoveToOuterDisposeScope();
     }
 
+    public string SecondStageName => "prior";
+
     /// <summary>
-    /// Fits the prior on the codes of the training split (the second stage of a VQ-VAE). A prior
-    /// already fitted is kept: the trainer saves the model with an unfitted prior whenever the
-    /// VQ-VAE itself changes, so a fitted one belongs to these weights.
+    /// The second stage of a VQ-VAE: counts the training split's codes (the empirical prior) and, with
+    /// --prior-epochs, returns the transformer to train on the code sequences [N, P·L] of the training and
+    /// validation splits.
     /// </summary>
-    public void FitSecondStage(DataSplits data, int seed, ITrainingObserver observer)
+    public SecondStage? PrepareSecondStage(DataSplits data)
     {
-        if (prior.IsFittedFor(_options.PriorEpochs)) return;
         eval();
-        using var train = CodesOf(data.Train);
-        using var validation = CodesOf(data.Validation);
-        prior.Fit(train, validation, _options.PriorEpochs, seed, observer);
+        using var train = DiscreteCodes.Of(this, data.Train);
+        prior.Count(train);
+        if (prior.Transformer is null || _options.PriorEpochs == 0) return null;
+        var validation = DiscreteCodes.Of(this, data.Validation);
+        var shape = DataShape.Tokens(Positions * Heads, CodebookSize);
+        // [N, P, L] -> [N, P·L]: position-major, the heads of a position one after another
+        Dataset Sequences(Tensor codes) => new(codes.reshape(codes.shape[0], Positions * Heads).clone(), shape);
+        var splits = new DataSplits(Sequences(train), Sequences(validation), new Dataset(zeros(0, Positions * Heads, ScalarType.Int64), shape));
+        validation.Dispose();
+        return new SecondStage(SecondStageName, prior.Transformer, splits, CodePrior.Recipe(_options.PriorEpochs));
     }
 
-    /// <summary>Codes [N, P, L] of every example of <paramref name="data"/>.</summary>
-    public Tensor CodesOf(Dataset data, int batchSize = 500)
-    {
-        if (data.Count == 0) return zeros(0, Positions, Heads, ScalarType.Int64);
-        var parts = data.Batches(batchSize).Select(Codes).ToArray();
-        var all = cat(parts, 0);
-        foreach (var part in parts) part.Dispose();
-        return all;
-    }
-
-    /// <summary>How often each code of each head is chosen on <paramref name="data"/>: [L, K] counts.</summary>
-    public long[][] CodeCounts(Dataset data, int batchSize = 500)
-    {
-        using var codes = CodesOf(data, batchSize);
-        return CountCodes(codes);
-    }
-
-    /// <summary>Codes [N, P, L] → how often each code of each head occurs: [L, K] counts.</summary>
-    public long[][] CountCodes(Tensor codes)
-    {
-        using var scope = NewDisposeScope();
-        // head h's codes are counted at h·K + c
-        var offsets = arange(Heads, ScalarType.Int64, codes.device).mul_(CodebookSize);
-        var flat = (codes + offsets).reshape(-1).bincount(null, (long)Heads * CodebookSize).cpu().data<long>().ToArray();
-        return Enumerable.Range(0, Heads).Select(head => flat.AsSpan(head * CodebookSize, CodebookSize).ToArray()).ToArray();
-    }
+    public void SecondStageTrained(int epochs) => prior.MarkTrained(epochs);
 
     /// <summary>x → z_e [B, P, latentDim].</summary>
     Tensor Continuous(Tensor x)
@@ -245,26 +179,5 @@ public sealed class VqVae : Autoencoder, IGenerative, ISecondStage
             : zq.reshape(batch, Positions * Options.LatentDim);                             // [B, P, C] -> [B, P·C]
         var output = decoder.forward(input);
         return Shape.IsUnitRange ? output.sigmoid() : output;
-    }
-}
-
-/// <summary>Codebook health from code counts [L, K]: the fraction of codes used, the perplexity and the dead codes.</summary>
-/// <param name="Usage">Fraction of the L·K codes chosen at least once.</param>
-/// <param name="Perplexity">exp(entropy) of the code frequencies, averaged over heads: K when every code is equally used, 1 when one code is.</param>
-/// <param name="DeadCodes">Codes never chosen, over all heads.</param>
-public sealed record CodebookHealth(double Usage, double Perplexity, long DeadCodes)
-{
-    public static CodebookHealth Measure(long[][] counts)
-    {
-        long used = counts.Sum(head => head.LongCount(count => count > 0));
-        long all = counts.Sum(head => (long)head.Length);
-        double perplexity = counts.Average(head =>
-        {
-            double total = head.Sum();
-            if (total == 0) return 0;
-            double entropy = head.Where(count => count > 0).Sum(count => -count / total * Math.Log(count / total));
-            return Math.Exp(entropy);
-        });
-        return new CodebookHealth((double)used / all, perplexity, all - used);
     }
 }

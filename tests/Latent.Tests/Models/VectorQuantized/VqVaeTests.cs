@@ -3,6 +3,7 @@ using Latent.Evaluation;
 using Latent.Models;
 using Latent.Models.VectorQuantized;
 using Latent.Runs;
+using Latent.Workflows;
 using Latent.Training;
 using static TorchSharp.torch;
 
@@ -61,12 +62,12 @@ public sealed class VqVaeTests
     {
         var data = TestData.Shapes();
         var x = data.Train.Features.narrow(0, 0, 16);
-        var step = new TrainingStep(0, 0, 1);
+        var step = LossContext.Training(new TrainingPosition(0, 0, 1), 0);
         using var ema = Build(Small, data.Shape);
-        Assert.Equal(new[] { "recon", "commitment" }, ema.Loss(x, step).Terms.Select(t => t.Name));
+        Assert.Equal(new[] { "recon", "commitment" }, ema.Loss(x, step).Terms.Select(t => t.Term.Name));
         using var learned = Build(Small with { Ema = false }, data.Shape);
         var loss = learned.Loss(x, step);
-        Assert.Equal(new[] { "recon", "codebook", "commitment" }, loss.Terms.Select(t => t.Name));
+        Assert.Equal(new[] { "recon", "codebook", "commitment" }, loss.Terms.Select(t => t.Term.Name));
         Assert.Equal(loss.Terms.Sum(t => t.Value.item<float>()), loss.Total.item<float>(), 5);
     }
 
@@ -76,9 +77,9 @@ public sealed class VqVaeTests
         var data = TestData.Shapes();
         using var model = Build(Small, data.Shape);
         model.train(); // the trainer validates in eval mode, but a validating step must be safe in any mode
-        var state = RunDirectory.Weights(model).Select(t => (t.Name, t.Tensor.clone())).ToArray();
-        model.Loss(data.Validation.Features, TrainingStep.Final);
-        model.Diagnose(data.Validation);
+        var state = ModuleWeights.Of(model).Select(t => (t.Name, t.Tensor.clone())).ToArray();
+        model.Loss(data.Validation.Features, LossContext.Final());
+        CodebookEstimates.Diagnose(model, data.Validation);
         foreach (var (name, before) in state)
             Assert.True(model.state_dict()[name].SameAs(before), name);
     }
@@ -89,12 +90,12 @@ public sealed class VqVaeTests
         var data = TestData.Shapes();
         using var model = Build(Small, data.Shape);
         model.eval();
-        var diagnosis = model.Diagnose(data.Validation);
+        var diagnosis = CodebookEstimates.Diagnose(model, data.Validation);
         Assert.InRange(diagnosis.Figures["codebook_usage"], 1.0 / 32, 1);
         Assert.InRange(diagnosis.Figures["codebook_perplexity"], 1, 32);
         Assert.Equal(32 * (1 - diagnosis.Figures["codebook_usage"]), diagnosis.Figures["dead_codes"], 6);
 
-        var figures = model.Evaluate(data.Test, new EvaluationOptions());
+        var figures = CodebookEstimates.Evaluate(model, data.Test, new EvaluationOptions());
         Assert.Equal(16 * 5, figures["bits_per_example"]); // 16 slots × 5 bits
         Assert.False(figures.ContainsKey("prior_bits_per_example")); // no prior fitted yet
     }
@@ -122,13 +123,13 @@ public sealed class VqVaeTests
     {
         var data = TestData.Shapes();
         using var model = Build(Small with { PriorEpochs = 1, PriorWidth = 16, PriorLayers = 1 }, data.Shape);
-        model.FitSecondStage(data, seed: 3, SilentObserver.Instance);
+        Stages.Train(model, data, seed: 3);
         Assert.True(model.Prior.IsAutoregressive);
         manual_seed(1);
         using var samples = model.Sample(5);
         Assert.Equal(new long[] { 5, 1, 32, 32 }, samples.shape);
         Assert.True(samples.ge(0).all().item<bool>() && samples.le(1).all().item<bool>());
-        Assert.True(model.Evaluate(data.Test, new EvaluationOptions())["prior_bits_per_example"] > 0);
+        Assert.True(CodebookEstimates.Evaluate(model, data.Test, new EvaluationOptions())["prior_bits_per_example"] > 0);
     }
 
     static TrainRequest Request(string outPath, int checkpointEvery = 0) => new(

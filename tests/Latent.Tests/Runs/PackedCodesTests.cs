@@ -1,7 +1,8 @@
+using Latent.Runs;
 using Latent.Models.VectorQuantized;
 using static TorchSharp.torch;
 
-namespace Latent.Tests.Models.VectorQuantized;
+namespace Latent.Tests.Runs;
 
 public sealed class PackedCodesTests
 {

@@ -11,7 +11,9 @@ using Latent.Models.Variational;
 using Latent.Models.VectorQuantized;
 using Latent.Training;
 
-namespace Latent.Runs;
+using Latent.Runs;
+
+namespace Latent.Workflows;
 
 /// <summary>Options of <c>latent demo</c>.</summary>
 public sealed record DemoOptions

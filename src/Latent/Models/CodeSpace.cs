@@ -1,9 +1,9 @@
-// What a quantizer's codes are, for everything downstream of it: the .vq files (PackedCodes), the prior over
-// codes (CodePrior), codebook health and the report. Nothing there asks which quantizer made the codes.
+// What a model's discrete codes are, for everything downstream of its quantizer: the .vq files (Runs/PackedCodes),
+// the prior over codes, codebook health and the report (IDiscreteCodes.Space). Nothing there asks which class made them.
 
 using System.Numerics;
 
-namespace Latent.Models.VectorQuantized;
+namespace Latent.Models;
 
 /// <summary>How a VQ-VAE makes its latents discrete (<c>--quantizer</c>).</summary>
 public enum QuantizerKind
@@ -62,7 +62,7 @@ public sealed class CodeSpace
     public bool MixedRadix => Levels.Count > 0;
 
     /// <summary>⌈log₂ K⌉: the bits of one code stored on its own.</summary>
-    public int BitsPerCode => PackedCodes.BitsPerCode(CodebookSize);
+    public int BitsPerCode => DiscreteCodes.BitsPerCode(CodebookSize);
 
     /// <summary>
     /// Bits that store one example's P·C codes: P·C·⌈log₂ K⌉ in bit fields, or the bit length of

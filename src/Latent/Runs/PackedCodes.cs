@@ -1,11 +1,11 @@
 using System.Buffers.Binary;
-using Latent.Runs;
+using Latent.Models;
 using static TorchSharp.torch;
 
-namespace Latent.Models.VectorQuantized;
+namespace Latent.Runs;
 
 /// <summary>
-/// VQ-VAE codes packed at b = ⌈log2 K⌉ bits each: a small self-describing binary file (<c>.vq</c>).
+/// Discrete codes (of any <see cref="IDiscreteCodes"/> model, e.g. a VQ-VAE) packed at b = ⌈log2 K⌉ bits each: a small self-describing binary file (<c>.vq</c>).
 /// <para>
 /// Layout, little-endian: magic <c>LVQC</c> (4 bytes), version u16 = 1, heads L u16, codebook size
 /// K u32, bits per code b u8, grid rank r u8 (1: slots, 2: h × w), reserved u16 = 0, the r grid
@@ -31,7 +31,7 @@ public static class PackedCodes
     public sealed record Content(int CodebookSize, int Heads, int[] Grid, Tensor Codes);
 
     /// <summary>⌈log2 K⌉.</summary>
-    public static int BitsPerCode(int codebookSize) => codebookSize <= 1 ? 0 : 32 - System.Numerics.BitOperations.LeadingZeroCount((uint)(codebookSize - 1));
+    public static int BitsPerCode(int codebookSize) => DiscreteCodes.BitsPerCode(codebookSize);
 
     /// <summary>Writes codes [N, P, L] atomically.</summary>
     public static void Write(string path, int codebookSize, int heads, IReadOnlyList<int> grid, Tensor codes)
@@ -74,7 +74,7 @@ public static class PackedCodes
         int heads = BinaryPrimitives.ReadUInt16LittleEndian(span[6..]);
         uint codebookSize = BinaryPrimitives.ReadUInt32LittleEndian(span[8..]);
         int bits = span[12], rank = span[13];
-        if (codebookSize is < 2 or > VqOptions.MaxCodebookSize) throw Damaged(path, $"its codebook size {codebookSize} is out of range");
+        if (codebookSize is < 2 or > Models.VectorQuantized.VqOptions.MaxCodebookSize) throw Damaged(path, $"its codebook size {codebookSize} is out of range");
         if (heads < 1) throw Damaged(path, "it has no heads");
         if (bits != BitsPerCode((int)codebookSize)) throw Damaged(path, $"it stores {bits} bits per code where K = {codebookSize} needs {BitsPerCode((int)codebookSize)}");
         if (rank is not (1 or 2)) throw Damaged(path, $"its grid has rank {rank}, not 1 or 2");
@@ -116,22 +116,22 @@ public static class PackedCodes
     }
 
     /// <summary>Writes the codes of every example of <paramref name="data"/> under <paramref name="model"/>; returns the file's size in bytes.</summary>
-    public static long Encode(VqVae model, Data.Dataset data, string path)
+    public static long Encode(IDiscreteCodes model, Data.Dataset data, string path)
     {
-        using var codes = model.CodesOf(data);
+        using var codes = DiscreteCodes.Of(model, data);
         Write(path, model.CodebookSize, model.Heads, model.Grid, codes);
         return new FileInfo(path).Length;
     }
 
     /// <summary>Reads a <c>.vq</c> file and decodes it with <paramref name="model"/>, which must have written it: x̂ [N, ...shape].</summary>
-    public static Tensor Decode(VqVae model, string path)
+    public static Tensor Decode(IDiscreteCodes model, string path)
     {
         var content = Read(path);
         using var codes = content.Codes;
         if (content.CodebookSize != model.CodebookSize || content.Heads != model.Heads || !content.Grid.SequenceEqual(model.Grid))
             throw new UserInputException(
                 $"'{path}' holds codes of a model with K = {content.CodebookSize}, {content.Heads} heads on a {string.Join("×", content.Grid)} grid, but this run has K = {model.CodebookSize}, {model.Heads} heads on {string.Join("×", model.Grid)}; pass the --run that encoded it");
-        return Evaluation.Evaluator.DecodeAll(model.DecodeCodes, codes);
+        return Batched.Apply(model.DecodeCodes, codes);
     }
 
     static byte[] Header(int codebookSize, int heads, IReadOnlyList<int> grid, int bits, long count)

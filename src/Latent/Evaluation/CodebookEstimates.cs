@@ -1,0 +1,121 @@
+// Estimators for models with discrete codes (IDiscreteCodes): codebook health (usage, perplexity, dead
+// codes; as in vector-quantize-pytorch and the VQ-VAE literature), the rate in bits, the rate an entropy
+// coder driven by the model's prior would reach, and PCA at the same rate (the linear baseline).
+
+using Latent.Data;
+using Latent.Models;
+using Latent.Models.Pca;
+using static TorchSharp.torch;
+
+namespace Latent.Evaluation;
+
+/// <summary>Codebook health from code counts [L, K]: the fraction of codes used, the perplexity and the dead codes.</summary>
+/// <param name="Usage">Fraction of the L·K codes chosen at least once.</param>
+/// <param name="Perplexity">exp(entropy) of the code frequencies, averaged over heads: K when every code is equally used, 1 when one code is.</param>
+/// <param name="DeadCodes">Codes never chosen, over all heads.</param>
+public sealed record CodebookHealth(double Usage, double Perplexity, long DeadCodes)
+{
+    public static CodebookHealth Measure(long[][] counts)
+    {
+        long used = counts.Sum(head => head.LongCount(count => count > 0));
+        long all = counts.Sum(head => (long)head.Length);
+        double perplexity = counts.Average(head =>
+        {
+            double total = head.Sum();
+            if (total == 0) return 0;
+            double entropy = head.Where(count => count > 0).Sum(count => -count / total * Math.Log(count / total));
+            return Math.Exp(entropy);
+        });
+        return new CodebookHealth((double)used / all, perplexity, all - used);
+    }
+}
+
+/// <summary>The figures of a model with discrete codes: per epoch on the validation split, and in <c>eval.json</c>.</summary>
+public static class CodebookEstimates
+{
+    public static readonly MetricKey Usage = new("codebook_usage", "fraction of codebook entries chosen at least once on the split (test in eval.json, validation per epoch)");
+    public static readonly MetricKey Perplexity = new("codebook_perplexity", "exp of the entropy of code usage on the split, averaged over heads (the effective number of codes)");
+    public static readonly MetricKey DeadCodes = new("dead_codes", "codebook entries never chosen on the validation split, over all heads");
+    public static readonly MetricKey Bits = new("bits_per_example", "bits to store one example's discrete codes (what latent encode --out FILE.vq stores per example)");
+    public static readonly MetricKey PriorBits = new("prior_bits_per_example", "−log2 p(codes) under the fitted prior: the size an entropy coder driven by it would reach");
+    public static readonly MetricKey PcaComponents = new("pca_components_same_bits", "PCA components that fit into bits_per_example as float16 coordinates");
+    public static readonly MetricKey PcaMse = new("pca_mse_same_bits", "test reconstruction error of that PCA, fitted on the training split: the linear baseline at the same rate");
+
+    /// <summary>Bits of one float16 coordinate: how a continuous code is stored for the comparison at the same rate.</summary>
+    public const int ContinuousCoordinateBits = 16;
+
+    /// <summary>Codes [N, P, L] → how often each code of each head occurs: [L, K] counts.</summary>
+    public static long[][] Count(IDiscreteCodes model, Tensor codes)
+    {
+        using var scope = NewDisposeScope();
+        int heads = model.Heads, size = model.CodebookSize;
+        // head h's codes are counted at h·K + c
+        var offsets = arange(heads, ScalarType.Int64, codes.device).mul_(size);
+        var flat = (codes + offsets).reshape(-1).bincount(null, (long)heads * size).cpu().data<long>().ToArray();
+        return Enumerable.Range(0, heads).Select(head => flat.AsSpan(head * size, size).ToArray()).ToArray();
+    }
+
+    /// <summary>How often each code of each head is chosen on <paramref name="data"/>: [L, K] counts.</summary>
+    public static long[][] Count(IDiscreteCodes model, Dataset data, int batchSize = 500)
+    {
+        using var codes = DiscreteCodes.Of(model, data, batchSize);
+        return Count(model, codes);
+    }
+
+    /// <summary>Per epoch: usage, perplexity and dead codes on the validation split, and a warning when under half the codes are used.</summary>
+    public static Diagnosis Diagnose(IDiscreteCodes model, Dataset validation)
+    {
+        if (validation.Count == 0) return Diagnosis.None;
+        var health = CodebookHealth.Measure(Count(model, validation));
+        var figures = new Dictionary<string, double>
+        {
+            [Usage.Name] = health.Usage,
+            [Perplexity.Name] = health.Perplexity,
+            [DeadCodes.Name] = health.DeadCodes,
+        };
+        var warnings = new List<string>();
+        if (health.Usage < 0.5)
+            warnings.Add($"only {health.Usage:P0} of the codes are used on the validation set ({health.DeadCodes} dead, perplexity {health.Perplexity:F1}); " +
+                         "pass --restart-after 20 (or lower) to re-seed unused codes, or a smaller --codebook-size");
+        return new Diagnosis(figures, warnings);
+    }
+
+    /// <summary>
+    /// <c>eval.json</c> on the test split: usage, perplexity, bits per example, the prior's bits where it
+    /// is fitted, and PCA at the same rate (when the training split is at hand).
+    /// </summary>
+    public static Dictionary<string, double> Evaluate(IDiscreteCodes model, Dataset test, EvaluationOptions options)
+    {
+        using var codes = DiscreteCodes.Of(model, test, options.BatchSize);
+        var health = CodebookHealth.Measure(Count(model, codes));
+        var figures = new Dictionary<string, double>
+        {
+            [Usage.Name] = health.Usage,
+            [Perplexity.Name] = health.Perplexity,
+            [Bits.Name] = model.BitsPerExample,
+        };
+        using (var logLikelihood = model.CodeLogLikelihood(codes))
+            if (logLikelihood is not null && codes.shape[0] > 0)
+                figures[PriorBits.Name] = -logLikelihood.mean().item<double>() / Math.Log(2);
+        foreach (var (key, value) in PcaAtTheSameRate(model, test, options)) figures[key] = value;
+        return figures;
+    }
+
+    /// <summary>
+    /// The linear baseline at the same rate: PCA fitted on the training split with as many components
+    /// as float16 coordinates fit into <see cref="IDiscreteCodes.BitsPerExample"/>, and its test MSE (rounding its
+    /// codes to float16 changes that MSE only in the 7th digit). Empty without a training split.
+    /// </summary>
+    static Dictionary<string, double> PcaAtTheSameRate(IDiscreteCodes model, Dataset test, EvaluationOptions options)
+    {
+        var figures = new Dictionary<string, double>();
+        if (options.TrainingSplit is null) return figures;
+        var train = options.TrainingSplit.Value;
+        int components = (int)Math.Min(model.BitsPerExample / ContinuousCoordinateBits, Math.Min(train.Count, train.Shape.Size));
+        if (components < 1) return figures;
+        using var pca = PcaModel.Fitted(train, components);
+        figures[PcaComponents.Name] = components;
+        figures[PcaMse.Name] = Evaluator.ReconstructionError(pca, test, options.BatchSize);
+        return figures;
+    }
+}
