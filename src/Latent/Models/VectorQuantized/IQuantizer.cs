@@ -15,10 +15,10 @@ namespace Latent.Models.VectorQuantized;
 /// </param>
 /// <param name="Codes">[B, P, C] int64: the codes of every position, C = <see cref="CodeSpace.CodesPerPosition"/>.</param>
 /// <param name="Terms">
-/// The quantizer's own loss terms (codebook, commitment, entropy), each a scalar already weighted, in the
+/// The quantizer's own loss terms (<see cref="QuantizerTerms"/>), each a scalar already weighted, in the
 /// order the model adds them to the reconstruction loss; empty for FSQ, which has none.
 /// </param>
-public sealed record QuantizerOutput(Tensor Output, Tensor Codes, IReadOnlyList<(string Name, Tensor Value)> Terms);
+public sealed record QuantizerOutput(Tensor Output, Tensor Codes, IReadOnlyList<(MetricKey Term, Tensor Value)> Terms);
 
 /// <summary>
 /// Turns the encoder's vectors at every latent position into discrete codes and back. Implementations are

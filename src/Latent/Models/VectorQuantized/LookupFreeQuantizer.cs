@@ -64,11 +64,11 @@ public sealed class LookupFreeQuantizer : nn.Module, IQuantizer
         var passed = projected + (signs - projected).detach();         // straight-through
         var commitment = nn.functional.mse_loss(projected, signs) * _penalty.Commitment;
         var (sampleEntropy, batchEntropy) = Entropies(projected);
-        (string, Tensor)[] terms =
+        (MetricKey, Tensor)[] terms =
         [
-            ("commitment", commitment),
-            ("sample_entropy", sampleEntropy * _penalty.SampleEntropyWeight),
-            ("batch_entropy", batchEntropy * -_penalty.BatchEntropyWeight),
+            (QuantizerTerms.Commitment, commitment),
+            (QuantizerTerms.SampleEntropy, sampleEntropy * _penalty.SampleEntropyWeight),
+            (QuantizerTerms.BatchEntropy, batchEntropy * -_penalty.BatchEntropyWeight),
         ];
         return new QuantizerOutput(Unproject(passed), IndexOf(signs), terms);
     }

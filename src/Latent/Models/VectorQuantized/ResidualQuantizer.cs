@@ -98,7 +98,7 @@ public sealed class ResidualQuantizer : nn.Module, IQuantizer
         if (learn) Learn(learning);
         var passed = GradientPass.Apply(_stages.Gradient, parts, total);
         var commitment = commitmentLoss * _stages.Commitment;
-        (string, Tensor)[] terms = _ema ? [("commitment", commitment)] : [("codebook", codebookLoss), ("commitment", commitment)];
+        (MetricKey, Tensor)[] terms = _ema ? [(QuantizerTerms.Commitment, commitment)] : [(QuantizerTerms.Codebook, codebookLoss), (QuantizerTerms.Commitment, commitment)];
         return new QuantizerOutput(Unproject(passed), cat(codes, 2), terms);
     }
 

@@ -135,7 +135,7 @@ public sealed class VectorQuantizer : nn.Module<Tensor, Tensor>, IQuantizer
     {
         var quantized = Quantize(z.reshape(-1, z.shape[2]), learn); // [B, P, dim] -> [B·P, dim]
         var commitment = quantized.CommitmentLoss * _commitment;
-        (string, Tensor)[] terms = _ema ? [("commitment", commitment)] : [("codebook", quantized.CodebookLoss), ("commitment", commitment)];
+        (MetricKey, Tensor)[] terms = _ema ? [(QuantizerTerms.Commitment, commitment)] : [(QuantizerTerms.Codebook, quantized.CodebookLoss), (QuantizerTerms.Commitment, commitment)];
         return new QuantizerOutput(quantized.Output.reshape(z.shape), quantized.Codes.reshape(z.shape[0], z.shape[1], Heads), terms);
     }
 
