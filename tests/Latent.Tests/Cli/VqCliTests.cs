@@ -43,6 +43,36 @@ public sealed class VqCliTests
     }
 
     [Fact]
+    public void An_fsq_run_stores_its_codes_at_the_exact_product_of_its_levels()
+    {
+        using var folder = new TempDirectory();
+        var run = folder.File("fsq");
+        Assert.Equal(0, Run("train", "--model", "vqvae", "--quantizer", "fsq", "--levels", "8,5,5,5", "--data", "shapes", "--limit", "300",
+                            "--epochs", "1", "--hidden", "32", "--slots", "6", "--prior-epochs", "1", "--prior-width", "8", "--prior-layers", "1",
+                            "--out", run, "--quiet").Code);
+        Assert.Equal(0, Run("eval", "--run", run).Code);
+        var eval = File.ReadAllText(Path.Combine(run, "eval.json"));
+        Assert.Contains("\"bits_per_example\": 60", eval); // ⌈6 · log2 1000⌉ = ⌈59.79⌉, where 10-bit codes would take 60 as well
+        var codes = folder.File("codes.vq");
+        Assert.Equal(0, Run("encode", "--run", run, "--data", "shapes", "--out", codes).Code);
+        Assert.Equal(16 + 4 + 8 + 1 + 4 * 2 + 2000 * 60 / 8, new FileInfo(codes).Length); // header with the levels block; 2000 test examples
+        Assert.Equal(0, Run("decode", "--run", run, "--in", codes, "--out", folder.File("decoded.png")).Code);
+        Assert.Equal(0, Run("sample", "--run", run, "--count", "4", "--out", folder.File("s.png")).Code);
+
+        var rvq = folder.File("rvq");
+        Assert.Equal(0, Run("train", "--model", "vqvae", "--quantizer", "rvq", "--stages", "3", "--quantizer-dropout", "1", "--data", "shapes",
+                            "--limit", "300", "--epochs", "1", "--hidden", "32", "--slots", "6", "--codebook-size", "16", "--prior-epochs", "0",
+                            "--out", rvq, "--quiet").Code);
+        Assert.Equal(0, Run("eval", "--run", rvq).Code);
+        var rvqEval = File.ReadAllText(Path.Combine(rvq, "eval.json"));
+        foreach (var key in new[] { "codebook_usage_stage_1", "codebook_usage_stage_3", "test_mse_stages_1", "test_mse_stages_2", "test_mse_stages_3" })
+            Assert.Contains($"\"{key}\"", rvqEval);
+        Assert.Contains("\"bits_per_example\": 72", rvqEval); // 6 slots × 3 stages × 4 bits
+        // FSQ codes do not decode with the residual run.
+        AssertUsageError(Run("decode", "--run", rvq, "--in", codes, "--out", folder.File("x.png")), "pass the --run that encoded it");
+    }
+
+    [Fact]
     public void Packed_codes_need_a_vqvae_run()
     {
         using var folder = new TempDirectory();
@@ -59,6 +89,16 @@ public sealed class VqCliTests
     [InlineData("does not split into 3 heads", "--heads", "3")]
     [InlineData("--ema-decay 1 must be in (0, 1)", "--ema-decay", "1")]
     [InlineData("--restart-after -1", "--restart-after", "-1")]
+    [InlineData("--levels does not apply to --quantizer vq", "--levels", "8,5,5,5")]
+    [InlineData("--restart-after does not apply to --quantizer fsq", "--quantizer", "fsq", "--restart-after", "0")]
+    [InlineData("--cosine does not apply to --quantizer rvq", "--quantizer", "rvq", "--cosine")]
+    [InlineData("--sample-entropy-weight does not apply to --quantizer vq", "--sample-entropy-weight", "0.5")]
+    [InlineData("no recommended levels for --codebook-size 100", "--quantizer", "fsq", "--codebook-size", "100")]
+    [InlineData("disagrees with --levels", "--quantizer", "fsq", "--levels", "8,5", "--codebook-size", "64")]
+    [InlineData("needs a power of two", "--quantizer", "lfq", "--codebook-size", "1000")]
+    [InlineData("--stages 20 is out of range", "--quantizer", "rvq", "--stages", "20")]
+    [InlineData("--quantizer-dropout 2 is not a fraction", "--quantizer", "rvq", "--quantizer-dropout", "2")]
+    [InlineData("is not one of: vq, fsq, lfq, rvq", "--quantizer", "pq")]
     public void Nonsense_vq_options_are_one_line_errors(string expected, params string[] args)
     {
         using var folder = new TempDirectory();

@@ -108,8 +108,9 @@ public sealed class Codebook : nn.Module<Tensor, Tensor>
     public Tensor Lookup(Tensor indices)
     {
         if (!_training.Cosine) return embed.index_select(0, indices);
-        using var codes = Codes;
-        return codes.index_select(0, indices);
+        // Normalised after the selection, so that autograd keeps the selected rows, not the codes that restarts change in place.
+        using var selected = embed.index_select(0, indices);
+        return nn.functional.normalize(selected, p: 2, dim: 1);
     }
 
     /// <summary>
