@@ -27,7 +27,6 @@ public sealed class VqVae : Autoencoder, IGenerative, IDiscreteCodes, ISecondSta
     private readonly nn.Module<Tensor, Tensor> decoder;
     private readonly CodePrior prior;
 
-    private readonly IQuantizer _quantizer;
     private readonly VqOptions _options;
     private readonly int[] _grid;
 
@@ -46,9 +45,9 @@ public sealed class VqVae : Autoencoder, IGenerative, IDiscreteCodes, ISecondSta
             encoder = VqNetworks.VariancePreserving(new MlpEncoder(shape.Size, options.Hidden, positions * options.LatentDim));
             decoder = VqNetworks.VariancePreserving(new MlpDecoder(positions * options.LatentDim, options.Hidden, shape.Dimensions));
         }
-        _quantizer = Quantizers.Create(options);
-        quantizer = Quantizers.AsModule(_quantizer);
-        prior = new CodePrior(positions, _quantizer.Space.CodesPerPosition, _quantizer.Space.CodebookSize, options.PriorWidth, options.PriorLayers,
+        var created = Quantizers.Create(options);
+        quantizer = Quantizers.AsModule(created);
+        prior = new CodePrior(positions, created.Space.CodesPerPosition, created.Space.CodebookSize, options.PriorWidth, options.PriorLayers,
                               autoregressive: options.PriorEpochs > 0);
         RegisterComponents();
     }
@@ -72,13 +71,13 @@ public sealed class VqVae : Autoencoder, IGenerative, IDiscreteCodes, ISecondSta
     public int CodebookSize => Space.CodebookSize;
 
     /// <summary>What the codes are: the quantizer's code space.</summary>
-    public CodeSpace Space => _quantizer.Space;
+    public CodeSpace Space => Quantizer.Space;
 
     /// <summary>Bits that store one example's codes: P · L · ⌈log2 K⌉, or ⌈P · L · log2 K⌉ for FSQ's mixed-radix codes.</summary>
     public long BitsPerExample => Space.BitsPerExample(Positions);
 
-    /// <summary>The quantiser, for inspection.</summary>
-    public IQuantizer Quantizer => _quantizer;
+    /// <summary>The quantiser, as the seam it is (not a second field: TorchSharp registers every module a field holds, under the field's name).</summary>
+    public IQuantizer Quantizer => (IQuantizer)quantizer;
 
     /// <summary>The prior over codes.</summary>
     public CodePrior Prior => prior;
@@ -90,7 +89,7 @@ public sealed class VqVae : Autoencoder, IGenerative, IDiscreteCodes, ISecondSta
     {
         using var scope = NewDisposeScope();
         var ze = Continuous(x);
-        var zq = _quantizer.Quantize(ze, learn: false).Output;
+        var zq = Quantizer.Quantize(ze, learn: false).Output;
         return zq.reshape(x.shape[0], RepresentationSize).MoveToOuterDisposeScope();
     }
 
@@ -103,21 +102,21 @@ public sealed class VqVae : Autoencoder, IGenerative, IDiscreteCodes, ISecondSta
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         var ze = Continuous(x);
-        return _quantizer.Codes(ze).MoveToOuterDisposeScope();
+        return Quantizer.Codes(ze).MoveToOuterDisposeScope();
     }
 
     /// <summary>Codes [B, P, L] → x̂ [B, ...shape].</summary>
     public Tensor DecodeCodes(Tensor codes)
     {
         using var scope = NewDisposeScope();
-        return DecodePositions(_quantizer.Embed(codes)).MoveToOuterDisposeScope();
+        return DecodePositions(Quantizer.Embed(codes)).MoveToOuterDisposeScope();
     }
 
     /// <summary>Codes [B, P, L] → x̂ [B, ...shape] from the first <paramref name="stages"/> stages of a residual quantizer.</summary>
     public Tensor DecodeCodes(Tensor codes, int stages)
     {
         using var scope = NewDisposeScope();
-        return DecodePositions(_quantizer.EmbedPrefix(codes, stages)).MoveToOuterDisposeScope();
+        return DecodePositions(Quantizer.EmbedPrefix(codes, stages)).MoveToOuterDisposeScope();
     }
 
     /// <summary>log p(codes) under the fitted prior over codes (nats per example), or null before it is fitted.</summary>
@@ -128,7 +127,7 @@ public sealed class VqVae : Autoencoder, IGenerative, IDiscreteCodes, ISecondSta
         // Codebooks learn (k-means init, EMA, usage, restarts) on training steps only, never in validation.
         bool learn = training && context.IsTraining;
         var ze = Continuous(x);                                                    // [B, P, C]
-        var quantized = _quantizer.Quantize(ze, learn);
+        var quantized = Quantizer.Quantize(ze, learn);
         var reconstruction = DecodePositions(quantized.Output);
         var recon = nn.functional.mse_loss(reconstruction, x);
         // recon + each named term, added in the quantizer's order

@@ -17,17 +17,24 @@ public sealed class QuantizerSeamTests
     /// <summary>Each quantizer with options that exercise it; K = 32 codes (FSQ: levels 4,4,2; RVQ: 2 stages of 32).</summary>
     public static TheoryData<string> Quantizers() => new() { "vq", "vq-cosine-rotation", "fsq", "lfq", "rvq" };
 
-    static VqOptions OptionsOf(string name) => name switch
+    /// <summary>Further cases for the PyTorch mirrors: projections, heads, shared codebooks, default levels.</summary>
+    public static TheoryData<string> MoreQuantizers() => new() { "fsq-projected", "lfq-heads", "rvq-shared-heads", "vq-cosine-heads" };
+
+    internal static VqOptions OptionsOf(string name) => name switch
     {
         "vq" => Small,
         "vq-cosine-rotation" => Small with { Cosine = true, Gradient = GradientEstimator.Rotation, Ema = false },
+        "vq-cosine-heads" => Small with { Cosine = true, Heads = 2, CodeDim = 3 },
         "fsq" => Small with { Quantizer = QuantizerKind.Fsq, Levels = [4, 4, 2], Heads = 2 },
+        "fsq-projected" => Small with { Quantizer = QuantizerKind.Fsq, CodebookSize = 1024 },
         "lfq" => Small with { Quantizer = QuantizerKind.Lfq },
+        "lfq-heads" => Small with { Quantizer = QuantizerKind.Lfq, Heads = 2, CodebookSize = 16 },
         "rvq" => Small with { Quantizer = QuantizerKind.Rvq, Stages = 2, QuantizerDropout = 0.5, Gradient = GradientEstimator.Rotation },
+        "rvq-shared-heads" => Small with { Quantizer = QuantizerKind.Rvq, Stages = 3, SharedCodebook = true, Heads = 2, CodeDim = 3 },
         _ => throw new ArgumentException(name),
     };
 
-    static VqVae Build(VqOptions options, DataShape shape)
+    internal static VqVae Build(VqOptions options, DataShape shape)
     {
         options.Validate(shape);
         manual_seed(1);
@@ -168,6 +175,7 @@ public sealed class QuantizerSeamTests
     public void A_learned_vq_keeps_its_state_dict_keys()
     {
         using var model = Build(Small with { Heads = 2, CodeDim = 3 }, TestData.Shapes().Shape);
+        Assert.All(model.state_dict().Keys, key => Assert.Matches("^(encoder|quantizer|decoder|prior)\\.", key));
         var keys = model.state_dict().Keys.Where(key => key.StartsWith("quantizer.", StringComparison.Ordinal)).Order().ToArray();
         Assert.Equal(new[]
         {
