@@ -8,10 +8,10 @@
 //   p(c|z) ∝ exp(−‖z − c‖²/τ) over the codes c.
 //   Because every code has ‖c‖² = d, p factorises over channels: p(c_i = 1 | z) = σ(4z_i/τ). So the per-sample
 //   entropy is exactly Σ_i H(σ(4z_i/τ)), and no step ever forms the 2^d distances. The batch entropy of the average
-//   assignment does not factorise; it is computed exactly over groups of at most 8 channels (2⁸ patterns each) and
+//   assignment does not factorise; it is computed exactly over groups of at most 4 channels (2⁴ patterns each) and
 //   summed over the groups, which equals it when the groups are used independently and bounds it from above
-//   otherwise (the same factorisation into sub-codebooks that Open-MAGVIT2 uses for large LFQ codebooks). A step
-//   therefore costs O(d) per vector, whatever the codebook size.
+//   otherwise (the factorisation into sub-codebooks that Open-MAGVIT2 uses for large LFQ codebooks, with smaller
+//   groups). A step therefore costs O(d) per vector: the codebook size changes nothing but d.
 
 using static TorchSharp.torch;
 
@@ -30,8 +30,8 @@ public sealed record EntropyPenalty(double SampleEntropyWeight, double BatchEntr
 /// </summary>
 public sealed class LookupFreeQuantizer : nn.Module, IQuantizer
 {
-    /// <summary>Channels whose joint average assignment is entropy-counted together: 2⁸ patterns per group.</summary>
-    public const int MaxGroupBits = 8;
+    /// <summary>Channels whose joint average assignment is entropy-counted together: 2⁴ patterns per group, whatever d.</summary>
+    public const int MaxGroupBits = 4;
 
     private readonly TorchSharp.Modules.Linear? project_in;
     private readonly TorchSharp.Modules.Linear? project_out;
@@ -107,20 +107,23 @@ public sealed class LookupFreeQuantizer : nn.Module, IQuantizer
         Tensor batch = zeros(1, device: projected.device).squeeze();
         foreach (var (first, count) in Groups(_bits))
         {
-            // p(pattern | z) over the 2^count patterns of this group's channels, as an outer product: [N, L, 2^count]
-            var patterns = ones(logits.shape[0], _heads, 1, device: projected.device);
-            for (int bit = first; bit < first + count; bit++)
-            {
-                var p = one.select(2, bit).unsqueeze(2);
-                patterns = cat([patterns * (1 - p), patterns * p], 2);
-            }
-            var average = patterns.mean([0]);                                       // [L, 2^count]
+            // log p(pattern | z) of the group's 2^count patterns b: Σ_i b_i·log p_i + (1 − b_i)·log(1 − p_i), one product
+            var patterns = Patterns(count, projected.device);                                       // [2^count, count]
+            var logPattern = logOne.narrow(2, first, count).matmul(patterns.t())
+                           + logMinusOne.narrow(2, first, count).matmul((1 - patterns).t());        // [N, L, 2^count]
+            var average = logPattern.exp().mean([0]);                                                // [L, 2^count]
             batch = batch - (average * average.clamp_min(1e-30).log()).sum(-1).mean();
         }
         return (sample, batch);
     }
 
-    /// <summary>The channel groups of the batch entropy: ⌈d / 8⌉ groups of near-equal size, as (first channel, count).</summary>
+    /// <summary>Every pattern of <paramref name="count"/> bits as rows of 0/1 [2^count, count], bit i of pattern k in column i.</summary>
+    static Tensor Patterns(int count, Device device) =>
+        arange(1 << count, ScalarType.Int64, device).unsqueeze(1)
+            .bitwise_and(tensor(Enumerable.Range(0, count).Select(bit => 1L << bit).ToArray(), device: device))
+            .gt(0).to_type(ScalarType.Float32);
+
+    /// <summary>The channel groups of the batch entropy: ⌈d / 4⌉ groups of near-equal size, as (first channel, count).</summary>
     public static IEnumerable<(int First, int Count)> Groups(int bits)
     {
         int groups = (bits + MaxGroupBits - 1) / MaxGroupBits, first = 0;

@@ -44,7 +44,7 @@ public sealed class QuantizerReferenceTests
         {
             ["rotation_e"] = randn(12, 5), ["rotation_q"] = randn(12, 5), ["rotation_w"] = randn(12, 5),
             ["fsq_z"] = randn(40, 4) * 1.5, ["fsq_levels"] = tensor(new long[] { 8, 5, 5, 4 }), ["fsq_w"] = randn(40, 4),
-            ["lfq_z"] = randn(30, 6) * 0.5, ["lfq_settings"] = tensor(new float[] { 0.3f, 0.7f, 0.5f }),
+            ["lfq_z"] = randn(30, 4) * 0.5, ["lfq_settings"] = tensor(new float[] { 0.3f, 0.7f, 0.5f }),
         };
         SafeTensors.Save(folder.File("in.safetensors"), inputs.Select(p => (p.Key, p.Value)));
         var (exitCode, output) = Run(Script, folder.File("in.safetensors"), folder.File("out.safetensors"));
@@ -68,14 +68,14 @@ public sealed class QuantizerReferenceTests
             Close(z.grad!.reshape(40, 4), expected["fsq_grad"], "FSQ straight-through gradient");
         }
 
-        using (var z = inputs["lfq_z"].clone().reshape(1, 30, 1, 6).requires_grad_())
-        using (var lfq = new LookupFreeQuantizer(6, 1, 6, new EntropyPenalty(0.3, 0.7, 0.5, 0)))
+        using (var z = inputs["lfq_z"].clone().reshape(1, 30, 1, 4).requires_grad_())
+        using (var lfq = new LookupFreeQuantizer(4, 1, 4, new EntropyPenalty(0.3, 0.7, 0.5, 0)))
         {
             var (sample, batch) = lfq.Entropies(z);
             (0.3 * sample - 0.7 * batch).backward();
             Close(sample.reshape(1), expected["lfq_sample_entropy"], "LFQ per-sample entropy");
             Close(batch.reshape(1), expected["lfq_batch_entropy"], "LFQ batch entropy");
-            Close(z.grad!.reshape(30, 6), expected["lfq_grad"], "LFQ entropy gradient");
+            Close(z.grad!.reshape(30, 4), expected["lfq_grad"], "LFQ entropy gradient");
         }
     }
 }
