@@ -14,6 +14,12 @@ namespace Latent.Cli
             try
             {
                 var arguments = new Arguments(args);
+                if (arguments.Verb is null && arguments.Has("version"))
+                {
+                    var versions = Latent.Runs.Versions.Current;
+                    Console.Out.WriteLine($"latent {versions.Latent} (TorchSharp {versions.TorchSharp}, libtorch {versions.LibTorch})");
+                    return 0;
+                }
                 if (arguments.Verb is null || arguments.Verb is "help")
                 {
                     Console.Out.WriteLine(CommandCatalog.Overview());
@@ -25,7 +31,8 @@ namespace Latent.Cli
                     Console.Out.WriteLine(command.Help(arguments));
                     return 0;
                 }
-                NativeRuntime.SpinIfIdle(); // before libtorch loads (ApplyThreads is its first use)
+                NativeRuntime.Configure();  // before libtorch loads (ApplyThreads is its first use)
+                NativeRuntime.SpinIfIdle();
                 ApplyThreads(arguments);
                 return command.Run(arguments, Output.From(arguments));
             }

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace Latent;
@@ -18,6 +17,11 @@ namespace Latent;
 /// in the native environment before libgomp loads, which .NET's Environment.SetEnvironmentVariable
 /// does not reach on Unix, hence setenv.
 /// </para>
+/// <para>
+/// The library changes no process-wide state on its own: an application calls <see cref="Configure"/>
+/// (and, if it likes, <see cref="SpinIfIdle"/>) first thing, before it touches TorchSharp, as the
+/// command line does.
+/// </para>
 /// </summary>
 public static partial class NativeRuntime
 {
@@ -25,11 +29,10 @@ public static partial class NativeRuntime
     const string SpinCount = "GOMP_SPINCOUNT";
     static bool _userChosePolicy, _decided;
 
-    // A library module initializer is what CA2255 warns about; here it is the point: whoever loads
-    // Latent gets the setting before anything can touch libtorch.
-#pragma warning disable CA2255
-    [ModuleInitializer]
-#pragma warning restore CA2255
+    /// <summary>
+    /// Asks libgomp to let its threads sleep between operations (OMP_WAIT_POLICY=PASSIVE) unless the user set a
+    /// policy. Call it before the first use of TorchSharp; later it has no effect on libtorch's threads.
+    /// </summary>
     public static void Configure()
     {
         if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS()) return;

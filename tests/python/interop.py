@@ -438,7 +438,7 @@ class SequenceTransformerEncoder(nn.Module):
         self.embed = (nn.Embedding(shape["vocabulary_size"], width) if shape["kind"] == "tokens"
                       else PatchEmbedding(shape["channels"], options["patch_size"], width))
         self.positions = nn.Parameter(torch.randn(1, sequence_positions(shape, options), width) * 0.02)
-        self.blocks = transformer_blocks(options["depth"], width, options["heads"])
+        self.blocks = transformer_blocks(options["depth"], width, options["attention_heads"])
         self.norm = nn.LayerNorm(width, eps=LAYER_NORM_EPS)
         initialise_like_mae(self.blocks)
         if isinstance(self.embed, nn.Embedding):  # token embeddings on the scale of the positions, as BERT
@@ -524,12 +524,12 @@ class MaskedAutoencoder(Autoencoder):
         self.patchEmbed = PatchEmbedding(shape["channels"], self.patch_size, width)
         self.clsToken = nn.Parameter(torch.randn(1, 1, width) * 0.02) if options["cls_token"] else None
         self.register_buffer("posEmbed", sincos_positions(rows, columns, width, options["cls_token"]))
-        self.blocks = transformer_blocks(options["depth"], width, options["heads"])
+        self.blocks = transformer_blocks(options["depth"], width, options["attention_heads"])
         self.norm = nn.LayerNorm(width, eps=LAYER_NORM_EPS)
         self.decoderEmbed = nn.Linear(width, decoder_width)
         self.maskToken = nn.Parameter(torch.randn(1, 1, decoder_width) * 0.02)
         self.register_buffer("decoderPosEmbed", sincos_positions(rows, columns, decoder_width, options["cls_token"]))
-        self.decoderBlocks = transformer_blocks(options["decoder_depth"], decoder_width, options["heads"])
+        self.decoderBlocks = transformer_blocks(options["decoder_depth"], decoder_width, options["attention_heads"])
         self.decoderNorm = nn.LayerNorm(decoder_width, eps=LAYER_NORM_EPS)
         self.decoderPred = nn.Linear(decoder_width, self.patch_size ** 2 * shape["channels"])
         for module in (self.blocks, self.decoderBlocks, self.decoderEmbed, self.decoderPred):

@@ -3,12 +3,14 @@ namespace Latent.Cli.CommandLine;
 /// <summary>
 /// A command line split into its verb and its <c>--name value…</c> options. Values run until the next
 /// <c>--option</c>, so <c>--compare A B</c> has two and a flag such as <c>--resume</c> has none.
-/// Every option must be claimed by some binder; whatever is left is reported as unknown.
+/// Every option must be claimed by some binder; whatever is left is reported as unknown. An option
+/// given twice is an error, except where a command reads it with <see cref="Repeatable"/>.
 /// </summary>
 public sealed class Arguments
 {
     readonly Dictionary<string, List<string>> _options = new(StringComparer.Ordinal);
     readonly HashSet<string> _claimed = new(StringComparer.Ordinal);
+    readonly HashSet<string> _givenTwice = new(StringComparer.Ordinal);
 
     public Arguments(IReadOnlyList<string> args)
     {
@@ -16,7 +18,7 @@ public sealed class Arguments
         if (args.Count > 0 && !args[0].StartsWith('-')) Verb = args[i++];
         for (; i < args.Count; i++)
         {
-            var token = args[i];
+            var token = args[i] == "-h" ? "--help" : args[i]; // the short form every tool accepts
             if (!token.StartsWith("--", StringComparison.Ordinal) || token.Length == 2)
                 throw new UserInputException($"unexpected argument '{token}'; options are written --name value (see 'latent {Verb} --help')");
             var name = token[2..];
@@ -29,7 +31,10 @@ public sealed class Arguments
             }
             while (i + 1 < args.Count && !args[i + 1].StartsWith("--", StringComparison.Ordinal)) values.Add(args[++i]);
             if (!_options.TryAdd(name, values))
-                throw new UserInputException($"--{name} is given twice; keep one");
+            {
+                _options[name].AddRange(values);
+                _givenTwice.Add(name);
+            }
         }
     }
 
@@ -40,6 +45,16 @@ public sealed class Arguments
 
     /// <summary>The values of <c>--name</c>, or null when absent; marks it as claimed.</summary>
     public IReadOnlyList<string>? Claim(string name)
+    {
+        if (_givenTwice.Contains(name)) throw new UserInputException($"--{name} is given twice; keep one");
+        return Repeatable(name);
+    }
+
+    /// <summary>
+    /// The values of an option that may be given more than once, all together (<c>--run A --run B</c>
+    /// and <c>--run A B</c> both give A, B), or null when absent; marks it as claimed.
+    /// </summary>
+    public IReadOnlyList<string>? Repeatable(string name)
     {
         if (!_options.TryGetValue(name, out var values)) return null;
         _claimed.Add(name);

@@ -20,19 +20,32 @@ public static class OptionBinder
             .Select(entry => (KebabCase(entry.property.Name), entry.property, entry.description!));
 
     /// <summary>A copy of <paramref name="defaults"/> with every option given on the command line applied.</summary>
-    public static T Bind<T>(Arguments arguments, T defaults) where T : class => (T)Bind(arguments, defaults, typeof(T));
+    public static T Bind<T>(Arguments arguments, T defaults, string? context = null) where T : class => (T)Bind(arguments, defaults, typeof(T), context);
 
-    public static object Bind(Arguments arguments, object defaults, Type type)
+    /// <summary>
+    /// A copy of <paramref name="defaults"/> with the command line's options applied. A record that knows which
+    /// of its options apply (<see cref="IOptionApplicability"/>) refuses one that is given but does not;
+    /// <paramref name="context"/> says where it does not apply (e.g. "--model mae"), by default the record's own description.
+    /// </summary>
+    public static object Bind(Arguments arguments, object defaults, Type type, string? context = null)
     {
         var clone = type.GetMethod("<Clone>$")?.Invoke(defaults, null) ?? defaults;
+        var given = new List<(string Name, PropertyInfo Property)>();
         foreach (var (name, property, _) in Options(type))
         {
             var values = arguments.Claim(name);
             if (values is null) continue;
             property.SetValue(clone, Convert(name, values, property.PropertyType));
+            given.Add((name, property));
         }
+        if (clone is IOptionApplicability applicability)
+            foreach (var (name, property) in given)
+                if (!applicability.Uses(property.Name))
+                    throw new UserInputException($"--{name} does not apply to {context ?? Describe(clone)}; drop it");
         return clone;
     }
+
+    static string Describe(object options) => options is Latent.Data.DataOptions data ? $"--data {data.Data}" : "these options";
 
     /// <summary>Names of the options of <paramref name="type"/> that the command line gives.</summary>
     public static IEnumerable<string> Given(Arguments arguments, Type type) =>
@@ -73,23 +86,18 @@ public static class OptionBinder
     }
 
     /// <summary><c>LatentDim</c> → <c>latent-dim</c>.</summary>
-    public static string KebabCase(string name)
-    {
-        var builder = new StringBuilder();
-        for (int i = 0; i < name.Length; i++)
-        {
-            if (char.IsUpper(name[i]) && i > 0 && (char.IsLower(name[i - 1]) || (i + 1 < name.Length && char.IsLower(name[i + 1]))))
-                builder.Append('-');
-            builder.Append(char.ToLowerInvariant(name[i]));
-        }
-        return builder.ToString();
-    }
+    public static string KebabCase(string name) => OptionNames.Kebab(name);
 
-    /// <summary>The help lines of a record's options, with defaults.</summary>
-    public static string Help(Type type, object defaults)
+    /// <summary>
+    /// The help lines of a record's options, with defaults; <paramref name="applies"/> keeps only the options it
+    /// accepts and may annotate them (e.g. "conv only").
+    /// </summary>
+    public static string Help(Type type, object defaults, Func<string, (bool Show, string Note)>? applies = null)
     {
-        var lines = Options(type).Select(option =>
+        var lines = Options(type).Select(option => (option, filter: applies?.Invoke(option.Property.Name) ?? (true, "")))
+            .Where(entry => entry.filter.Show).Select(entry =>
         {
+            var (option, (_, note)) = entry;
             var value = option.Property.GetValue(defaults);
             string shown = value switch
             {
@@ -100,7 +108,7 @@ public static class OptionBinder
                 IFormattable number => number.ToString(null, CultureInfo.InvariantCulture),
                 _ => value.ToString() ?? "",
             };
-            return $"  --{option.Name,-22} {option.Description}{(shown.Length > 0 ? $" [default: {shown}]" : "")}";
+            return $"  --{option.Name,-22} {(note.Length > 0 ? $"({note}) " : "")}{option.Description}{(shown.Length > 0 ? $" [default: {shown}]" : "")}";
         });
         return string.Join('\n', lines);
     }

@@ -1,8 +1,8 @@
 using System.Globalization;
-using System.Text.Json;
 using Latent.Cli.CommandLine;
 using Latent.Evaluation;
 using Latent.Runs;
+using Latent.Workflows;
 
 namespace Latent.Cli.Commands;
 
@@ -17,16 +17,10 @@ public sealed class EvalCommand : Command
         var run = OpenRun(arguments);
         var manifest = run.ReadManifest();
         var data = OptionBinder.Bind(arguments, manifest.Data);
-        var options = OptionBinder.Bind(arguments, new EvaluationOptions()) with
-        {
-            TrainingSplit = new Lazy<Latent.Data.Dataset>(() => RunData.Load(manifest, data, DataSplit.Train)),
-        };
+        var options = OptionBinder.Bind(arguments, new EvaluationOptions());
         arguments.RejectUnknown();
 
-        var test = RunData.Load(manifest, data, DataSplit.Test);
-        using var model = run.LoadModel(manifest);
-        var figures = Evaluator.Evaluate(model, test, options);
-        AtomicFile.WriteAllText(run.EvalPath, JsonSerializer.Serialize(figures, Json.Options));
+        var figures = RunEvaluation.Evaluate(run, options, data);
         foreach (var (key, value) in figures) output.Line($"{key,-26} {value.ToString("G6", CultureInfo.InvariantCulture)}");
         output.Line($"written to {run.EvalPath}");
         return 0;

@@ -23,7 +23,9 @@ public sealed class InpaintCommand : Command
         bool isImage = manifest.Shape.Kind == DataKind.Image;
         int count = arguments.Whole("count", 1, 10_000) ?? (isImage ? 8 : 4);
         int seed = arguments.Whole("seed", int.MinValue, int.MaxValue) ?? 0;
-        var outPath = arguments.OutputFile("out", run.File("inpaint.png"), "inpaint.png");
+        if (!isImage && arguments.Has("out"))
+            throw new UserInputException($"--out applies to images, and {manifest.Shape} are printed instead; drop --out (or redirect the output)");
+        var outPath = isImage ? arguments.OutputFile("out", run.File("inpaint.png"), "inpaint.png") : "";
         arguments.RejectUnknown();
 
         using var model = run.LoadModel(manifest);

@@ -36,5 +36,5 @@ public sealed class PcaCommand : Command
         $"\n  --components {"K",-10} number of principal components [default: {new PcaOptions().LatentDim}]" +
         $"\n  --whiten {"",-14} scale the codes to unit variance (z_k / √λ_k); decode undoes it" +
         $"\n  --out {"DIR",-17} run directory to create [default: runs/pca]" +
-        $"\n\ndata options:\n{OptionBinder.Help(typeof(DataOptions), new DataOptions())}";
+        $"\n\ndata options:\n{TrainCommand.DataHelp()}";
 }

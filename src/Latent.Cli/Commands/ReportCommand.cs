@@ -23,8 +23,9 @@ public sealed class ReportCommand : Command
         else
         {
             var run = OpenRun(arguments);
+            var outPath = arguments.OutputFile("out", run.File("report.html"), "report.html");
             arguments.RejectUnknown();
-            path = RunReport.Write(run);
+            path = RunReport.Write(run, outPath);
         }
         output.Line($"report written to {Path.GetFullPath(path)}");
         return 0;

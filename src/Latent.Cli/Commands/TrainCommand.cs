@@ -1,3 +1,4 @@
+using Latent.Families;
 using Latent.Cli.CommandLine;
 using Latent.Data;
 using Latent.Models;
@@ -20,7 +21,7 @@ public sealed class TrainCommand : Command
         if (arguments.Flag("resume")) return Resume(arguments, output);
 
         var family = ModelCatalog.Find(arguments.Value("model") ?? "ae");
-        var model = (ModelOptions)OptionBinder.Bind(arguments, family.DefaultOptions(), family.OptionsType);
+        var model = (ModelOptions)OptionBinder.Bind(arguments, family.DefaultOptions(), family.OptionsType, $"--model {family.Name}");
         var data = OptionBinder.Bind(arguments, new DataOptions());
         var training = OptionBinder.Bind(arguments, family.DefaultTraining);
         var outPath = arguments.Value("out") ?? Path.Combine("runs", family.Name);
@@ -66,15 +67,36 @@ public sealed class TrainCommand : Command
         }
     }
 
+    /// <summary>A family's options that apply with some architecture, marked with the architectures when not all.</summary>
+    static Func<string, (bool, string)> ModelHelp(ModelFamily family) => property =>
+    {
+        var defaults = family.DefaultOptions();
+        if (property == nameof(ModelOptions.Arch))
+            return (family.Architectures.Count > 1 || defaults.Uses(property), "one of " + string.Join(", ", family.Architectures.Select(arch => OptionNames.Kebab(arch))));
+        var using_ = family.Architectures.Where(arch => (defaults with { Arch = arch }).Uses(property)).ToList();
+        return (using_.Count > 0, using_.Count == family.Architectures.Count ? "" : string.Join(", ", using_.Select(arch => OptionNames.Kebab(arch))) + " only");
+    };
+
+    /// <summary>The data options, each marked with the sources it applies to when not all.</summary>
+    internal static string DataHelp()
+    {
+        string[] sources = ["shapes", "fashion-mnist", "idx:DIR", "images:DIR", "csv:FILE", "text:FILE"];
+        return OptionBinder.Help(typeof(DataOptions), new DataOptions(), property =>
+        {
+            var using_ = sources.Where(source => new DataOptions { Data = source }.Uses(property)).ToList();
+            return (true, using_.Count == sources.Length ? "" : string.Join(", ", using_) + " only");
+        });
+    }
+
     protected override string OptionsHelp(Arguments arguments)
     {
         var families = arguments.Value("model") is string name ? [ModelCatalog.Find(name)] : ModelCatalog.Families;
         var sections = families.Select(family =>
-            $"\nmodel options for --model {family.Name} ({family.Summary}):\n{OptionBinder.Help(family.OptionsType, family.DefaultOptions())}");
+            $"\nmodel options for --model {family.Name} ({family.Summary}):\n{OptionBinder.Help(family.OptionsType, family.DefaultOptions(), ModelHelp(family))}");
         return $"\n  --model {"FAMILY",-15} one of: {string.Join(", ", ModelCatalog.Families.Select(f => f.Name))} [default: ae]" +
                $"\n  --out {"DIR",-17} run directory to create [default: runs/FAMILY]" +
                $"\n  --resume {"",-14} continue the run in --out from its last checkpoint" +
-               $"\n\ndata options:\n{OptionBinder.Help(typeof(DataOptions), new DataOptions())}" +
+               $"\n\ndata options:\n{DataHelp()}" +
                $"\n\ntraining options{(families.Count == 1 ? $" for --model {families[0].Name}" : "")}:\n{OptionBinder.Help(typeof(TrainingOptions), families.Count == 1 ? families[0].DefaultTraining : new TrainingOptions())}" +
                string.Concat(sections);
     }

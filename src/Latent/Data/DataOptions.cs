@@ -3,7 +3,7 @@ using System.ComponentModel;
 namespace Latent.Data;
 
 /// <summary>Where the data comes from and how it is prepared; recorded in every run's manifest.</summary>
-public sealed record DataOptions
+public sealed record DataOptions : IOptionApplicability
 {
     [Description("data source: shapes, fashion-mnist, idx:DIR, images:DIR, csv:FILE or text:FILE")]
     public string Data { get; init; } = "shapes";
@@ -39,8 +39,25 @@ public sealed record DataOptions
     /// </summary>
     public IReadOnlyList<string>? Vocabulary { get; init; }
 
+    /// <summary>The kind of source <see cref="Data"/> names: shapes, fashion-mnist, idx, images, csv or text.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public string Source => Data.Split(':', 2)[0].Trim().ToLowerInvariant();
+
+    /// <summary>Which options apply to the source: image sizes to folders of images, label columns to CSV, token windows to text.</summary>
+    public bool Uses(string property) => property switch
+    {
+        nameof(ImageSize) => Source == "images",
+        nameof(LabelColumn) => Source == "csv",
+        nameof(Tokens) or nameof(Window) or nameof(Stride) or nameof(MaxVocabulary) or nameof(Vocabulary) => Source == "text",
+        _ => true,
+    };
+
     public void Validate()
     {
+        var defaults = new DataOptions();
+        foreach (var property in typeof(DataOptions).GetProperties().Where(p => p.CanWrite && !Uses(p.Name)))
+            if (!Equals(property.GetValue(this), property.GetValue(defaults)))
+                throw new UserInputException($"--{OptionNames.Kebab(property.Name)} does not apply to --data {Data}; drop it");
         if (string.IsNullOrWhiteSpace(Data))
             throw new UserInputException("--data is empty; pass shapes, fashion-mnist, idx:DIR, images:DIR, csv:FILE or text:FILE");
         if (ImageSize is <= 0 or > 4096)

@@ -1,3 +1,4 @@
+using Latent.Families;
 using Latent.Data;
 
 namespace Latent.Models;

@@ -21,7 +21,7 @@ public enum Architecture
 /// are bound from the command line by name (<c>LatentDim</c> is <c>--latent-dim</c>) and written
 /// into the run's manifest.
 /// </summary>
-public abstract record ModelOptions
+public abstract record ModelOptions : IOptionApplicability
 {
     [Description("network that encoder and decoder are built from: mlp or conv (vit, transformer where the family supports them)")]
     public Architecture Arch { get; init; } = Architecture.Mlp;
@@ -35,14 +35,40 @@ public abstract record ModelOptions
     [Description("channels of the conv encoder's stride-2 stages, comma-separated; the decoder mirrors them")]
     public int[] Channels { get; init; } = [32, 64];
 
+    /// <summary>
+    /// Whether the option <paramref name="property"/> (a property name of this record) means something for
+    /// this family with the architecture these options choose. The one place that says which options apply:
+    /// validation rejects a changed option that does not, help lists only those that do, and the manifest
+    /// records only those. Families override it for what they do not use.
+    /// </summary>
+    public virtual bool Uses(string property) => property switch
+    {
+        nameof(Hidden) => Arch == Architecture.Mlp,
+        nameof(Channels) => Arch == Architecture.Conv,
+        _ => true,
+    };
+
+    /// <summary>The options that do not apply (<see cref="Uses"/>) but differ from the family's defaults: set by mistake.</summary>
+    public IEnumerable<string> UnusedButChanged()
+    {
+        var defaults = (ModelOptions)Activator.CreateInstance(GetType())!;
+        foreach (var property in GetType().GetProperties().Where(p => p.CanWrite && p.GetCustomAttributes(typeof(DescriptionAttribute), true).Length > 0))
+        {
+            if (Uses(property.Name)) continue;
+            var (value, initial) = (property.GetValue(this), property.GetValue(defaults));
+            bool same = value is int[] a && initial is int[] b ? a.SequenceEqual(b) : Equals(value, initial);
+            if (!same) yield return property.Name;
+        }
+    }
+
     /// <summary>Throws a <see cref="UserInputException"/> when the options cannot work on data of this shape.</summary>
     public virtual void Validate(DataShape shape)
     {
-        if (LatentDim <= 0)
+        if (Uses(nameof(LatentDim)) && LatentDim <= 0)
             throw new UserInputException($"--latent-dim {LatentDim} must be positive; pass the size of the latent space, e.g. 32");
-        if (Hidden.Length == 0 || Hidden.Any(width => width <= 0))
+        if (Uses(nameof(Hidden)) && (Hidden.Length == 0 || Hidden.Any(width => width <= 0)))
             throw new UserInputException($"--hidden {string.Join(",", Hidden)} needs positive widths; pass e.g. 512,256");
-        if (Channels.Length == 0 || Channels.Any(count => count <= 0))
+        if (Uses(nameof(Channels)) && (Channels.Length == 0 || Channels.Any(count => count <= 0)))
             throw new UserInputException($"--channels {string.Join(",", Channels)} needs positive counts; pass e.g. 32,64");
         if (Arch == Architecture.Conv)
         {

@@ -75,6 +75,9 @@ public sealed class ConvDecoder : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>[c, h, w]: the grid the linear layer's output is reshaped to.</summary>
+    public IReadOnlyList<long> Grid => _grid;
+
     // [B, input] -> [B, c·h·w] -> [B, c, h, w] -> [B, C, H, W]
     public override Tensor forward(Tensor z) =>
         features.forward(nn.functional.relu(head.forward(z)).reshape([z.shape[0], .. _grid]));

@@ -52,6 +52,9 @@ public sealed class MlpDecoder : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>The dimensions of one output example, after the reshape.</summary>
+    public IReadOnlyList<long> Dimensions => _dimensions;
+
     // [B, C·H·W] -> [B, C, H, W]
     public override Tensor forward(Tensor z) => layers.forward(z).reshape([z.shape[0], .. _dimensions]);
 }

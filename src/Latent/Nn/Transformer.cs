@@ -28,6 +28,12 @@ public sealed class SelfAttention : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>Attention heads H (each of width E/H).</summary>
+    public int Heads => _heads;
+
+    /// <summary>Whether each position attends only to itself and earlier ones.</summary>
+    public bool Causal => _causal;
+
     public override Tensor forward(Tensor x)
     {
         long batch = x.shape[0], length = x.shape[1], width = x.shape[2];

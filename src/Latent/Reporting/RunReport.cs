@@ -1,3 +1,4 @@
+using Latent.Families;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -29,65 +30,97 @@ public static class RunReport
         ("latent-manifold.png", "The decoded latent grid of a 2-D latent space, at the 5–95 % quantiles of the codes along each axis."),
     ];
 
-    /// <summary>Draws the run's figures afresh with its selected weights and writes <c>report.html</c> into the run; returns its path.</summary>
-    public static string Write(RunDirectory run)
+    /// <summary>
+    /// Draws the run's figures afresh with its selected weights and writes the report, to <c>report.html</c> in
+    /// the run unless <paramref name="path"/> says otherwise; returns its path.
+    /// </summary>
+    public static string Write(RunDirectory run, string? path = null)
     {
         var manifest = run.ReadManifest();
         var test = RunData.Load(manifest, manifest.Data, DataSplit.Test);
+        using var runLock = RunLock.Acquire(run.Path, "latent report");
         using (var model = run.LoadModel(manifest)) RunFigures.DrawAll(run, model, test);
 
         var page = new Html().Heading(1, $"{manifest.Family} on {manifest.Data.Data}");
         page.Paragraph($"{ModelCatalog.Find(manifest.Family).Summary}. Run {run.Path}, created {manifest.Created:yyyy-MM-dd HH:mm}, " +
                        $"Latent {manifest.Versions.Latent}, TorchSharp {manifest.Versions.TorchSharp}, libtorch {manifest.Versions.LibTorch}.", "note");
-        AddEvaluation(page, run);
+        var evaluation = run.ReadEvaluation();
+        var entry = new RunCards.Entry(Path.GetFileName(run.Path), run, manifest, evaluation);
+        var card = RunCards.Build(entry, [entry]);
+        page.Open("div", "cards").Card(card, null).Close("div");
         page.Heading(2, "Figures");
         foreach (var (file, caption) in StandardFigures.Concat(OtherFigures(run)))
             if (File.Exists(run.File(file))) page.Figure(Path.GetFileNameWithoutExtension(file), File.ReadAllBytes(run.File(file)), caption);
-        page.Heading(2, "Options");
+        AddEvaluation(page, evaluation);
+        page.Details("Options");
         page.Table(["option", "value"], Options(manifest));
         if (manifest.Command is not null) page.Paragraph(manifest.Command, "note");
+        page.Close("details");
 
-        var path = run.File("report.html");
+        path ??= run.File("report.html");
         AtomicFile.WriteAllText(path, page.Page($"Latent report: {manifest.Family} on {manifest.Data.Data}"));
         return path;
     }
 
-    /// <summary>One page comparing runs: their eval.json figures in one table, their pictures side by side.</summary>
+    /// <summary>
+    /// One page comparing runs: a card per run with its headline figure beside the baseline it must
+    /// beat and its most telling picture; below, folded away, every eval.json figure in one table and
+    /// every picture side by side.
+    /// </summary>
     public static string Compare(IReadOnlyList<RunDirectory> runs, string path)
     {
         if (runs.Count < 2) throw new UserInputException("--compare needs at least two runs; pass --compare DIR1 DIR2 ...");
         var manifests = runs.Select(run => run.ReadManifest()).ToList();
         foreach (var (run, manifest) in runs.Zip(manifests))
         {
+            var test = RunData.Load(manifest, manifest.Data, DataSplit.Test);
+            using var runLock = RunLock.Acquire(run.Path, "latent report --compare");
             using var model = run.LoadModel(manifest);
-            RunFigures.DrawAll(run, model, RunData.Load(manifest, manifest.Data, DataSplit.Test));
+            RunFigures.DrawAll(run, model, test);
         }
-        // Folder names label the columns; two runs in folders of the same name get their position too.
+        // Folder names label the runs; two runs in folders of the same name get their position too.
         var names = runs.Select(run => Path.GetFileName(run.Path)).ToList();
         names = names.Select((name, i) => names.Count(other => other == name) > 1 ? $"{name} ({i + 1})" : name).ToList();
-        var evaluations = runs.Select(run => run.ReadEvaluation()).ToList();
-        var keys = evaluations.SelectMany(e => e.Keys).Distinct().Order(StringComparer.Ordinal).ToList();
+        var entries = runs.Select((run, i) => new RunCards.Entry(names[i], run, manifests[i], run.ReadEvaluation())).ToList();
 
         var page = new Html().Heading(1, $"Latent: {runs.Count} runs compared");
+        page.Paragraph("Each card gives the figure the run is judged by beside the baseline it must beat (PCA at the same size or number of bits, " +
+                       "the test mean for filled-in pixels, raw pixels for probes), and its most telling picture. Every figure and picture is folded away below.", "note");
+        page.Open("div", "cards");
+        foreach (var entry in entries)
+        {
+            var card = RunCards.Build(entry, entries);
+            page.Card(card, card.Picture is null ? null : File.ReadAllBytes(entry.Run.File(card.Picture)));
+        }
+        page.Close("div");
+
+        // Every figure but the per-dimension ones, which are the KL figure below.
+        var keys = entries.SelectMany(e => e.Evaluation.Keys).Where(key => !IsPerDimension(key)).Distinct().Order(StringComparer.Ordinal).ToList();
+        page.Details($"Every figure of eval.json ({keys.Count} figures, test split)");
         page.Table(["", .. names], [
             ["family", .. manifests.Select(m => m.Family)],
             ["data", .. manifests.Select(m => m.Data.Data)],
             ["architecture", .. manifests.Select(m => m.Model.Arch.ToString().ToLowerInvariant())],
             ["latent dim", .. manifests.Select(m => m.Model.LatentDim.ToString(CultureInfo.InvariantCulture))],
-            .. keys.Select(key => (IReadOnlyList<string>)[key, .. evaluations.Select(e => e.TryGetValue(key, out var v) ? Format(v) : "")]),
+            .. keys.Select(key => (IReadOnlyList<string>)[key, .. entries.Select(e => e.Evaluation.TryGetValue(key, out var v) ? FigureFormat.Format(key, v) : "")]),
         ]);
         if (keys.Count == 0) page.Paragraph("No run has an eval.json yet: run 'latent eval --run DIR' on each to fill this table.", "note");
+        else page.Paragraph("Meanings: " + string.Join("; ", keys.Where(key => MetricKeys.Describe(key) != "").Select(key => $"{key}: {MetricKeys.Describe(key)}")) + ".", "note");
+        page.Close("details");
         foreach (var (file, caption) in StandardFigures)
         {
             if (!runs.Any(run => File.Exists(run.File(file)))) continue;
-            page.Heading(2, caption.Split('.')[0]).Open("div", "runs");
+            page.Details(caption.Split('.')[0]).Open("div", "runs");
             foreach (var (run, name) in runs.Zip(names))
                 if (File.Exists(run.File(file))) page.Figure($"{name}/{Path.GetFileNameWithoutExtension(file)}", File.ReadAllBytes(run.File(file)), name);
-            page.Close("div");
+            page.Close("div").Close("details");
         }
         AtomicFile.WriteAllText(path, page.Page("Latent: runs compared"));
         return path;
     }
+
+    /// <summary>Keys that hold one value per latent dimension (kl_dim_j): shown as their figure, not as rows.</summary>
+    static bool IsPerDimension(string key) => key.StartsWith("kl_dim_", StringComparison.Ordinal);
 
     /// <summary>Family-specific figures the run directory holds (codebook usage, per-dimension KL, scree plots, ...).</summary>
     static IEnumerable<(string File, string Caption)> OtherFigures(RunDirectory run) =>
@@ -95,16 +128,18 @@ public static class RunReport
             .Where(file => StandardFigures.All(figure => figure.File != file)).Order(StringComparer.Ordinal)
             .Select(file => (file, Path.GetFileNameWithoutExtension(file).Replace('-', ' ')));
 
-    static void AddEvaluation(Html page, RunDirectory run)
+    static void AddEvaluation(Html page, IReadOnlyDictionary<string, double> figures)
     {
-        var figures = run.ReadEvaluation();
-        page.Heading(2, "Evaluation on the test split");
         if (figures.Count == 0)
         {
+            page.Heading(2, "Evaluation on the test split");
             page.Paragraph("No eval.json yet: run 'latent eval --run DIR' and report again.", "note");
             return;
         }
-        page.Table(["figure", "value", "meaning"], figures.Select(pair => (IReadOnlyList<string>)[pair.Key, Format(pair.Value), MetricKeys.Describe(pair.Key)]));
+        var shown = figures.Where(pair => !IsPerDimension(pair.Key)).ToList();
+        page.Details($"Every figure of eval.json ({shown.Count} figures, test split{(shown.Count < figures.Count ? "; the KL of each dimension is its figure above" : "")})");
+        page.Table(["figure", "value", "meaning"], shown.Select(pair => (IReadOnlyList<string>)[pair.Key, FigureFormat.Format(pair.Key, pair.Value), MetricKeys.Describe(pair.Key)]));
+        page.Close("details");
     }
 
     /// <summary>Every option of the manifest as (section.option, value) rows.</summary>
@@ -117,5 +152,4 @@ public static class RunReport
                     yield return [$"{section}.{key}", value?.ToJsonString(Json.Compact).Trim('"') ?? "—"];
     }
 
-    static string Format(double value) => value.ToString(Math.Abs(value) >= 1000 || value == Math.Floor(value) ? "G8" : "G5", CultureInfo.InvariantCulture);
 }

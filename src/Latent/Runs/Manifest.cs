@@ -1,3 +1,4 @@
+using Latent.Families;
 using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -44,8 +45,8 @@ public sealed record Manifest
         var node = new JsonObject
         {
             ["family"] = Family,
-            ["model"] = JsonSerializer.SerializeToNode(Model, Model.GetType(), Json.Options),
-            ["data"] = JsonSerializer.SerializeToNode(Data, Json.Options),
+            ["model"] = Applicable(JsonSerializer.SerializeToNode(Model, Model.GetType(), Json.Options)!, Model),
+            ["data"] = Applicable(JsonSerializer.SerializeToNode(Data, Json.Options)!, Data),
             ["shape"] = JsonSerializer.SerializeToNode(Shape, Json.Options),
             ["training"] = Training is null ? null : JsonSerializer.SerializeToNode(Training, Json.Options),
             ["label_names"] = LabelNames is null ? null : JsonSerializer.SerializeToNode(LabelNames, Json.Options),
@@ -54,6 +55,15 @@ public sealed record Manifest
             ["command"] = Command,
         };
         return node.ToJsonString(Json.Options);
+    }
+
+    /// <summary>The serialised options without those that do not apply (<see cref="IOptionApplicability.Uses"/>): a manifest records what the run used.</summary>
+    static JsonNode Applicable(JsonNode node, IOptionApplicability options)
+    {
+        var record = node.AsObject();
+        foreach (var property in options.GetType().GetProperties())
+            if (!options.Uses(property.Name)) record.Remove(JsonNamingPolicy.SnakeCaseLower.ConvertName(property.Name));
+        return record;
     }
 
     public static Manifest FromJson(string json, string path)

@@ -22,7 +22,7 @@ public static class RunData
         var dataset = split == DataSplit.Test ? DataCatalog.LoadTest(data) : Pick(DataCatalog.Load(data, seed), split);
         if (dataset.Shape != manifest.Shape)
             throw new UserInputException(
-                $"{data.Data} holds {dataset.Shape} but the run was trained on {manifest.Shape}; pass --data with data of the same shape (or --image-size)");
+                $"{data.Data} holds {dataset.Shape} but the run was trained on {manifest.Shape}; pass --data with data of the same shape{(data.Uses(nameof(DataOptions.ImageSize)) && manifest.Shape.Kind == DataKind.Image ? $" (or --image-size {manifest.Shape.Height})" : "")}");
         return dataset;
     }
 

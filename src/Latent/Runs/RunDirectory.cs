@@ -1,3 +1,4 @@
+using Latent.Families;
 using Latent.Models;
 using static TorchSharp.torch;
 
@@ -51,6 +52,7 @@ public sealed class RunDirectory
     {
         if (Directory.Exists(path) && Directory.EnumerateFileSystemEntries(path).Any(entry => !RunLock.FileNames.Contains(System.IO.Path.GetFileName(entry))))
         {
+            RunLock.ThrowIfHeld(path); // being written right now: say by whom
             var hint = System.IO.File.Exists(System.IO.Path.Combine(path, "manifest.json"))
                 ? "pass --resume to continue it, or a new --out"
                 : "pass a new or empty --out folder";
@@ -136,6 +138,16 @@ public sealed class RunDirectory
     {
         Directory.CreateDirectory(Path);
         AtomicFile.WriteAllText(ManifestPath, manifest.ToJson());
+    }
+
+    /// <summary>Builds the run's model from its manifest and loads its selected weights.</summary>
+    public Autoencoder LoadModel() => LoadModel(ReadManifest());
+
+    /// <summary>A split of the run's own data (the test split for evaluation, the training split it was fitted on).</summary>
+    public Data.Dataset LoadSplit(DataSplit split)
+    {
+        var manifest = ReadManifest();
+        return RunData.Load(manifest, manifest.Data, split);
     }
 
     /// <summary>Builds the model the manifest describes and loads its weights (model.safetensors by default).</summary>

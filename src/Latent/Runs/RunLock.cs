@@ -57,5 +57,12 @@ public sealed class RunLock : IDisposable
         return new RunLock(stream);
     }
 
+    /// <summary>Fails with the one-line error of <see cref="Acquire"/> when another process holds the lock of <paramref name="path"/> now.</summary>
+    public static void ThrowIfHeld(string path)
+    {
+        if (!File.Exists(Path.Combine(path, FileNames[0]))) return;
+        using (Acquire(path, "latent (checking the lock)")) { }
+    }
+
     public void Dispose() => _stream.Dispose();
 }

@@ -193,7 +193,8 @@ public sealed class Trainer(TrainingOptions options, ITrainingObserver observer,
     TrainingState RollBack(Session session, DivergenceException divergence, TrainingState reached)
     {
         var restored = session.Store.Load(CheckpointKind.Good, session.Module, session.Optimizer)
-            ?? throw new InvalidOperationException("the training store lost its good checkpoint");
+            ?? session.Store.Load(CheckpointKind.Latest, session.Module, session.Optimizer) // a run begun before good checkpoints existed
+            ?? throw new InvalidOperationException("the training store has no checkpoint to roll back to");
         int rollbacks = Math.Max(reached.Rollbacks, restored.Rollbacks) + 1;
         if (rollbacks > MaxRollbacks)
             throw new UserInputException(

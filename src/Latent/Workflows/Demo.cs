@@ -1,3 +1,4 @@
+using Latent.Families;
 using System.Text.Json;
 using Latent.Data;
 using Latent.Evaluation;
@@ -88,11 +89,7 @@ public static class Demo
                 say($"training {entry.Name} ({summary}) for {entry.Training.Epochs} epochs");
                 run = TrainingRun.Start(new TrainRequest(entry.Model, entry.Data, entry.Training, folder, "latent demo"), observer);
             }
-            var manifest = run.ReadManifest();
-            using var model = run.LoadModel(manifest);
-            var evaluation = new EvaluationOptions { TrainingSplit = new(() => RunData.Load(manifest, manifest.Data, DataSplit.Train)) };
-            var figures = Evaluator.Evaluate(model, RunData.Load(manifest, manifest.Data, DataSplit.Test), evaluation);
-            AtomicFile.WriteAllText(run.EvalPath, JsonSerializer.Serialize(figures, Json.Options));
+            var figures = RunEvaluation.Evaluate(run, new EvaluationOptions());
             Reporting.RunReport.Write(run);
             var optimum = figures.TryGetValue("pca_optimum_mse", out var pcaMse)
                 ? $" (PCA optimum {pcaMse:G4}, largest principal angle {figures["principal_angle_max_deg"]:F2}°)" : "";

@@ -1,3 +1,4 @@
+using Latent.Families;
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -35,7 +36,7 @@ public static class FitRun
             throw new UserInputException($"{family.Name} is trained by gradient descent; run 'latent train --model {family.Name}' instead");
         var run = RunDirectory.New(request.Out);
         var data = DataCatalog.Load(request.Data, seed: 0);
-        request.Model.Validate(data.Shape);
+        family.Validate(request.Model, data.Shape);
 
         using var model = family.Create(request.Model, data.Shape);
         var closedForm = (IClosedForm)model;

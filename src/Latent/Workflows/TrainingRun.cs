@@ -1,3 +1,4 @@
+using Latent.Families;
 using Latent.Data;
 using Latent.Evaluation;
 using Latent.Models;
@@ -34,7 +35,7 @@ public static class TrainingRun
         var run = RunDirectory.New(request.Out);
         request = request with { Data = DataCatalog.Resolve(request.Data) }; // e.g. a text vocabulary, kept in the manifest
         var data = DataCatalog.Load(request.Data, request.Training.Seed);
-        request.Model.Validate(data.Shape);
+        family.Validate(request.Model, data.Shape);
 
         using var runLock = RunLock.Acquire(run.Path, request.Command ?? "latent train");
         RunDirectory.New(request.Out); // again, under the lock: another writer may have started the same folder meanwhile

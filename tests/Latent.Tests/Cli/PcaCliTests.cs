@@ -86,7 +86,7 @@ public sealed class PcaCliTests
         Assert.Equal(0, Run("pca", "--data", "shapes", "--limit", "100", "--components", "2", "--out", run, "--quiet").Code);
         AssertUsageError(Run("train", "--resume", "--out", run), "closed-form pca fit with nothing to resume");
         AssertUsageError(Run("pca", "--data", "shapes", "--out", run), "already exists");
-        AssertUsageError(Run("train", "--model", "linear", "--arch", "conv", "--out", folder.File("l")), "--arch conv does not apply");
+        AssertUsageError(Run("train", "--model", "linear", "--arch", "conv", "--out", folder.File("l")), "--arch conv is not available for --model linear");
     }
 
     [Fact]

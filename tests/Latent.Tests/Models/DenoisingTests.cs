@@ -1,3 +1,4 @@
+using Latent.Families;
 using Latent.Data;
 using Latent.Data.Sources;
 using Latent.Evaluation;
@@ -75,7 +76,7 @@ public sealed class DenoisingTests
     public void Impossible_combinations_are_user_errors(string kind, string noise, Architecture architecture, string expected)
     {
         var shape = kind switch { "tokens" => DataShape.Tokens(16, 30), "table" => DataShape.Table(5), _ => DataShape.Image(1, 32, 32) };
-        var error = Assert.Throws<UserInputException>(() => new DaeOptions { Noise = noise, Arch = architecture }.Validate(shape));
+        var error = Assert.Throws<UserInputException>(() => ModelCatalog.Find("dae").Validate(new DaeOptions { Noise = noise, Arch = architecture }, shape));
         Assert.Contains(expected, error.Message);
         Assert.Throws<UserInputException>(() => new DaeOptions { MaskValue = 0.5 }.Validate(DataShape.Table(5)));
         Assert.Throws<UserInputException>(() => new DaeOptions { LearnMaskValue = true }.Validate(DataShape.Tokens(16, 30)));
@@ -110,7 +111,7 @@ public sealed class DenoisingTests
         File.WriteAllText(folder.File("t.txt"), Latent.Tests.Data.TextSourceTests.SeededText(words: 3000));
         var (train, test) = TextSource.Load(folder.File("t.txt"), new TextSettings(TokenLevel.Char, 16, 4, null, null));
         manual_seed(3);
-        var options = new DaeOptions { Arch = architecture, Noise = "mask:0.15", LossOn = LossOn.Masked, Width = 32, Depth = 2, Heads = 2, Hidden = [128], LatentDim = 128 };
+        var options = new DaeOptions { Arch = architecture, Noise = "mask:0.15", LossOn = LossOn.Masked, Width = 32, Depth = 2, AttentionHeads = 2, Hidden = [128], LatentDim = 128 };
         options.Validate(train.Shape);
         using var model = new DenoisingAutoencoder(options, train.Shape);
         Train(model, train.Features, steps: 400);

@@ -1,3 +1,4 @@
+using Latent.Families;
 using Latent.Data;
 using Latent.Evaluation;
 using Latent.Models;
@@ -115,7 +116,7 @@ public sealed class LinearAutoencoderTests
         var table = DataShape.Table(5);
         Assert.Contains("more than the 5 features", Assert.Throws<UserInputException>(() => new LinearOptions { LatentDim = 6 }.Validate(table)).Message);
         Assert.Contains("--arch conv", Assert.Throws<UserInputException>(() =>
-            new LinearOptions { Arch = Architecture.Conv, LatentDim = 2 }.Validate(DataShape.Image(1, 8, 8))).Message);
+            ModelCatalog.Find("linear").Validate(new LinearOptions { Arch = Architecture.Conv, LatentDim = 2 }, DataShape.Image(1, 8, 8))).Message);
         Assert.Throws<UserInputException>(() => new LinearOptions { LatentDim = 2 }.Validate(DataShape.Tokens(8, 20)));
     }
 }

@@ -1,3 +1,4 @@
+using Latent.Families;
 using Latent.Data;
 using Latent.Models;
 using Latent.Models.Masked;
@@ -89,7 +90,7 @@ public sealed class MaskedAutoencoderTests
     public void Impossible_options_are_user_errors(int patchSize, double maskRatio, Architecture architecture, string expected)
     {
         var options = new MaeOptions { PatchSize = patchSize, MaskRatio = maskRatio, Arch = architecture };
-        Assert.Contains(expected, Assert.Throws<UserInputException>(() => options.Validate(Shape)).Message);
+        Assert.Contains(expected, Assert.Throws<UserInputException>(() => ModelCatalog.Find("mae").Validate(options, Shape)).Message);
         Assert.Contains("--model dae", Assert.Throws<UserInputException>(() => new MaeOptions().Validate(DataShape.Tokens(16, 30))).Message);
     }
 }

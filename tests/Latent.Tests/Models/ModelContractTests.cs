@@ -1,3 +1,4 @@
+using Latent.Families;
 using Latent.Models;
 using Latent.Runs;
 using Latent.Training;

@@ -1,3 +1,4 @@
+using Latent.Families;
 using Latent.Data;
 using Latent.Evaluation;
 using Latent.Models.Pca;
@@ -162,7 +163,7 @@ public sealed class PcaTests
         var tooMany = Assert.Throws<UserInputException>(() => new PcaOptions { LatentDim = 6 }.Validate(shape));
         Assert.Contains("--components 6 is more than the 5 features", tooMany.Message);
         Assert.Throws<UserInputException>(() => new PcaOptions { LatentDim = 0 }.Validate(shape));
-        Assert.Throws<UserInputException>(() => new PcaOptions { Arch = Latent.Models.Architecture.Conv }.Validate(DataShape.Image(1, 8, 8)));
+        Assert.Throws<UserInputException>(() => ModelCatalog.Find("pca").Validate(new PcaOptions { Arch = Latent.Models.Architecture.Conv }, DataShape.Image(1, 8, 8)));
 
         using var few = new PcaModel(new PcaOptions { LatentDim = 4 }, shape);
         var rows = Assert.Throws<UserInputException>(() => few.Fit(new Dataset(randn(3, 5), shape)));

@@ -1,3 +1,4 @@
+using Latent.Families;
 using System.Diagnostics;
 using System.Text.RegularExpressions;
 using Latent.Evaluation;

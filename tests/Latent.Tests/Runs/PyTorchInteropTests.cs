@@ -1,3 +1,4 @@
+using Latent.Families;
 using System.Diagnostics;
 using Latent.Data;
 using Latent.Models;

@@ -87,7 +87,7 @@ public sealed record DaeOptions : ModelOptions
     public int Depth { get; init; } = 3;
 
     [Description("transformer: attention heads per block (must divide --width)")]
-    public int Heads { get; init; } = 4;
+    public int AttentionHeads { get; init; } = 4;
 
     [Description("transformer on images: side of the square patches that become its tokens")]
     public int PatchSize { get; init; } = 4;
@@ -95,6 +95,18 @@ public sealed record DaeOptions : ModelOptions
     /// <summary>The parsed <see cref="Noise"/>.</summary>
     [JsonIgnore]
     public NoiseSpec Corruption => NoiseSpec.Parse(Noise);
+
+    /// <summary>
+    /// The transformer is sized by --width, --depth and --attention-heads (and --patch-size on images), its code is every
+    /// position's state; the MLP and conv networks by the shared options (and --width for token embeddings).
+    /// </summary>
+    public override bool Uses(string property) => property switch
+    {
+        nameof(LatentDim) or nameof(Hidden) when Arch == Architecture.Transformer => false,
+        nameof(Depth) or nameof(AttentionHeads) or nameof(PatchSize) => Arch == Architecture.Transformer,
+        nameof(Width) => Arch != Architecture.Conv,
+        _ => base.Uses(property),
+    };
 
     public override void Validate(DataShape shape)
     {
@@ -112,13 +124,11 @@ public sealed record DaeOptions : ModelOptions
             throw new UserInputException($"the text has no tokens besides [UNK] and [MASK]; pass a longer text:FILE");
         switch (Arch)
         {
-            case Architecture.Vit:
-                throw new UserInputException("--arch vit is the masked autoencoder's; pass --model mae --arch vit, or --arch transformer for a denoising transformer");
             case Architecture.Transformer:
                 if (shape.Kind == DataKind.Table)
                     throw new UserInputException("--arch transformer needs images or tokens, not table rows; pass --arch mlp");
-                if (Width <= 0 || Depth <= 0 || Heads <= 0 || Width % Heads != 0)
-                    throw new UserInputException($"--width {Width}, --depth {Depth}, --heads {Heads}: all must be positive and the heads must divide the width; pass e.g. --width 128 --heads 4");
+                if (Width <= 0 || Depth <= 0 || AttentionHeads <= 0 || Width % AttentionHeads != 0)
+                    throw new UserInputException($"--width {Width}, --depth {Depth}, --attention-heads {AttentionHeads}: all must be positive and the heads must divide the width; pass e.g. --width 128 --attention-heads 4");
                 if (shape.Kind == DataKind.Image && (PatchSize <= 0 || shape.Height % PatchSize != 0 || shape.Width % PatchSize != 0))
                     throw new UserInputException(
                         $"--patch-size {PatchSize} must divide the image sides {shape.Height}×{shape.Width}; pass e.g. --patch-size {(shape.Height % 4 == 0 && shape.Width % 4 == 0 ? 4 : 1)}");

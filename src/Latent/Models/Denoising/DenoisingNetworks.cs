@@ -104,7 +104,7 @@ public sealed class SequenceTransformerEncoder : nn.Module<Tensor, Tensor>
             ? nn.Embedding(shape.VocabularySize, options.Width)
             : new PatchEmbedding(shape.Channels, options.PatchSize, options.Width);
         positions = nn.Parameter(randn(1, Positions(shape, options), options.Width).mul_(0.02));
-        blocks = Transformers.Blocks(options.Depth, options.Width, options.Heads);
+        blocks = Transformers.Blocks(options.Depth, options.Width, options.AttentionHeads);
         norm = nn.LayerNorm(options.Width, eps: 1e-6);
         RegisterComponents();
         Transformers.Initialise(blocks);

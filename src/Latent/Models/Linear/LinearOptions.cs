@@ -15,11 +15,12 @@ public sealed record LinearOptions : ModelOptions
     [Description("tie the decoder to the encoder's transpose (V = Uᵀ), halving the weights")]
     public bool Tied { get; init; }
 
+    /// <summary>A linear map has no hidden layers or channels.</summary>
+    public override bool Uses(string property) => property is not (nameof(Hidden) or nameof(Channels));
+
     public override void Validate(DataShape shape)
     {
         base.Validate(shape);
-        if (Arch != Architecture.Mlp)
-            throw new UserInputException($"--arch {Arch.ToString().ToLowerInvariant()} does not apply to the linear autoencoder, whose maps are single linear layers; drop --arch");
         if (shape.Kind == DataKind.Tokens)
             throw new UserInputException($"the linear autoencoder needs real-valued features but the data are {shape}; pass images or a csv:FILE table");
         if (LatentDim > shape.Size)

@@ -27,7 +27,7 @@ public sealed record MaeOptions : ModelOptions
     public int Depth { get; init; } = 4;
 
     [Description("attention heads in encoder and decoder blocks (must divide both widths)")]
-    public int Heads { get; init; } = 4;
+    public int AttentionHeads { get; init; } = 4;
 
     [Description("decoder width; the decoder is light, as in the paper")]
     public int DecoderWidth { get; init; } = 64;
@@ -44,20 +44,21 @@ public sealed record MaeOptions : ModelOptions
     /// <summary>N = (H/p)·(W/p).</summary>
     public int Patches(DataShape shape) => shape.Height / PatchSize * (shape.Width / PatchSize);
 
+    /// <summary>The ViT is sized by its widths and depths; the shared latent size, MLP widths and conv channels do not apply.</summary>
+    public override bool Uses(string property) => property is not (nameof(LatentDim) or nameof(Hidden) or nameof(Channels));
+
     public override void Validate(DataShape shape)
     {
         base.Validate(shape);
-        if (Arch != Architecture.Vit)
-            throw new UserInputException($"--model mae is a vision transformer; pass --arch vit (or --model dae for --arch {Arch.ToString().ToLowerInvariant()})");
         if (shape.Kind != DataKind.Image)
             throw new UserInputException($"--model mae masks image patches but the data are {shape}; pass --model dae for tables and text");
         if (PatchSize <= 0 || shape.Height % PatchSize != 0 || shape.Width % PatchSize != 0)
             throw new UserInputException($"--patch-size {PatchSize} must divide the image sides {shape.Height}×{shape.Width}; pass e.g. --patch-size 4, or --image-size a multiple of it");
-        if (Width <= 0 || DecoderWidth <= 0 || Depth <= 0 || DecoderDepth <= 0 || Heads <= 0)
-            throw new UserInputException("--width, --decoder-width, --depth, --decoder-depth and --heads must all be positive");
-        if (Width % 4 != 0 || DecoderWidth % 4 != 0 || Width % Heads != 0 || DecoderWidth % Heads != 0)
+        if (Width <= 0 || DecoderWidth <= 0 || Depth <= 0 || DecoderDepth <= 0 || AttentionHeads <= 0)
+            throw new UserInputException("--width, --decoder-width, --depth, --decoder-depth and --attention-heads must all be positive");
+        if (Width % 4 != 0 || DecoderWidth % 4 != 0 || Width % AttentionHeads != 0 || DecoderWidth % AttentionHeads != 0)
             throw new UserInputException(
-                $"--width {Width} and --decoder-width {DecoderWidth} must be multiples of 4 (for the 2-D position code) and of --heads {Heads}; pass e.g. --width 128 --decoder-width 64 --heads 4");
+                $"--width {Width} and --decoder-width {DecoderWidth} must be multiples of 4 (for the 2-D position code) and of --attention-heads {AttentionHeads}; pass e.g. --width 128 --decoder-width 64 --attention-heads 4");
         int visible = VisiblePatches(shape), patches = Patches(shape);
         if (MaskRatio is <= 0 or >= 1 || double.IsNaN(MaskRatio) || visible < 1 || visible >= patches)
             throw new UserInputException(

@@ -55,12 +55,12 @@ public sealed class MaskedAutoencoder : Autoencoder, IInpainting, ICorrupting
         patchEmbed = new PatchEmbedding(shape.Channels, options.PatchSize, options.Width);
         if (options.ClsToken) clsToken = nn.Parameter(randn(1, 1, options.Width).mul_(0.02));
         posEmbed = Transformers.SinCosPositions(_rows, _columns, options.Width, options.ClsToken);
-        blocks = Transformers.Blocks(options.Depth, options.Width, options.Heads);
+        blocks = Transformers.Blocks(options.Depth, options.Width, options.AttentionHeads);
         norm = nn.LayerNorm(options.Width, eps: 1e-6);
         decoderEmbed = nn.Linear(options.Width, options.DecoderWidth);
         maskToken = nn.Parameter(randn(1, 1, options.DecoderWidth).mul_(0.02));
         decoderPosEmbed = Transformers.SinCosPositions(_rows, _columns, options.DecoderWidth, options.ClsToken);
-        decoderBlocks = Transformers.Blocks(options.DecoderDepth, options.DecoderWidth, options.Heads);
+        decoderBlocks = Transformers.Blocks(options.DecoderDepth, options.DecoderWidth, options.AttentionHeads);
         decoderNorm = nn.LayerNorm(options.DecoderWidth, eps: 1e-6);
         decoderPred = nn.Linear(options.DecoderWidth, options.PatchSize * options.PatchSize * shape.Channels);
         RegisterComponents();

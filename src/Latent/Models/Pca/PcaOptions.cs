@@ -13,12 +13,13 @@ public sealed record PcaOptions : ModelOptions
     [Description("scale each component to unit variance in the latent space (z_k / √λ_k); decoding undoes it")]
     public bool Whiten { get; init; }
 
+    /// <summary>PCA works on the flattened example: no network, no architecture.</summary>
+    public override bool Uses(string property) => property is not (nameof(Hidden) or nameof(Channels) or nameof(Arch));
+
     public override void Validate(DataShape shape)
     {
         if (LatentDim <= 0)
             throw new UserInputException($"--components {LatentDim} must be positive; pass the number of principal components, e.g. --components 32");
-        if (Arch != Architecture.Mlp)
-            throw new UserInputException($"--arch {Arch.ToString().ToLowerInvariant()} does not apply to pca, which works on the flattened example; drop --arch");
         if (shape.Kind == DataKind.Tokens)
             throw new UserInputException($"pca needs real-valued features but the data are {shape}; pass images or a csv:FILE table");
         if (LatentDim > shape.Size)

@@ -102,13 +102,14 @@ public sealed record VqOptions : ModelOptions
         _ => new CodeSpace(Quantizer, Heads, StageCount, CodebookSize),
     };
 
+    /// <summary>Slots are the MLP's latent positions; the conv grid follows from the image size.</summary>
+    public override bool Uses(string property) => property == nameof(Slots) ? Arch == Architecture.Mlp : base.Uses(property);
+
     public override void Validate(DataShape shape)
     {
         base.Validate(shape);
         if (shape.Kind == DataKind.Tokens)
             throw new UserInputException($"vqvae needs images or tables, not {shape}; pass --model dae for token data");
-        if (Arch is not (Architecture.Mlp or Architecture.Conv))
-            throw new UserInputException($"--arch {Arch.ToString().ToLowerInvariant()} is not available for vqvae; pass --arch mlp or conv");
         if (CodebookSize is < 2 or > MaxCodebookSize)
             throw new UserInputException($"--codebook-size {CodebookSize} is out of range; pass a number of codes from 2 to {MaxCodebookSize}, e.g. 512");
         if (Heads is < 1 or > 64)

@@ -1,3 +1,4 @@
+using Latent.Families;
 using System.ComponentModel;
 using System.Diagnostics;
 using System.Text.Json;

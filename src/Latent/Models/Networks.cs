@@ -1,8 +1,8 @@
 using Latent.Data;
-using Latent.Models;
+using Latent.Nn;
 using static TorchSharp.torch;
 
-namespace Latent.Nn;
+namespace Latent.Models;
 
 /// <summary>Builds the encoder and decoder that <see cref="ModelOptions.Arch"/> names, for any family.</summary>
 public static class Networks
@@ -12,7 +12,7 @@ public static class Networks
     {
         Architecture.Mlp => new MlpEncoder(shape.Size, options.Hidden, output),
         Architecture.Conv => new ConvEncoder(shape, options.Channels, output),
-        _ => throw new UserInputException($"--arch {options.Arch.ToString().ToLowerInvariant()} is not available for this family; pass --arch mlp or conv"),
+        _ => throw new InvalidOperationException($"{options.Arch} has no shared encoder; the family validates its architectures"),
     };
 
     /// <summary>z [B, input] → [B, ...shape], before any output activation.</summary>
@@ -20,6 +20,6 @@ public static class Networks
     {
         Architecture.Mlp => new MlpDecoder(input, options.Hidden, shape.Dimensions),
         Architecture.Conv => new ConvDecoder(input, options.Channels, shape),
-        _ => throw new UserInputException($"--arch {options.Arch.ToString().ToLowerInvariant()} is not available for this family; pass --arch mlp or conv"),
+        _ => throw new InvalidOperationException($"{options.Arch} has no shared decoder; the family validates its architectures"),
     };
 }

@@ -1,0 +1,91 @@
+using Latent.Data;
+using Latent.Models;
+using Latent.Models.Denoising;
+using Latent.Models.Linear;
+using Latent.Models.Masked;
+using Latent.Models.Pca;
+using Latent.Models.Plain;
+using Latent.Models.Variational;
+using Latent.Models.VectorQuantized;
+using Latent.Training;
+
+namespace Latent.Families;
+
+/// <summary>
+/// One model family: its command-line name, its options type, the architectures it builds, how to
+/// build it and how it is trained by default. What a family is — its model, options and loss — lives in
+/// its folder under Models/; this is the one entry that makes it known.
+/// </summary>
+public sealed record ModelFamily(
+    string Name,
+    string Summary,
+    Type OptionsType,
+    Type ModelType,
+    IReadOnlyList<Architecture> Architectures,
+    Func<ModelOptions> DefaultOptions,
+    Func<ModelOptions, DataShape, Autoencoder> Create)
+{
+    /// <summary>
+    /// Fitted in closed form by <see cref="IClosedForm.Fit"/> (<c>latent NAME</c>, e.g. <c>latent pca</c>)
+    /// rather than trained by gradient descent: what its model type is, not a separate flag.
+    /// </summary>
+    public bool ClosedForm => typeof(IClosedForm).IsAssignableFrom(ModelType);
+
+    /// <summary>The training options <c>latent train --model NAME</c> starts from, before the command line's.</summary>
+    public TrainingOptions DefaultTraining { get; init; } = new();
+
+    /// <summary>Builds a family whose options are <typeparamref name="TOptions"/> and whose model is <typeparamref name="TModel"/>.</summary>
+    public static ModelFamily Of<TOptions, TModel>(string name, string summary, Architecture[] architectures, Func<TOptions, DataShape, TModel> create)
+        where TOptions : ModelOptions, new() where TModel : Autoencoder =>
+        new(name, summary, typeof(TOptions), typeof(TModel), architectures, () => new TOptions(), (options, shape) => create((TOptions)options, shape));
+
+    /// <summary>
+    /// Checks options for this family on data of this shape: the architecture is one the family builds, no option
+    /// that does not apply to it was changed, and the family's own rules hold. A <see cref="UserInputException"/> otherwise.
+    /// </summary>
+    public void Validate(ModelOptions options, DataShape shape)
+    {
+        if (options.GetType() != OptionsType)
+            throw new ArgumentException($"{options.GetType().Name} are not the options of {Name}", nameof(options));
+        if (!Architectures.Contains(options.Arch))
+        {
+            var others = ModelCatalog.Families.Where(family => family.Architectures.Contains(options.Arch)).Select(family => $"--model {family.Name}").ToList();
+            throw new UserInputException($"--arch {OptionNames.Kebab(options.Arch)} is not available for --model {Name}; pass {(Architectures.Count == 1 ? "" : "one of ")}--arch {string.Join(" | ", Architectures.Select(arch => OptionNames.Kebab(arch)))}" +
+                                         (others.Count > 0 ? $" (or {string.Join(", ", others)}, which builds it)" : ""));
+        }
+        foreach (var unused in options.UnusedButChanged())
+            throw new UserInputException($"--{OptionNames.Kebab(unused)} does not apply to --model {Name}{(Architectures.Count > 1 ? $" --arch {OptionNames.Kebab(options.Arch)}" : "")}; drop it (see 'latent train --model {Name} --help')");
+        options.Validate(shape);
+    }
+}
+
+/// <summary>The one catalogue that maps a family name (<c>--model</c>) to its factory.</summary>
+public static class ModelCatalog
+{
+    public static readonly IReadOnlyList<ModelFamily> Families =
+    [
+        ModelFamily.Of<PlainOptions, PlainAutoencoder>("ae", "plain autoencoder: deterministic encoder and decoder, ℓ2 reconstruction loss",
+            [Architecture.Mlp, Architecture.Conv], (options, shape) => new PlainAutoencoder(options, shape)),
+        ModelFamily.Of<LinearOptions, LinearAutoencoder>("linear", "linear autoencoder: x̂ = VU(x − μ) + μ by gradient descent, whose optimum is PCA's subspace (--tied: V = Uᵀ)",
+            [Architecture.Mlp], (options, shape) => new LinearAutoencoder(options, shape))
+            with { DefaultTraining = new() { Lr = LinearOptions.RecommendedLearningRate } },
+        ModelFamily.Of<PcaOptions, PcaModel>("pca", "principal component analysis, fitted in closed form by 'latent pca' (exact, the linear optimum)",
+            [Architecture.Mlp], (options, shape) => new PcaModel(options, shape)),
+        ModelFamily.Of<DaeOptions, DenoisingAutoencoder>("dae", "denoising autoencoder: corrupt the input (mask, Gaussian, salt-and-pepper), reconstruct the clean one",
+            [Architecture.Mlp, Architecture.Conv, Architecture.Transformer], (options, shape) => new DenoisingAutoencoder(options, shape)),
+        ModelFamily.Of<MaeOptions, MaskedAutoencoder>("mae", "masked autoencoder: a ViT encodes the visible quarter of the patches, a light decoder predicts the rest",
+            [Architecture.Vit], (options, shape) => new MaskedAutoencoder(options, shape)),
+        ModelFamily.Of<VaeOptions, VariationalAutoencoder>("vae", "variational autoencoder: Gaussian encoder, loss recon + λ·KL(q(z|x) ‖ N(0, I)), samples from N(0, I)",
+            [Architecture.Mlp, Architecture.Conv], (options, shape) => new VariationalAutoencoder(options, shape)),
+        ModelFamily.Of<VqOptions, VqVae>("vqvae", "VQ-VAE: nearest of K codes per position, straight-through gradient, codebook and commitment losses, prior over codes",
+            [Architecture.Mlp, Architecture.Conv], (options, shape) => new VqVae(options, shape)),
+    ];
+
+    public static ModelFamily Find(string name) =>
+        Families.FirstOrDefault(family => family.Name == name.Trim().ToLowerInvariant())
+        ?? throw new UserInputException($"unknown model '{name}'; pass --model with one of: {string.Join(", ", Families.Select(f => f.Name))}");
+
+    /// <summary>The family a model's options belong to.</summary>
+    public static ModelFamily Of(ModelOptions options) =>
+        Families.First(family => family.OptionsType == options.GetType());
+}
