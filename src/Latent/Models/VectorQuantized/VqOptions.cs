@@ -18,40 +18,40 @@ public sealed record VqOptions : ModelOptions
     [Description("number K of codes in each codebook (bits per code: ⌈log2 K⌉); fsq: picks the FSQ paper's levels for 2^8, 2^10, 2^12, 2^14, 2^16 (and 8,8,8 for 512); lfq: a power of two")]
     public int CodebookSize { get; init; } = 512;
 
-    [Description("fsq only: levels of each channel, comma-separated, e.g. 8,5,5,5 (codebook: their product); default from --codebook-size")]
+    [Description("levels of each channel, comma-separated, e.g. 8,5,5,5 (codebook: their product); default from --codebook-size")]
     public int[]? Levels { get; init; }
 
-    [Description("rvq only: number of quantizers on successive residuals [default: 4]")]
+    [Description("number of quantizers on successive residuals [default: 4]")]
     public int? Stages { get; init; }
 
-    [Description("rvq only: one codebook shared by all stages instead of one per stage")]
+    [Description("one codebook shared by all stages instead of one per stage")]
     public bool SharedCodebook { get; init; }
 
-    [Description("rvq only: fraction of training examples quantised with a random number of stages 1..N (SoundStream's quantizer dropout), so that the first k stages decode on their own")]
+    [Description("fraction of training examples quantised with a random number of stages 1..N (SoundStream's quantizer dropout), so that the first k stages decode on their own")]
     public double QuantizerDropout { get; init; }
 
-    [Description("vq only: cosine-similarity codes: z_e and the codes l2-normalised before the search, as in ViT-VQGAN")]
+    [Description("cosine-similarity codes: z_e and the codes l2-normalised before the search, as in ViT-VQGAN")]
     public bool Cosine { get; init; }
 
-    [Description("vq and rvq: how the gradient passes the quantiser: ste (straight-through) or rotation (the rotation trick, Fifty et al. 2024)")]
+    [Description("how the gradient passes the quantiser: ste (straight-through) or rotation (the rotation trick, Fifty et al. 2024)")]
     public GradientEstimator Gradient { get; init; } = GradientEstimator.Ste;
 
-    [Description("lfq only: weight of the mean per-sample entropy of the soft code assignment (pushed down: confident codes)")]
+    [Description("weight of the mean per-sample entropy of the soft code assignment (pushed down: confident codes)")]
     public double SampleEntropyWeight { get; init; } = 0.1;
 
-    [Description("lfq only: weight of the entropy of the batch's average code assignment (pushed up: all codes used)")]
+    [Description("weight of the entropy of the batch's average code assignment (pushed up: all codes used)")]
     public double BatchEntropyWeight { get; init; } = 0.1;
 
-    [Description("lfq only: temperature τ of the soft code assignment p(c|z) ∝ exp(−‖z − c‖²/τ) in the entropy penalty")]
+    [Description("temperature τ of the soft code assignment p(c|z) ∝ exp(−‖z − c‖²/τ) in the entropy penalty")]
     public double EntropyTemperature { get; init; } = 0.01;
 
-    [Description("vq and rvq: dimension of one code vector; default latent-dim / heads, other values project z_e in and out linearly")]
+    [Description("dimension of one code vector; default latent-dim / heads, other values project z_e in and out linearly")]
     public int? CodeDim { get; init; }
 
     [Description("L: split each z_e into this many parts, each quantised against its own codebook (K^L combinations)")]
     public int Heads { get; init; } = 1;
 
-    [Description("β, weight of the commitment loss β‖z_e − sg(z_q)‖² (vq, rvq, lfq)")]
+    [Description("β, weight of the commitment loss β‖z_e − sg(z_q)‖²")]
     public double Commitment { get; init; } = 0.25;
 
     [Description("update codes by exponential moving averages of their assigned encoder outputs instead of the codebook loss")]
@@ -66,7 +66,7 @@ public sealed record VqOptions : ModelOptions
     [Description("re-seed a code from a random encoder output of the batch once it has gone unused this many steps; 0 turns restarts off")]
     public int RestartAfter { get; init; } = 20;
 
-    [Description("mlp only: number of latent positions (slots), each quantised to one code per head")]
+    [Description("number of latent positions (slots), each quantised to one code per head")]
     public int Slots { get; init; } = 16;
 
     [Description("epochs of the autoregressive transformer prior over codes, fitted after training (0: sample from the empirical code distribution)")]
@@ -102,8 +102,27 @@ public sealed record VqOptions : ModelOptions
         _ => new CodeSpace(Quantizer, Heads, StageCount, CodebookSize),
     };
 
-    /// <summary>Slots are the MLP's latent positions; the conv grid follows from the image size.</summary>
-    public override bool Uses(string property) => property == nameof(Slots) ? Arch == Architecture.Mlp : base.Uses(property);
+    /// <summary>
+    /// Slots are the MLP's latent positions (the conv grid follows from the image size); each quantizer takes the options
+    /// its paper defines: FSQ has no codebook and no losses, LFQ no learned codebook but a commitment and an entropy penalty.
+    /// </summary>
+    public override bool Uses(string property) => property switch
+    {
+        nameof(Slots) => Arch == Architecture.Mlp,
+        nameof(Levels) => Quantizer == QuantizerKind.Fsq,
+        nameof(Stages) or nameof(SharedCodebook) or nameof(QuantizerDropout) => Quantizer == QuantizerKind.Rvq,
+        nameof(Cosine) => Quantizer == QuantizerKind.Vq,
+        nameof(Gradient) or nameof(CodeDim) or nameof(Ema) or nameof(EmaDecay) or nameof(KmeansInit) or nameof(RestartAfter) =>
+            Quantizer is QuantizerKind.Vq or QuantizerKind.Rvq,
+        nameof(Commitment) => Quantizer != QuantizerKind.Fsq,
+        nameof(SampleEntropyWeight) or nameof(BatchEntropyWeight) or nameof(EntropyTemperature) => Quantizer == QuantizerKind.Lfq,
+        _ => base.Uses(property),
+    };
+
+    /// <summary>The quantizer decides which of the quantizer options apply.</summary>
+    [JsonIgnore]
+    public override OptionChoice? Choice => new("quantizer", OptionNames.Kebab(Quantizer),
+        Enum.GetValues<QuantizerKind>().Select(kind => (OptionNames.Kebab(kind), (ModelOptions)(this with { Quantizer = kind }))).ToList());
 
     public override void Validate(DataShape shape)
     {
@@ -140,33 +159,10 @@ public sealed record VqOptions : ModelOptions
                 $"{Positions(shape)} positions × {CodeSpace.CodesPerPosition} codes = {sequence} codes per example, more than the prior handles ({MaxSequence}); pass fewer --heads, --stages, --slots or more --channels stages");
     }
 
-    /// <summary>The options of one quantizer that the others do not take, and the quantizer's own ranges.</summary>
+    /// <summary>The quantizer's own ranges (which options it takes at all is <see cref="Uses"/>).</summary>
     void ValidateQuantizer()
     {
         var defaults = new VqOptions();
-        string name = Quantizer.ToString().ToLowerInvariant();
-        void Only(bool given, string option, params QuantizerKind[] kinds)
-        {
-            if (given && !kinds.Contains(Quantizer))
-                throw new UserInputException(
-                    $"--{option} does not apply to --quantizer {name}; leave it out, or pass --quantizer {string.Join(" or ", kinds.Select(k => k.ToString().ToLowerInvariant()))}");
-        }
-        Only(Levels is not null, "levels", QuantizerKind.Fsq);
-        Only(Stages is not null, "stages", QuantizerKind.Rvq);
-        Only(SharedCodebook, "shared-codebook", QuantizerKind.Rvq);
-        Only(QuantizerDropout != 0, "quantizer-dropout", QuantizerKind.Rvq);
-        Only(Cosine, "cosine", QuantizerKind.Vq);
-        Only(Gradient != GradientEstimator.Ste, "gradient", QuantizerKind.Vq, QuantizerKind.Rvq);
-        Only(CodeDim is not null, "code-dim", QuantizerKind.Vq, QuantizerKind.Rvq);
-        Only(Ema != defaults.Ema, "ema", QuantizerKind.Vq, QuantizerKind.Rvq);
-        Only(EmaDecay != defaults.EmaDecay, "ema-decay", QuantizerKind.Vq, QuantizerKind.Rvq);
-        Only(KmeansInit != defaults.KmeansInit, "kmeans-init", QuantizerKind.Vq, QuantizerKind.Rvq);
-        Only(RestartAfter != defaults.RestartAfter, "restart-after", QuantizerKind.Vq, QuantizerKind.Rvq);
-        Only(Commitment != defaults.Commitment, "commitment", QuantizerKind.Vq, QuantizerKind.Rvq, QuantizerKind.Lfq);
-        Only(SampleEntropyWeight != defaults.SampleEntropyWeight, "sample-entropy-weight", QuantizerKind.Lfq);
-        Only(BatchEntropyWeight != defaults.BatchEntropyWeight, "batch-entropy-weight", QuantizerKind.Lfq);
-        Only(EntropyTemperature != defaults.EntropyTemperature, "entropy-temperature", QuantizerKind.Lfq);
-
         switch (Quantizer)
         {
             case QuantizerKind.Fsq when Levels is null && FiniteScalarQuantizer.DefaultLevels(CodebookSize) is null:

@@ -1,5 +1,6 @@
 using Latent.Data;
 using Latent.Evaluation;
+using Latent.Families;
 using Latent.Models;
 using Latent.Models.VectorQuantized;
 using Latent.Runs;
@@ -39,6 +40,26 @@ public sealed class QuantizerSeamTests
         options.Validate(shape);
         manual_seed(1);
         return new VqVae(options, shape);
+    }
+
+    [Theory]
+    [InlineData(QuantizerKind.Fsq, nameof(VqOptions.RestartAfter), 0, "--restart-after does not apply to --model vqvae --arch conv --quantizer fsq; drop it, or pass --quantizer vq or rvq")]
+    [InlineData(QuantizerKind.Lfq, nameof(VqOptions.Levels), new[] { 4, 4 }, "--levels does not apply to --model vqvae --arch conv --quantizer lfq; drop it, or pass --quantizer fsq")]
+    [InlineData(QuantizerKind.Vq, nameof(VqOptions.Stages), 3, "--stages does not apply to --model vqvae --arch conv --quantizer vq; drop it, or pass --quantizer rvq")]
+    [InlineData(QuantizerKind.Rvq, nameof(VqOptions.BatchEntropyWeight), 0.5, "--batch-entropy-weight does not apply to --model vqvae --arch conv --quantizer rvq; drop it, or pass --quantizer lfq")]
+    public void A_changed_option_its_quantizer_does_not_take_is_refused_naming_the_quantizers_that_do(QuantizerKind kind, string property, object value, string expected)
+    {
+        var options = Small with { Quantizer = kind, CodebookSize = kind == QuantizerKind.Fsq ? 1024 : 32 };
+        typeof(VqOptions).GetProperty(property)!.SetValue(options, value);
+        var error = Assert.Throws<UserInputException>(() => ModelCatalog.Find("vqvae").Validate(options, DataShape.Image(1, 16, 16)));
+        Assert.StartsWith(expected, error.Message);
+    }
+
+    [Fact]
+    public void Every_quantizer_case_of_these_tests_sets_only_options_its_quantizer_takes()
+    {
+        foreach (var name in Quantizers().Concat<object[]>(MoreQuantizers()).Select(row => (string)row[0]))
+            ModelCatalog.Find("vqvae").Validate(OptionsOf(name), DataShape.Image(1, 16, 16));
     }
 
     [Theory]
