@@ -41,6 +41,12 @@ namespace Latent.Cli
                 Console.Error.WriteLine($"latent: error: {error.Message}");
                 return 2;
             }
+            catch (Exception error) when (UserPaths.IsFileSystemError(error))
+            {
+                // The last safety net: every path a user names is checked where it enters, with a message of its own.
+                Console.Error.WriteLine($"latent: error: {UserPaths.Reason(error)}; check the paths you passed and try again");
+                return 2;
+            }
             catch (TypeInitializationException error) when (error.TypeName == "TorchSharp.torch")
             {
                 Console.Error.WriteLine($"latent: error: TorchSharp's native libraries did not load ({error.InnerException?.Message.Split('\n')[0]}); rebuild with 'dotnet build' so the build can prepare them");

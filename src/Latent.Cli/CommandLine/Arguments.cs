@@ -76,13 +76,14 @@ public sealed class Arguments
 
     /// <summary>
     /// The file <c>--name</c> names (or <paramref name="fallback"/>, or an error naming <paramref name="example"/>),
-    /// checked before any work is done: it must not be an existing folder.
+    /// checked before any work is done: it must not be an existing folder, nor lie beneath a regular file.
     /// </summary>
     public string OutputFile(string name, string? fallback, string example)
     {
         var path = Value(name) ?? fallback ?? throw new UserInputException($"'latent {Verb}' needs --{name}; pass e.g. --{name} {example}");
         if (Directory.Exists(path))
             throw new UserInputException($"--{name} '{path}' is a folder; pass a file name, e.g. --{name} {Path.Combine(path, Path.GetFileName(example))}");
+        UserPaths.RequireWritableFile(path, $"--{name}", $"pass a file in a folder, e.g. --{name} {Path.GetFileName(example)}");
         return path;
     }
 

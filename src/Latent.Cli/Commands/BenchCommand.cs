@@ -13,6 +13,7 @@ public sealed class BenchCommand : Command
     {
         var options = OptionBinder.Bind(arguments, new BenchOptions());
         arguments.RejectUnknown();
+        UserPaths.RequireWritableFile(options.Out, "--out", "pass a file name, e.g. --out bench.json"); // before minutes of measuring
         Bench.Run(options, output.Line);
         output.Line($"written to {Path.GetFullPath(options.Out)}");
         return 0;

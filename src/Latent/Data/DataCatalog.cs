@@ -5,7 +5,8 @@ namespace Latent.Data;
 /// <summary>
 /// The one place that maps a <c>--data</c> spec to its reader, and carves the splits: the test split
 /// comes from the source (its own files, or a fixed carve that does not depend on the seed, so every
-/// run is tested on the same examples); validation is carved from train with the run's seed.
+/// run is tested on the same examples); validation is carved from train with the run's seed (from a
+/// text, as contiguous blocks of it: <see cref="TextLayout"/>).
 /// </summary>
 public static class DataCatalog
 {
@@ -16,19 +17,26 @@ public static class DataCatalog
     public static DataSplits Load(DataOptions options, int seed)
     {
         options.Validate();
-        var (trainAndValidation, test) = LoadSource(options);
-        if (options.Limit is int limit) trainAndValidation = trainAndValidation.Take(limit);
-        var (train, validation) = Split(trainAndValidation, options.ValidationFraction, seed);
-        if (train.Count == 0)
+        DataSplits splits;
+        if (ParseSpec(options.Data) is ("text", var path))
+            splits = TextSource.Load(path, TextSettings(options), options.ValidationFraction, seed, options.Limit); // validation as blocks of text
+        else
+        {
+            var (trainAndValidation, test) = LoadSource(options);
+            if (options.Limit is int limit) trainAndValidation = trainAndValidation.Take(limit);
+            var (train, validation) = Split(trainAndValidation, options.ValidationFraction, seed);
+            splits = new DataSplits(train, validation, test);
+        }
+        if (splits.Train.Count == 0)
             throw new UserInputException($"{options.Data} leaves no training examples after the validation split; add data or lower --validation-fraction");
-        return new DataSplits(train, validation, test);
+        return splits;
     }
 
     /// <summary>Only the test split: what <c>latent eval</c> needs.</summary>
     public static Dataset LoadTest(DataOptions options)
     {
         options.Validate();
-        return LoadSource(options).Test;
+        return ParseSpec(options.Data) is ("text", var path) ? TextSource.LoadTest(path, TextSettings(options)) : LoadSource(options).Test;
     }
 
     static (Dataset TrainAndValidation, Dataset Test) LoadSource(DataOptions options)
@@ -40,8 +48,7 @@ public static class DataCatalog
             "fashion-mnist" => IdxSource.Load(FashionMnistDirectory(), IdxSource.FashionMnistLabelNames),
             "idx" => IdxSource.Load(argument, labelNames: null),
             "images" => CarveTest(ImageFolderSource.Load(argument, options.ImageSize)),
-            "csv" => CarveTest(CsvSource.Load(argument, options.LabelColumn)),
-            "text" => TextSource.Load(argument, TextSettings(options)),
+            "csv" => CarveTest(CsvSource.Load(argument, options.LabelColumn, options.Header)),
             _ => throw new UserInputException(
                 $"unknown data source '{options.Data}'; pass shapes, fashion-mnist, idx:DIR, images:DIR, csv:FILE or text:FILE"),
         };

@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using Latent.Data.Sources;
 
 namespace Latent.Data;
 
@@ -13,6 +14,9 @@ public sealed record DataOptions : IOptionApplicability
 
     [Description("CSV column that holds the labels, by header name or 0-based index")]
     public string? LabelColumn { get; init; }
+
+    [Description("csv:FILE: is the first row a header? yes, no, or auto: a header when one of its cells is not a number in a column whose other cells are all numbers, or when none of its cells is a number")]
+    public CsvHeader Header { get; init; } = CsvHeader.Auto;
 
     [Description("fraction of the training split held out, with the seed, for validation")]
     public double ValidationFraction { get; init; } = 0.1;
@@ -43,11 +47,11 @@ public sealed record DataOptions : IOptionApplicability
     [System.Text.Json.Serialization.JsonIgnore]
     public string Source => Data.Split(':', 2)[0].Trim().ToLowerInvariant();
 
-    /// <summary>Which options apply to the source: image sizes to folders of images, label columns to CSV, token windows to text.</summary>
+    /// <summary>Which options apply to the source: image sizes to folders of images, label columns and the header rule to CSV, token windows to text.</summary>
     public bool Uses(string property) => property switch
     {
         nameof(ImageSize) => Source == "images",
-        nameof(LabelColumn) => Source == "csv",
+        nameof(LabelColumn) or nameof(Header) => Source == "csv",
         nameof(Tokens) or nameof(Window) or nameof(Stride) or nameof(MaxVocabulary) or nameof(Vocabulary) => Source == "text",
         _ => true,
     };

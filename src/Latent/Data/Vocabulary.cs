@@ -34,6 +34,8 @@ public sealed partial class Vocabulary
     /// <summary>A vocabulary from its token list, reserved entries first (as <see cref="Tokens"/> returns it).</summary>
     public Vocabulary(IReadOnlyList<string> tokens)
     {
+        if (tokens.Any(token => token is null))
+            throw new UserInputException("the stored vocabulary has an empty (null) entry; restore the run's manifest or train again");
         if (tokens.Count < Reserved || tokens[Unknown] != UnknownToken || tokens[Mask] != MaskToken)
             throw new UserInputException($"the stored vocabulary does not start with {UnknownToken}, {MaskToken}; restore the run's manifest or train again");
         _tokens = tokens.ToArray();

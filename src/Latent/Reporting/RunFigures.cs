@@ -30,18 +30,27 @@ public static class RunFigures
     /// interpolations, the latent space by label, codebook usage (vqvae), the KL of each latent
     /// dimension (vae) and, for a 2-D latent, the decoded latent grid.
     /// Each is skipped where it has no meaning (no metrics for a closed-form fit, no picture for tables).
+    /// What the user can spoil (a folder in the way of a figure, an unreadable log) is checked before
+    /// the first figure is drawn, so that a failure leaves the run as it was.
     /// </summary>
     public static void DrawAll(RunDirectory run, Autoencoder model, Dataset test)
     {
-        SaveLossCurves(run.File("loss.png"), run.MetricsPath);
-        SaveReconstructions(run.File("reconstructions.png"), model, test);
-        InpaintFigures.SaveForRun(run.File("inpaint.png"), model, test);
-        LatentFigures.SaveSamples(run.File("samples.png"), model);
-        SaveInterpolations(run.File("interpolations.png"), model, test);
-        SaveLatentSpace(run.File("latent-space.png"), model, test);
-        SaveCodebookUsage(run.File("codebook-usage.png"), model, test);
-        SaveKlPerDimension(run.File("kl-per-dimension.png"), run);
-        LatentFigures.SaveManifold(run.File("latent-manifold.png"), model, test);
+        (string File, Action<string> Draw)[] figures =
+        [
+            ("loss.png", path => SaveLossCurves(path, run.MetricsPath)),
+            ("reconstructions.png", path => SaveReconstructions(path, model, test)),
+            ("inpaint.png", path => InpaintFigures.SaveForRun(path, model, test)),
+            ("samples.png", path => LatentFigures.SaveSamples(path, model)),
+            ("interpolations.png", path => SaveInterpolations(path, model, test)),
+            ("latent-space.png", path => SaveLatentSpace(path, model, test)),
+            ("codebook-usage.png", path => SaveCodebookUsage(path, model, test)),
+            ("kl-per-dimension.png", path => SaveKlPerDimension(path, run)),
+            ("latent-manifold.png", path => LatentFigures.SaveManifold(path, model, test)),
+        ];
+        foreach (var (file, _) in figures) UserPaths.RequireWritableFile(run.File(file), "figure", "move it out of the way");
+        run.ReadEvaluation();
+        MetricsLog.Read(run.MetricsPath);
+        foreach (var (file, draw) in figures) draw(run.File(file));
     }
 
     /// <summary>

@@ -18,6 +18,7 @@ public static partial class AtomicFile
     /// </summary>
     public static void Write(string path, Action<Stream> write)
     {
+        UserPaths.RequireWritableFile(path, "output", "move it out of the way or write elsewhere");
         string temporary = "";
         string directory;
         try

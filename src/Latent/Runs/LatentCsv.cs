@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Latent.Data.Sources;
 using static TorchSharp.torch;
 
 namespace Latent.Runs;
@@ -32,28 +33,47 @@ public static class LatentCsv
         AtomicFile.WriteAllText(path, text.ToString());
     }
 
-    /// <summary>Reads the <c>z…</c> columns as [N, D]; other columns (a label) are ignored.</summary>
+    /// <summary>
+    /// Reads the <c>z…</c> columns as [N, D]; other columns (a label) are ignored. The file is parsed
+    /// as CSV (quoted fields, CRLF, a byte-order mark and blank lines are fine); a malformed one is a
+    /// one-line <see cref="UserInputException"/> that names its line.
+    /// </summary>
     public static Tensor Read(string path, int dimension)
     {
-        if (!File.Exists(path)) throw new UserInputException($"latent file '{path}' does not exist; write one with 'latent encode --out FILE.csv'");
-        var lines = File.ReadLines(path).Where(line => line.Trim().Length > 0).ToList();
-        if (lines.Count < 2) throw new UserInputException($"'{path}' has no rows of latent codes; write one with 'latent encode'");
-        var header = lines[0].Split(',').Select(cell => cell.Trim()).ToArray();
-        var columns = Enumerable.Range(0, dimension).Select(d => Array.IndexOf(header, $"z{d}")).ToArray();
-        if (columns.Any(column => column < 0))
-            throw new UserInputException($"'{path}' needs columns z0…z{dimension - 1} for this model's {dimension}-dimensional latent space; encode with the same run");
-        var values = new float[(lines.Count - 1) * dimension];
-        for (int row = 1; row < lines.Count; row++)
+        const string fix = "write one with 'latent encode --out FILE.csv'";
+        UserPaths.RequireFile(path, "latent file", fix);
+        string[]? header = null;
+        int[] columns = [];
+        var values = new List<float>();
+        CsvFile.ForEachRow(path, fix, (row, line) =>
         {
-            var cells = lines[row].Split(',');
+            if (header is null)
+            {
+                header = new string[row.ColCount];
+                for (int c = 0; c < header.Length; c++) header[c] = CsvFile.Text(row[c]);
+                columns = Enumerable.Range(0, dimension).Select(d => Array.IndexOf(header, $"z{d}")).ToArray();
+                if (columns.Any(column => column < 0))
+                    throw new UserInputException($"'{path}' needs columns z0…z{dimension - 1} for this model's {dimension}-dimensional latent space; encode with the same run");
+                return;
+            }
+            if (row.ColCount != header.Length)
+                throw new UserInputException($"'{path}' line {line} has {row.ColCount} fields where its header has {header.Length}; fix the file or encode again");
             for (int d = 0; d < dimension; d++)
             {
-                var cell = columns[d] < cells.Length ? cells[columns[d]].Trim() : "";
+                var cell = row[columns[d]].Span;
                 if (!float.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out float value) || !float.IsFinite(value))
-                    throw new UserInputException($"'{path}' line {row + 1}, column z{d}: '{cell}' is not a finite number; fix the file or encode again");
-                values[(row - 1) * dimension + d] = value;
+                    throw new UserInputException($"'{path}' line {line}, column z{d}: '{Shorten(cell)}' is not a finite number; fix the file or encode again");
+                values.Add(value);
             }
-        }
-        return tensor(values, [lines.Count - 1, dimension]);
+        });
+        if (values.Count == 0) throw new UserInputException($"'{path}' has no rows of latent codes; {fix}");
+        return tensor(values.ToArray(), [values.Count / dimension, dimension]);
+    }
+
+    /// <summary>A cell as a message may quote it: one line, at most 40 characters.</summary>
+    static string Shorten(ReadOnlySpan<char> cell)
+    {
+        var flat = cell.Trim().ToString().ReplaceLineEndings(" ");
+        return flat.Length <= 40 ? flat : flat[..40] + "…";
     }
 }

@@ -73,7 +73,7 @@ public sealed record Manifest
             var node = JsonNode.Parse(json)!.AsObject();
             var family = ModelCatalog.Find(node["family"]!.GetValue<string>());
             T Read<T>(string key) => node[key].Deserialize<T>(Json.Options) ?? throw new JsonException($"missing '{key}'");
-            return new Manifest
+            return Checked(path, new Manifest
             {
                 Family = family.Name,
                 Model = (ModelOptions)(node["model"].Deserialize(family.OptionsType, Json.Options) ?? throw new JsonException("missing 'model'")),
@@ -84,11 +84,44 @@ public sealed record Manifest
                 Versions = Read<Versions>("versions"),
                 Created = DateTimeOffset.Parse(node["created"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture),
                 Command = node["command"]?.GetValue<string>(),
-            };
+            });
         }
         catch (Exception error) when (error is JsonException or InvalidOperationException or NullReferenceException or FormatException)
         {
-            throw new UserInputException($"'{path}' is not a valid run manifest ({error.Message}); restore it or train the run again");
+            throw new UserInputException($"'{path}' is not a valid run manifest ({UserPaths.Reason(error)}); restore it or train the run again");
         }
+    }
+
+    /// <summary>Largest image side, and most elements in one example, a manifest may declare.</summary>
+    const int MaxSide = 1 << 16, MaxExampleSize = 1 << 26;
+
+    /// <summary>
+    /// The manifest, once its parts agree: a shape that can exist, options that each family's own
+    /// checks accept for that shape, a vocabulary that matches it. A manifest edited by hand (or
+    /// damaged) thus fails here, in one line, rather than later inside the model.
+    /// </summary>
+    static Manifest Checked(string path, Manifest manifest)
+    {
+        try
+        {
+            var shape = manifest.Shape;
+            if (shape.Channels is < 1 or > 4 || shape.Height is < 1 or > MaxSide || shape.Width is < 1 or > MaxSide
+                || (long)shape.Channels * shape.Height * shape.Width > MaxExampleSize)
+                throw new UserInputException($"its shape {shape.Channels}×{shape.Height}×{shape.Width} cannot be");
+            if (shape.Kind != DataKind.Image && (shape.Channels != 1 || shape.Height != 1))
+                throw new UserInputException($"{shape.Kind.ToString().ToLowerInvariant()} data with {shape.Channels} channels and height {shape.Height} cannot be");
+            if (shape.Kind == DataKind.Tokens && shape.VocabularySize is < Vocabulary.Reserved + 1 or > MaxExampleSize)
+                throw new UserInputException($"a vocabulary of {shape.VocabularySize} tokens cannot be");
+            manifest.Data.Validate();
+            manifest.Training?.Validate();
+            manifest.Model.Validate(shape);
+            if (manifest.Data.Vocabulary is { } tokens && new Vocabulary(tokens).Size != shape.VocabularySize)
+                throw new UserInputException($"its vocabulary lists {tokens.Count} tokens where its shape has {shape.VocabularySize}");
+        }
+        catch (UserInputException error)
+        {
+            throw new UserInputException($"'{path}' describes a run that cannot be rebuilt ({error.Message.Split("; ")[0]}); restore it or train the run again");
+        }
+        return manifest;
     }
 }

@@ -12,27 +12,45 @@ public static class MetricsLog
     {
         var line = new JsonObject { ["epoch"] = epoch, ["step"] = step };
         foreach (var (key, value) in values) line[key] = double.IsFinite(value) ? value : null;
-        using var stream = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read);
-        stream.Write(Encoding.UTF8.GetBytes(line.ToJsonString() + "\n"));
-        stream.Flush(flushToDisk: true);
+        try
+        {
+            using var stream = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read);
+            stream.Write(Encoding.UTF8.GetBytes(line.ToJsonString() + "\n"));
+            stream.Flush(flushToDisk: true);
+        }
+        catch (Exception error) when (UserPaths.IsFileSystemError(error))
+        {
+            throw new UserInputException($"cannot append to '{path}' ({UserPaths.Reason(error)}); make room or make it writable, then --resume");
+        }
     }
 
-    /// <summary>All complete lines as (key → value) rows; a torn last line (a crash mid-write) is skipped.</summary>
+    /// <summary>
+    /// All complete lines as (key → value) rows, in file order. A line that is not a JSON object with
+    /// a numeric <c>epoch</c> (a torn last line after a crash mid-write, or an edit) is skipped.
+    /// </summary>
     public static List<Dictionary<string, double>> Read(string path)
     {
         var rows = new List<Dictionary<string, double>>();
         if (!File.Exists(path)) return rows;
-        foreach (var text in File.ReadLines(path))
+        try
         {
-            if (string.IsNullOrWhiteSpace(text)) continue;
-            try
+            foreach (var text in File.ReadLines(path))
             {
-                var row = new Dictionary<string, double>();
-                foreach (var (key, node) in JsonNode.Parse(text)!.AsObject())
-                    row[key] = node is JsonValue value && value.TryGetValue(out double number) ? number : double.NaN;
-                rows.Add(row);
+                if (string.IsNullOrWhiteSpace(text)) continue;
+                try
+                {
+                    if (JsonNode.Parse(text) is not JsonObject json) continue;
+                    var row = new Dictionary<string, double>();
+                    foreach (var (key, node) in json)
+                        row[key] = node is JsonValue value && value.TryGetValue(out double number) ? number : double.NaN;
+                    if (row.TryGetValue("epoch", out var epoch) && double.IsFinite(epoch)) rows.Add(row);
+                }
+                catch (JsonException) { }
             }
-            catch (JsonException) { }
+        }
+        catch (Exception error) when (UserPaths.IsFileSystemError(error))
+        {
+            throw UserPaths.CannotRead(path, error, "check the file, or wait for the process that holds it");
         }
         return rows;
     }

@@ -77,8 +77,20 @@ public static class PackedCodes
     /// <summary>Reads a <c>.vq</c> file; a file that is not one, or is damaged, is a <see cref="UserInputException"/>.</summary>
     public static Content Read(string path)
     {
-        if (!File.Exists(path)) throw new UserInputException($"'{path}' does not exist; pass a .vq file written by 'latent encode --out FILE.vq'");
-        using var stream = File.OpenRead(path);
+        UserPaths.RequireFile(path, "codes file", "pass a .vq file written by 'latent encode --out FILE.vq'");
+        try
+        {
+            using var stream = File.OpenRead(path);
+            return Read(stream, path);
+        }
+        catch (Exception error) when (UserPaths.IsFileSystemError(error))
+        {
+            throw UserPaths.CannotRead(path, error, "check the file, or wait for the process that holds it");
+        }
+    }
+
+    static Content Read(FileStream stream, string path)
+    {
         long length = stream.Length;
         var fixedHeader = new byte[FixedHeaderBytes];
         if (length < FixedHeaderBytes || stream.Read(fixedHeader) != FixedHeaderBytes || !fixedHeader.AsSpan(0, 4).SequenceEqual(Magic))

@@ -23,6 +23,10 @@ public static class RunData
         if (dataset.Shape != manifest.Shape)
             throw new UserInputException(
                 $"{data.Data} holds {dataset.Shape} but the run was trained on {manifest.Shape}; pass --data with data of the same shape{(data.Uses(nameof(DataOptions.ImageSize)) && manifest.Shape.Kind == DataKind.Image ? $" (or --image-size {manifest.Shape.Height})" : "")}");
+        if (dataset.Count == 0)
+            throw new UserInputException(split == DataSplit.Validation && data.ValidationFraction == 0
+                ? $"this run has no validation split (it was trained with --validation-fraction 0); pass --split train or --split test"
+                : $"{data.Data} leaves no examples in the {split.ToString().ToLowerInvariant()} split; pass another --split or more data");
         return dataset;
     }
 

@@ -35,14 +35,21 @@ public sealed class RunDirectory
     {
         var figures = new SortedDictionary<string, double>(StringComparer.Ordinal);
         if (!System.IO.File.Exists(EvalPath)) return figures;
+        var fix = $"run 'latent eval --run {Path}' again";
         try
         {
-            foreach (var (key, node) in System.Text.Json.Nodes.JsonNode.Parse(System.IO.File.ReadAllText(EvalPath))!.AsObject())
+            if (System.Text.Json.Nodes.JsonNode.Parse(System.IO.File.ReadAllText(EvalPath)) is not System.Text.Json.Nodes.JsonObject json)
+                throw new UserInputException($"'{EvalPath}' is not a JSON object of figures; {fix}");
+            foreach (var (key, node) in json)
                 if (node is System.Text.Json.Nodes.JsonValue value && value.TryGetValue(out double number)) figures[key] = number;
         }
         catch (System.Text.Json.JsonException)
         {
-            throw new UserInputException($"'{EvalPath}' is not valid JSON; run 'latent eval --run {Path}' again");
+            throw new UserInputException($"'{EvalPath}' is not valid JSON; {fix}");
+        }
+        catch (Exception error) when (UserPaths.IsFileSystemError(error))
+        {
+            throw UserPaths.CannotRead(EvalPath, error, fix);
         }
         return figures;
     }
@@ -50,6 +57,7 @@ public sealed class RunDirectory
     /// <summary>A new run at <paramref name="path"/>, which must not exist yet or be empty. Creates nothing yet.</summary>
     public static RunDirectory New(string path)
     {
+        UserPaths.RequireCreatableDirectory(path, "run folder", "pass --out with a new folder");
         if (Directory.Exists(path) && Directory.EnumerateFileSystemEntries(path).Any(entry => !RunLock.FileNames.Contains(System.IO.Path.GetFileName(entry))))
         {
             RunLock.ThrowIfHeld(path); // being written right now: say by whom
@@ -58,7 +66,6 @@ public sealed class RunDirectory
                 : "pass a new or empty --out folder";
             throw new UserInputException($"'{path}' already exists and is not empty; {hint}");
         }
-        if (System.IO.File.Exists(path)) throw new UserInputException($"'{path}' is a file; pass a folder for --out");
         return new RunDirectory(path);
     }
 
@@ -121,18 +128,61 @@ public sealed class RunDirectory
         catch (Exception error) when (error is IOException or UnauthorizedAccessException) { }
     }
 
-    /// <summary>An existing run; a folder without a manifest is a <see cref="UserInputException"/>.</summary>
+    /// <summary>
+    /// An existing run; a folder without a manifest, or one where a file of the run is a folder (or
+    /// the checkpoint folder a file), is a <see cref="UserInputException"/>.
+    /// </summary>
     public static RunDirectory Open(string path)
     {
-        if (!Directory.Exists(path))
-            throw new UserInputException($"run directory '{path}' does not exist; pass the --out folder of a 'latent train' or 'latent pca' run");
+        UserPaths.RequireDirectory(path, "run directory", "pass the --out folder of a 'latent train' or 'latent pca' run");
         var run = new RunDirectory(path);
-        if (!System.IO.File.Exists(run.ManifestPath))
+        if (!System.IO.File.Exists(run.ManifestPath) && !Directory.Exists(run.ManifestPath))
             throw new UserInputException($"'{path}' is not a run (it has no manifest.json); pass the --out folder of a 'latent train' or 'latent pca' run");
+        run.CheckLayout();
         return run;
     }
 
-    public Manifest ReadManifest() => Manifest.FromJson(System.IO.File.ReadAllText(ManifestPath), ManifestPath);
+    /// <summary>The files a run keeps (written by training, fitting, eval and report), relative to its folder.</summary>
+    static readonly string[] RunFiles =
+        ["manifest.json", "model.safetensors", "metrics.jsonl", "eval.json", "train.log", "fit.json", "fit.log", "report.html", "checkpoint/last.safetensors", "checkpoint/good.safetensors"];
+
+    /// <summary>Fails when something is in the way of a file the run keeps: a folder where a file belongs, a file where the checkpoint folder belongs.</summary>
+    void CheckLayout()
+    {
+        if (System.IO.File.Exists(CheckpointDirectory))
+            throw new UserInputException($"'{CheckpointDirectory}' is a file where the run keeps its checkpoint folder; move it out of the way");
+        foreach (var name in RunFiles)
+            if (Directory.Exists(File(name)))
+                throw new UserInputException($"'{File(name)}' is a folder where the run keeps a file; move it out of the way");
+    }
+
+    /// <summary>
+    /// Checks, before a command writes anything, that the run's append-only logs can be appended to
+    /// (they may be held by another process, or not writable).
+    /// </summary>
+    public void CheckWritable()
+    {
+        foreach (var log in new[] { MetricsPath, File("train.log"), File("fit.log") })
+        {
+            if (!System.IO.File.Exists(log)) continue;
+            try { using var stream = new FileStream(log, FileMode.Open, FileAccess.Write, FileShare.Read); }
+            catch (Exception error) when (UserPaths.IsFileSystemError(error))
+            {
+                throw new UserInputException($"cannot append to '{log}' ({UserPaths.Reason(error)}); make it writable (is another 'latent' writing this run?)");
+            }
+        }
+    }
+
+    public Manifest ReadManifest()
+    {
+        string json;
+        try { json = System.IO.File.ReadAllText(ManifestPath); }
+        catch (Exception error) when (UserPaths.IsFileSystemError(error))
+        {
+            throw UserPaths.CannotRead(ManifestPath, error, "check the file, or wait for the process that holds it");
+        }
+        return Manifest.FromJson(json, ManifestPath);
+    }
 
     public void WriteManifest(Manifest manifest)
     {

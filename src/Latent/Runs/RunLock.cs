@@ -20,7 +20,9 @@ public sealed class RunLock : IDisposable
     /// Takes the lock of the run folder <paramref name="path"/> (creating the folder if needed), or
     /// fails at once with a one-line error naming the process that holds it.
     /// </summary>
-    public static RunLock Acquire(string path, string command)
+    public static RunLock Acquire(string path, string command) => Acquire(path, command, writeNote: true);
+
+    static RunLock Acquire(string path, string command, bool writeNote)
     {
         var lockPath = Path.Combine(path, FileNames[0]);
         var pidPath = Path.Combine(path, FileNames[1]);
@@ -46,6 +48,7 @@ public sealed class RunLock : IDisposable
         {
             throw new UserInputException($"cannot lock the run folder '{path}' ({error.Message.Split('\n')[0]}); pass a folder you can write");
         }
+        if (!writeNote) return new RunLock(stream);
         try
         {
             File.WriteAllText(pidPath, $"{Environment.ProcessId} ({command})\n");
@@ -57,11 +60,11 @@ public sealed class RunLock : IDisposable
         return new RunLock(stream);
     }
 
-    /// <summary>Fails with the one-line error of <see cref="Acquire"/> when another process holds the lock of <paramref name="path"/> now.</summary>
+    /// <summary>Fails with the one-line error of <see cref="Acquire(string, string)"/> when another process holds the lock of <paramref name="path"/> now.</summary>
     public static void ThrowIfHeld(string path)
     {
         if (!File.Exists(Path.Combine(path, FileNames[0]))) return;
-        using (Acquire(path, "latent (checking the lock)")) { }
+        using (Acquire(path, "latent (checking the lock)", writeNote: false)) { } // a check leaves the holder's note as it was
     }
 
     public void Dispose() => _stream.Dispose();

@@ -68,15 +68,19 @@ public static class SafeTensors
     /// <summary>Reads every tensor and the metadata; a malformed file is a <see cref="UserInputException"/>.</summary>
     public static (Dictionary<string, Tensor> Tensors, Dictionary<string, string> Metadata) Load(string path)
     {
-        if (!File.Exists(path)) throw new UserInputException($"'{path}' does not exist; check the run directory");
-        using var file = File.OpenRead(path);
+        UserPaths.RequireFile(path, "safetensors file", "check the run directory");
         try
         {
+            using var file = File.OpenRead(path);
             return Read(file, path);
         }
         catch (Exception error) when (error is JsonException or InvalidOperationException or FormatException or EndOfStreamException)
         {
-            throw Corrupt(path, $"has a malformed header ({error.Message})");
+            throw Corrupt(path, $"has a malformed header ({UserPaths.Reason(error)})");
+        }
+        catch (Exception error) when (UserPaths.IsFileSystemError(error))
+        {
+            throw UserPaths.CannotRead(path, error, "check the file, or wait for the process that holds it");
         }
     }
 
@@ -110,8 +114,8 @@ public static class SafeTensors
                 string dtypeName = entry["dtype"]?.GetValue<string>() ?? throw Corrupt(path, $"gives '{name}' no dtype");
                 var dtype = DTypes.FirstOrDefault(d => d.Name == dtypeName);
                 if (dtype.Name is null) throw Corrupt(path, $"gives '{name}' the unsupported dtype {dtypeName}");
-                var shape = (entry["shape"] as JsonArray ?? throw Corrupt(path, $"gives '{name}' no shape")).Select(d => d!.GetValue<long>()).ToArray();
-                var offsets = (entry["data_offsets"] as JsonArray ?? throw Corrupt(path, $"gives '{name}' no data_offsets")).Select(d => d!.GetValue<long>()).ToArray();
+                var shape = Integers(entry["shape"], path, name, "shape");
+                var offsets = Integers(entry["data_offsets"], path, name, "data_offsets");
                 if (shape.Any(d => d < 0) || offsets.Length != 2 || offsets[0] < 0 || offsets[1] < offsets[0] || offsets[1] > dataLength)
                     throw Corrupt(path, $"places '{name}' outside its data");
                 long elements = 1;
@@ -135,6 +139,17 @@ public static class SafeTensors
             throw;
         }
         return (tensors, metadata);
+    }
+
+    /// <summary>A header field that must be an array of integers (a shape, a byte range).</summary>
+    static long[] Integers(JsonNode? node, string path, string name, string field)
+    {
+        if (node is not JsonArray array) throw Corrupt(path, $"gives '{name}' no {field} array");
+        var values = new long[array.Count];
+        for (int i = 0; i < values.Length; i++)
+            if (array[i] is not JsonValue value || !value.TryGetValue(out values[i]))
+                throw Corrupt(path, $"gives '{name}' a {field} with {(array[i] is null ? "null" : $"'{array[i]!.ToJsonString()}'")} where a whole number belongs");
+        return values;
     }
 
     static UserInputException Corrupt(string path, string problem) =>

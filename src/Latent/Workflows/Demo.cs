@@ -104,6 +104,7 @@ public static class Demo
     /// <summary>Empties the demo folder, but only if it is one a demo made (it carries the marker file).</summary>
     static void Prepare(string folder)
     {
+        UserPaths.RequireCreatableDirectory(folder, "demo folder", "pass --out with a new folder");
         if (Directory.Exists(folder) && Directory.EnumerateFileSystemEntries(folder).Any())
         {
             if (!File.Exists(Path.Combine(folder, Marker)))

@@ -57,6 +57,7 @@ public static class TrainingRun
     {
         var run = RunDirectory.Open(path);
         using var runLock = RunLock.Acquire(run.Path, "latent train --resume");
+        run.CheckWritable();
         var manifest = run.ReadManifest();
         var training = manifest.Training
             ?? throw new UserInputException($"'{path}' is a closed-form {manifest.Family} fit with nothing to resume; fit it again instead");

@@ -62,7 +62,7 @@ public sealed class CliTests
         AssertUsageError(Run("decode", "--run", run, "--in", codes, "--out", folder.Path), "is a folder; pass a file name");
         AssertUsageError(Run("reconstruct", "--run", run, "--out", folder.Path), "is a folder; pass a file name");
         AssertUsageError(Run("report", "--compare", run + "/", run, "--out", folder.Path), "is a folder; pass a file name");
-        AssertUsageError(Run("decode", "--run", run, "--in", codes, "--out", Path.Combine(codes, "d.png")), "cannot write");
+        AssertUsageError(Run("decode", "--run", run, "--in", codes, "--out", Path.Combine(codes, "d.png")), "cannot be written because");
         AssertUsageError(Run("reconstruct", "--run", run, "--count", "0"), "--count '0' must be a whole number from 1 to 10000");
     }
 

@@ -42,7 +42,7 @@ public sealed class TextSourceTests
         using var folder = new TempDirectory();
         var text = SeededText();
         File.WriteAllText(folder.File("t.txt"), text);
-        var (train, test) = TextSource.Load(folder.File("t.txt"), Settings());
+        var (train, _, test) = TextSource.Load(folder.File("t.txt"), Settings(), validationFraction: 0, seed: 1);
         var vocabulary = new Vocabulary(TextSource.BuildVocabulary(folder.File("t.txt"), Settings()));
 
         Assert.Equal(DataShape.Tokens(16, vocabulary.Size), train.Shape);
@@ -67,8 +67,8 @@ public sealed class TextSourceTests
     {
         using var folder = new TempDirectory();
         File.WriteAllText(folder.File("t.txt"), SeededText());
-        var (plain, plainTest) = TextSource.Load(folder.File("t.txt"), Settings());
-        var (strided, stridedTest) = TextSource.Load(folder.File("t.txt"), Settings(stride: 4));
+        var (plain, _, plainTest) = TextSource.Load(folder.File("t.txt"), Settings(), validationFraction: 0, seed: 1);
+        var (strided, _, stridedTest) = TextSource.Load(folder.File("t.txt"), Settings(stride: 4), validationFraction: 0, seed: 1);
         Assert.InRange(strided.Count, 3.5 * plain.Count, 4.1 * plain.Count);
         Assert.True(plainTest.Features.SameAs(stridedTest.Features));
         // Window 2 starts 4 tokens after window 1.
@@ -126,5 +126,73 @@ public sealed class TextSourceTests
         Assert.InRange(words.Train.Count + words.Validation.Count + words.Test.Count, 300, 500);
         var characters = DataCatalog.Load(DataCatalog.Resolve(new DataOptions { Data = "text:" + Gpl3, Window = 64 }), seed: 1);
         Assert.InRange(characters.Shape.VocabularySize, 60, 100);
+    }
+
+    [Fact]
+    public void No_validation_window_shares_a_token_with_a_training_window()
+    {
+        // Every word is different, so a token id is a position in the text.
+        using var folder = new TempDirectory();
+        File.WriteAllText(folder.File("t.txt"), string.Join(' ', Enumerable.Range(0, 4000).Select(i => $"w{i}")));
+        var options = DataCatalog.Resolve(new DataOptions { Data = "text:" + folder.File("t.txt"), Tokens = TokenLevel.Word, Window = 16, Stride = 4 });
+        foreach (int seed in new[] { 1, 2, 3 })
+        {
+            var splits = DataCatalog.Load(options, seed);
+            var train = splits.Train.Features.data<long>().ToHashSet();
+            var validation = splits.Validation.Features.data<long>().ToArray();
+            Assert.DoesNotContain((long)Vocabulary.Unknown, validation);
+            Assert.DoesNotContain(validation, train.Contains);
+            Assert.Equal(validation.Length, validation.Distinct().Count()); // validation windows do not overlap each other
+            // About a tenth of the training text, in whole windows.
+            Assert.InRange(validation.Length, 0.08 * 3600, 0.11 * 3600);
+        }
+        Assert.False(DataCatalog.Load(options, 1).Validation.Features.SameAs(DataCatalog.Load(options, 2).Validation.Features));
+        Assert.True(DataCatalog.Load(options, 1).Test.Features.SameAs(DataCatalog.Load(options, 2).Test.Features));
+    }
+
+    [Theory]
+    [InlineData(5000, 64, 4, 0.1)]
+    [InlineData(5000, 16, 1, 0.2)]
+    [InlineData(700, 16, 16, 0.1)]
+    [InlineData(180, 8, 3, 0.5)]
+    [InlineData(40_000, 64, 64, 0.05)]
+    [InlineData(40_000, 32, 8, 0)]
+    public void Splits_of_a_text_are_disjoint_ranges_of_tokens(int tokens, int window, int stride, double fraction)
+    {
+        for (int seed = 0; seed < 5; seed++)
+        {
+            var layout = TextLayout.Of(tokens, window, stride, fraction, seed, limit: null, "t.txt");
+            var owner = new int[tokens]; // 0: no window, 1: train, 2: validation, 3: test
+            void Claim(int[] starts, int split)
+            {
+                foreach (int start in starts)
+                    for (int t = start; t < start + window; t++)
+                    {
+                        Assert.True(owner[t] == 0 || (owner[t] == split && split == 1), $"token {t} is in split {owner[t]} and {split}");
+                        owner[t] = split;
+                    }
+            }
+            Claim(layout.Train, 1);
+            Claim(layout.Validation, 2);
+            Claim(layout.Test, 3);
+            int trainingTokens = layout.TrainingText.Sum(range => range.Length);
+            Assert.InRange(layout.Validation.Length * window, fraction * trainingTokens - TextLayout.MaxBlockWindows * window,
+                           fraction * trainingTokens + TextLayout.MaxBlockWindows * window);
+            Assert.NotEmpty(layout.Train);
+            // The test split is the same for every seed and fraction.
+            Assert.Equal(TextLayout.Of(tokens, window, stride, 0, seed: 99, limit: null, "t.txt").Test, layout.Test);
+        }
+    }
+
+    [Fact]
+    public void A_limit_keeps_the_first_windows_of_train_and_validation_together()
+    {
+        var all = TextLayout.Of(20_000, 16, 4, 0.1, seed: 7, limit: null, "t.txt");
+        var limited = TextLayout.Of(20_000, 16, 4, 0.1, seed: 7, limit: 500, "t.txt");
+        Assert.Equal(500, limited.Train.Length + limited.Validation.Length);
+        Assert.NotEmpty(limited.Validation);
+        int last = Math.Max(limited.Train.Max(), limited.Validation.Max());
+        Assert.Equal(all.Train.Where(start => start <= last), limited.Train);
+        Assert.Equal(all.Validation.Where(start => start <= last), limited.Validation);
     }
 }

@@ -109,7 +109,7 @@ public sealed class DenoisingTests
     {
         using var folder = new TempDirectory();
         File.WriteAllText(folder.File("t.txt"), Latent.Tests.Data.TextSourceTests.SeededText(words: 3000));
-        var (train, test) = TextSource.Load(folder.File("t.txt"), new TextSettings(TokenLevel.Char, 16, 4, null, null));
+        var (train, _, test) = TextSource.Load(folder.File("t.txt"), new TextSettings(TokenLevel.Char, 16, 4, null, null), validationFraction: 0, seed: 1);
         manual_seed(3);
         var options = new DaeOptions { Arch = architecture, Noise = "mask:0.15", LossOn = LossOn.Masked, Width = 32, Depth = 2, AttentionHeads = 2, Hidden = [128], LatentDim = 128 };
         options.Validate(train.Shape);

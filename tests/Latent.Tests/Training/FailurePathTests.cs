@@ -171,7 +171,7 @@ public sealed class FailurePathTests
 
         File.WriteAllText(folder.File("plain"), "a file");
         var error = Assert.Throws<UserInputException>(() => AtomicFile.WriteAllText(folder.File("plain/below.json"), "{}"));
-        Assert.Contains("cannot write", error.Message);
+        Assert.Contains("cannot be written because", error.Message);
         Directory.CreateDirectory(folder.File("a-folder"));
         Assert.Contains("is a folder", Assert.Throws<UserInputException>(() => AtomicFile.WriteAllText(folder.File("a-folder"), "{}")).Message);
     }

@@ -19,8 +19,7 @@ public static class IdxSource
 
     public static (Dataset Train, Dataset Test) Load(string directory, IReadOnlyList<string>? labelNames)
     {
-        if (!Directory.Exists(directory))
-            throw new UserInputException($"data folder '{directory}' does not exist; pass idx:DIR with the folder that holds train-images-idx3-ubyte[.gz]");
+        UserPaths.RequireDirectory(directory, "data folder", "pass idx:DIR with the folder that holds train-images-idx3-ubyte[.gz]");
         return (LoadSplit(directory, "train", labelNames), LoadSplit(directory, "t10k", labelNames));
     }
 
@@ -48,8 +47,14 @@ public static class IdxSource
         return new Dataset(features, DataShape.Image(1, height, width), labels, labelNames);
     }
 
-    static string? Find(string directory, string name) =>
-        new[] { name, name + ".gz" }.Select(file => Path.Combine(directory, file)).FirstOrDefault(File.Exists);
+    /// <summary>The raw or gzip file of that name in the folder, or null; a folder of that name is in the way.</summary>
+    static string? Find(string directory, string name)
+    {
+        var candidates = new[] { name, name + ".gz" }.Select(file => Path.Combine(directory, file)).ToArray();
+        if (candidates.FirstOrDefault(Directory.Exists) is string folder)
+            throw new UserInputException($"'{folder}' is a folder, not a file; pass idx:DIR with the MNIST-format files themselves");
+        return candidates.FirstOrDefault(File.Exists);
+    }
 
     /// <summary>Reads one IDX file of unsigned bytes: (dimensions, payload).</summary>
     public static (int[] Dimensions, byte[] Payload) Read(string path)
@@ -92,15 +97,11 @@ public static class IdxSource
         }
         catch (InvalidDataException error)
         {
-            throw Corrupt(path, $"is not valid gzip ({error.Message})");
+            throw Corrupt(path, $"is not valid gzip ({UserPaths.Reason(error)})");
         }
-        catch (IOException error) when (error is not FileNotFoundException)
+        catch (Exception error) when (UserPaths.IsFileSystemError(error))
         {
-            throw new UserInputException($"cannot read '{path}': {error.Message}; check the file and its permissions");
-        }
-        catch (UnauthorizedAccessException)
-        {
-            throw new UserInputException($"cannot read '{path}': permission denied; check its permissions");
+            throw UserPaths.CannotRead(path, error, "check the file, or wait for the process that holds it");
         }
     }
 

@@ -14,8 +14,7 @@ public static class ImageFolderSource
 
     public static Dataset Load(string directory, int? imageSize)
     {
-        if (!Directory.Exists(directory))
-            throw new UserInputException($"image folder '{directory}' does not exist; pass images:DIR with a folder of PNG or JPEG files");
+        UserPaths.RequireDirectory(directory, "image folder", "pass images:DIR with a folder of PNG or JPEG files");
 
         var classes = Directory.GetDirectories(directory).Select(Path.GetFileName).OfType<string>()
             .Where(name => ImageFiles(Path.Combine(directory, name)).Any()).Order(StringComparer.Ordinal).ToArray();
@@ -70,6 +69,10 @@ public static class ImageFolderSource
             using var stream = File.OpenRead(path);
             info = ImageInfo.FromStream(stream);
         }
+        catch (Exception error) when (UserPaths.IsFileSystemError(error))
+        {
+            throw UserPaths.CannotRead(path, error, "check the file, or remove it from the folder");
+        }
         catch (Exception error) when (error is not UserInputException)
         {
             info = null;
@@ -85,6 +88,10 @@ public static class ImageFolderSource
         {
             using var stream = File.OpenRead(path);
             return ImageResult.FromStream(stream, channels == 3 ? ColorComponents.RedGreenBlue : ColorComponents.Grey);
+        }
+        catch (Exception error) when (UserPaths.IsFileSystemError(error))
+        {
+            throw UserPaths.CannotRead(path, error, "check the file, or remove it from the folder");
         }
         catch (Exception error) when (error is not UserInputException)
         {

@@ -13,37 +13,61 @@ public sealed record TextSettings(TokenLevel Level, int Window, int Stride, int?
 
 /// <summary>
 /// A UTF-8 text file as fixed-length windows of token ids, for masking models (BERT-style masked
-/// denoising). The token stream is cut into up to ten equal parts before any window is formed, and
-/// the last <see cref="DataCatalog.TestFraction"/> of every part is test text (non-overlapping
-/// windows), the rest training text (windows every <see cref="TextSettings.Stride"/> tokens, inside
-/// their part). So the test split samples the whole document rather than only its ending, and no
-/// window, however strided, straddles train and test. The vocabulary is built from the training
-/// text only, so test tokens it lacks become [UNK], as they would in any new text.
+/// denoising). <see cref="TextLayout"/> places the windows of the three splits: test windows in the
+/// last tenth of up to ten equal parts of the text, validation windows in contiguous blocks of the
+/// rest drawn with the seed, training windows (every <see cref="TextSettings.Stride"/> tokens)
+/// between them; no window straddles two splits. The vocabulary is built from the training and
+/// validation text only, so test tokens it lacks become [UNK], as they would in any new text.
 /// Features are int64 [N, T]; there are no labels.
 /// </summary>
 public static class TextSource
 {
-    public static (Dataset TrainAndValidation, Dataset Test) Load(string path, TextSettings settings)
+    /// <summary>The three splits of the text: validation carved as blocks with <paramref name="seed"/>; <paramref name="limit"/> caps train and validation windows together.</summary>
+    public static DataSplits Load(string path, TextSettings settings, double validationFraction, int seed, int? limit = null)
     {
-        var parts = Cut(ReadTokens(path, settings.Level), path, settings.Window);
-        var vocabulary = settings.Vocabulary is null
-            ? Vocabulary.Build(parts.SelectMany(part => part.Train), settings.MaxVocabulary)
-            : new Vocabulary(settings.Vocabulary);
-        var shape = DataShape.Tokens(settings.Window, vocabulary.Size);
-        return (Windows(parts.Select(part => part.Train), vocabulary, shape, settings.Stride),
-                Windows(parts.Select(part => part.Test), vocabulary, shape, settings.Window));
+        var tokens = ReadTokens(path, settings.Level);
+        var layout = TextLayout.Of(tokens.Count, settings.Window, settings.Stride, validationFraction, seed, limit, path);
+        var (vocabulary, shape) = VocabularyAndShape(tokens, layout, settings);
+        return new DataSplits(Windows(tokens, layout.Train, vocabulary, shape), Windows(tokens, layout.Validation, vocabulary, shape),
+                              Windows(tokens, layout.Test, vocabulary, shape));
+    }
+
+    /// <summary>Only the test split (it does not depend on the seed).</summary>
+    public static Dataset LoadTest(string path, TextSettings settings)
+    {
+        var tokens = ReadTokens(path, settings.Level);
+        var layout = TextLayout.Of(tokens.Count, settings.Window, settings.Stride, validationFraction: 0, seed: 0, limit: null, path);
+        var (vocabulary, shape) = VocabularyAndShape(tokens, layout, settings);
+        return Windows(tokens, layout.Test, vocabulary, shape);
     }
 
     /// <summary>The vocabulary that <see cref="Load"/> builds for this file, as a token list to record in a run.</summary>
-    public static IReadOnlyList<string> BuildVocabulary(string path, TextSettings settings) =>
-        Vocabulary.Build(Cut(ReadTokens(path, settings.Level), path, settings.Window).SelectMany(part => part.Train), settings.MaxVocabulary).Tokens;
+    public static IReadOnlyList<string> BuildVocabulary(string path, TextSettings settings)
+    {
+        var tokens = ReadTokens(path, settings.Level);
+        var layout = TextLayout.Of(tokens.Count, settings.Window, settings.Stride, validationFraction: 0, seed: 0, limit: null, path);
+        return Vocabulary.Build(TrainingTokens(tokens, layout), settings.MaxVocabulary).Tokens;
+    }
+
+    static (Vocabulary, DataShape) VocabularyAndShape(List<string> tokens, TextLayout layout, TextSettings settings)
+    {
+        var vocabulary = settings.Vocabulary is null
+            ? Vocabulary.Build(TrainingTokens(tokens, layout), settings.MaxVocabulary)
+            : new Vocabulary(settings.Vocabulary);
+        return (vocabulary, DataShape.Tokens(settings.Window, vocabulary.Size));
+    }
+
+    static IEnumerable<string> TrainingTokens(List<string> tokens, TextLayout layout) =>
+        layout.TrainingText.SelectMany(range => tokens.GetRange(range.Start, range.Length));
 
     /// <summary>The file's tokens; a missing, empty or non-text file is a one-line user error.</summary>
     static List<string> ReadTokens(string path, TokenLevel level)
     {
-        if (!File.Exists(path))
-            throw new UserInputException($"text file '{path}' does not exist; pass text:FILE with a UTF-8 text file, e.g. text:/usr/share/common-licenses/GPL-3");
-        var bytes = File.ReadAllBytes(path);
+        const string fix = "pass text:FILE with a UTF-8 text file, e.g. text:/usr/share/common-licenses/GPL-3";
+        UserPaths.RequireFile(path, "text file", fix);
+        byte[] bytes;
+        try { bytes = File.ReadAllBytes(path); }
+        catch (Exception error) when (UserPaths.IsFileSystemError(error)) { throw UserPaths.CannotRead(path, error, fix); }
         if (Array.IndexOf(bytes, (byte)0) >= 0)
             throw new UserInputException($"'{path}' is a binary file (it holds NUL bytes); pass text:FILE with a UTF-8 text file");
         string text;
@@ -58,36 +82,14 @@ public static class TextSource
         return tokens;
     }
 
-    /// <summary>
-    /// The parts of the text, each as (training tokens, test tokens): as many parts as the test text
-    /// fills windows, at most ten; each part's test piece is its last tenth, whole windows, at least one.
-    /// </summary>
-    static List<(List<string> Train, List<string> Test)> Cut(List<string> tokens, string path, int window)
-    {
-        int partCount = Math.Clamp((int)(tokens.Count * DataCatalog.TestFraction) / window, 1, 10);
-        int partLength = tokens.Count / partCount;
-        var parts = new List<(List<string>, List<string>)>();
-        for (int p = 0; p < partCount; p++)
-        {
-            int start = p * partLength, length = p == partCount - 1 ? tokens.Count - start : partLength;
-            int testLength = Math.Max(window, (int)Math.Round(length * DataCatalog.TestFraction) / window * window);
-            if (length - testLength < 2 * window)
-                throw new UserInputException(
-                    $"'{path}' has {tokens.Count} tokens, too few for windows of {window} with a test part held out; pass a smaller --window (at most {tokens.Count / 4}) or a longer text");
-            parts.Add((tokens.GetRange(start, length - testLength), tokens.GetRange(start + length - testLength, testLength)));
-        }
-        return parts;
-    }
-
-    /// <summary>Windows of <c>shape.Width</c> tokens every <paramref name="stride"/> tokens, inside each part: ids [N, T].</summary>
-    static Dataset Windows(IEnumerable<List<string>> parts, Vocabulary vocabulary, DataShape shape, int stride)
+    /// <summary>The windows of <c>shape.Width</c> tokens that start at <paramref name="starts"/>: ids [N, T].</summary>
+    static Dataset Windows(List<string> tokens, int[] starts, Vocabulary vocabulary, DataShape shape)
     {
         int window = shape.Width;
-        var ids = new List<long>();
-        foreach (var part in parts)
-            for (int start = 0; start + window <= part.Count; start += stride)
-                for (int t = 0; t < window; t++)
-                    ids.Add(vocabulary.Id(part[start + t]));
-        return new Dataset(tensor(ids.ToArray(), [ids.Count / window, window]), shape);
+        var ids = new long[(long)starts.Length * window];
+        for (int n = 0; n < starts.Length; n++)
+            for (int t = 0; t < window; t++)
+                ids[(long)n * window + t] = vocabulary.Id(tokens[starts[n] + t]);
+        return new Dataset(tensor(ids, [starts.Length, window]), shape);
     }
 }

@@ -67,6 +67,7 @@ public static class LatentPrior
     {
         if (kind == SamplerKind.Prior) throw new ArgumentException("the model's own prior is not fitted", nameof(kind));
         int count = kind == SamplerKind.Gaussian ? 1 : components;
+        UserPaths.RequireWritableFile(path, "sampler file", "move it out of the way");
         string fingerprint = Fingerprint(weightsPath);
         if (File.Exists(path) && TryLoad(path) is var (tensors, metadata))
         {
@@ -98,7 +99,14 @@ public static class LatentPrior
     /// <summary>SHA-256 of a weights file, hex.</summary>
     public static string Fingerprint(string weightsPath)
     {
-        using var stream = File.OpenRead(weightsPath);
-        return Convert.ToHexStringLower(SHA256.HashData(stream));
+        try
+        {
+            using var stream = File.OpenRead(weightsPath);
+            return Convert.ToHexStringLower(SHA256.HashData(stream));
+        }
+        catch (Exception error) when (UserPaths.IsFileSystemError(error))
+        {
+            throw UserPaths.CannotRead(weightsPath, error, "check the file, or wait for the process that holds it");
+        }
     }
 }
