@@ -22,7 +22,7 @@ for _ in $(seq "$rounds"); do
 done
 
 echo "nearest code of 6272 vectors (D = 32), $threads threads, best of $rounds alternating rounds; milliseconds per search (provisional on a shared machine)"
-echo "PyTorch $("$python" -c 'import torch; print(torch.__version__)'), BLAS $(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 2>/dev/null || echo unknown); Latent's fastest kernel here: $(grep '^latent' "$lines" | head -1 | cut -d' ' -f2)"
+echo "PyTorch $("$python" -c 'import torch; print(torch.__version__)'), BLAS $(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 2>/dev/null || echo unknown); Latent's kernels this CPU runs: $(grep '^latent' "$lines" | cut -d' ' -f2 | sort -u | tr '\n' ' ')"
 awk '
   { key = $1 " " $2; k = $3; t = $4 + 0; if (!((key, k) in best) || t < best[key, k]) best[key, k] = t; if (!(key in seen)) { seen[key] = 1; order[++n] = key } }
   END {

@@ -27,10 +27,10 @@ rows=(
   "vq-2^10-cosine|--codebook-size 1024 --cosine"
   "fsq-2^10|--quantizer fsq --codebook-size 1024"
   "lfq-2^10|--quantizer lfq --codebook-size 1024"
+  "rvq-4x2^8|--quantizer rvq --stages 4 --codebook-size 256 --quantizer-dropout 0.5"
   "vq-2^14|--codebook-size 16384"
   "fsq-2^14|--quantizer fsq --codebook-size 16384"
   "lfq-2^14|--quantizer lfq --codebook-size 16384"
-  "rvq-4x2^8|--quantizer rvq --stages 4 --codebook-size 256 --quantizer-dropout 0.5"
 )
 
 # A number from eval.json, or "-" when it is absent.
