@@ -5,15 +5,15 @@
 # figures), and seconds per training epoch. Seconds are provisional on a shared machine: compare rows of
 # one invocation, not across machines.
 #
-#   bench/quantizers.sh                                   # Fashion-MNIST (shapes when it is not installed)
+#   bench/quantizers.sh                                   # Fashion-MNIST (shapes when it is not installed), 10,000 images, 4 epochs: the README table
 #   DATA=shapes EPOCHS=2 LIMIT=5000 bench/quantizers.sh
 #   ONLY="fsq-2^10 lfq-2^10" bench/quantizers.sh          # some rows only
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 data=${DATA:-$([ -d /usr/share/datasets/fashion-mnist ] && echo fashion-mnist || echo shapes)}
-epochs=${EPOCHS:-3}
-limit=${LIMIT:-20000}
+epochs=${EPOCHS:-4}
+limit=${LIMIT:-10000}
 out=${OUT:-runs/bench-quantizers}
 mkdir -p "$out"
 latent=${LATENT:-./latent} # LATENT="dotnet COPY/Latent.Cli.dll" runs a fixed build while the sources change
