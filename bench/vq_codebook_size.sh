@@ -6,6 +6,9 @@
 #   bench/vq_codebook_size.sh                       # conv VQ-VAE on Fashion-MNIST (shapes when it is not installed)
 #   DATA=shapes EPOCHS=2 LIMIT=10000 ROUNDS=2 bench/vq_codebook_size.sh
 #   ARGS="--code-dim 8" bench/vq_codebook_size.sh   # any further model options, the same for both sizes
+#
+# An AVX2-only machine, emulated on an AVX-512 one (.NET, MKL and oneDNN all kept to AVX2, the AVX2 search forced):
+#   DOTNET_EnableAVX512=0 MKL_ENABLE_INSTRUCTIONS=AVX2 ONEDNN_MAX_CPU_ISA=AVX2 LATENT_NEAREST_CODE_KERNEL=avx2 bench/vq_codebook_size.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -20,7 +20,9 @@ FAMILY_MODEL = {
     "vae": {"beta": 1, "likelihood": None, "variance": 0.01, "learn_variance": False, "covariance": "diagonal",
             "kl_warmup": 0, "free_bits": 0, "init": "torch", "regulariser": "kl", "capacity_max": 25, "capacity_epochs": 20, "capacity_weight": 1000,
             "mi_weight": 1, "tc_weight": 6, "dimension_kl_weight": 1, "prior": "standard", "pseudo_inputs": 500, "train_samples": 1},
-    "vqvae": {"codebook_size": 512, "code_dim": None, "heads": 1, "commitment": 0.25, "ema": True, "ema_decay": 0.99,
+    "vqvae": {"quantizer": "vq", "levels": None, "stages": None, "shared_codebook": False, "quantizer_dropout": 0, "cosine": False,
+              "gradient": "ste", "sample_entropy_weight": 0.1, "batch_entropy_weight": 0.1, "entropy_temperature": 0.01,
+              "codebook_size": 512, "code_dim": None, "heads": 1, "commitment": 0.25, "ema": True, "ema_decay": 0.99,
               "kmeans_init": True, "restart_after": 20, "slots": 16, "prior_epochs": 4, "prior_width": 64, "prior_layers": 2},
 }
 

@@ -26,9 +26,9 @@ public sealed record BenchOptions
 /// <summary>One measurement: throughput, and the arithmetic rate it achieves against the machine's GEMM peak.</summary>
 public sealed record BenchResult(string Name, string Description, double ExamplesPerSecond, double Gflops, double FractionOfPeak);
 
-/// <summary>Everything <c>latent bench</c> measured in one process.</summary>
+/// <summary>Everything <c>latent bench</c> measured in one process; <paramref name="NearestCodeKernel"/> is the VQ-VAE's nearest-code search that ran (avx512, avx2, vector128 or addmm).</summary>
 public sealed record BenchReport(
-    string Machine, int Threads, Versions Versions, double GemmGflops,
+    string Machine, int Threads, string NearestCodeKernel, Versions Versions, double GemmGflops,
     IReadOnlyList<BenchResult> Results, IReadOnlyDictionary<string, double> Ratios, IReadOnlyDictionary<string, double> MemoryMiB);
 
 /// <summary>
@@ -69,8 +69,10 @@ public static class Bench
         }
         Add(TrainerThroughput("ae-conv trainer b128", "conv AE 32-64 channels, D = 32, through the trainer",
             new PlainOptions { Arch = Architecture.Conv, LatentDim = 32 }, data, 128, peak));
+        string kernel = NearestCodeSearch.Name(NearestCodeSearch.Selected);
+        say($"nearest-code search: {kernel} (the fastest this CPU runs: {NearestCodeSearch.Name(NearestCodeSearch.Fastest)}; {NearestCodeSearch.KernelVariable} picks another)");
         foreach (int codes in new[] { 512, 8192 })
-            Add(TrainerThroughput($"vqvae-conv K={codes} b128", $"conv VQ-VAE, 7×7 codes from K = {codes}, EMA, restarts, through the trainer",
+            Add(TrainerThroughput($"vqvae-conv K={codes} b128", $"conv VQ-VAE, 7×7 codes from K = {codes}, EMA, restarts, {kernel} search, through the trainer",
                 new VqOptions { Arch = Architecture.Conv, CodebookSize = codes }, data, 128, peak));
         Add(EncodeThroughput("vae-mlp encode b1000", reference, data.Train, peak, window));
 
@@ -87,7 +89,7 @@ public static class Bench
         say($"resident memory after each epoch of the b128 VAE run: {string.Join(", ", residentPerEpoch.Select(m => $"{m:F0}"))} MiB");
         say($"peak resident memory: {memory["peak_resident_mib"]:F0} MiB");
 
-        var report = new BenchReport(Machine(), torch.get_num_threads(), Versions.Current, peak, results, ratios, memory);
+        var report = new BenchReport(Machine(), torch.get_num_threads(), kernel, Versions.Current, peak, results, ratios, memory);
         AtomicFile.WriteAllText(options.Out, JsonSerializer.Serialize(report, Json.Options));
         return report;
     }

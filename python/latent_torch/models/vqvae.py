@@ -208,6 +208,188 @@ class VectorQuantizer(nn.Module):
         return self.unproject(parts + (quantized - parts))
 
 
+# ---- Models/VectorQuantized: the other quantizers (FSQ, LFQ, residual VQ, cosine codes) ----
+# Mirrors of FiniteScalarQuantizer.cs, LookupFreeQuantizer.cs, ResidualQuantizer.cs and the cosine option of
+# VectorQuantizer.cs / Codebook.cs (issue 18). Each works on rows z [N, dim] like VectorQuantizer above and has
+# forward (the decoder's input), codes [N, C] and embed; only what evaluation runs is mirrored (no losses, no
+# learning: VqVae.loss refuses them). The rotation trick changes gradients only: its forward value is z_q, as the straight-through sum's.
+
+class CosineVectorQuantizer(VectorQuantizer):
+    """VectorQuantizer with --cosine: z_e's parts and the codes l2-normalised before the search and the lookup."""
+
+    def parts(self, z):
+        return nn.functional.normalize(super().parts(z), p=2, dim=2)
+
+    def lookup(self, codes):
+        return torch.stack([nn.functional.normalize(codebook.embed.index_select(0, codes[:, head]), p=2, dim=1)
+                            for head, codebook in enumerate(self.codebooks)], 1)
+
+    def nearest(self, parts):
+        def one(codebook, vectors):
+            codes = nn.functional.normalize(codebook.embed, p=2, dim=1)
+            return torch.addmm(codes.square().sum(1), vectors, codes.t(), beta=1, alpha=-2).argmin(1)
+        return torch.stack([one(codebook, parts[:, head]) for head, codebook in enumerate(self.codebooks)], 1)
+
+
+class FiniteScalarQuantizer(nn.Module):
+    """FiniteScalarQuantizer.cs (Mentzer et al. 2023, appendix A.1): project to L heads of d = len(levels) channels,
+    f(z) = tanh(z + tan(o/h))·h − o with h = (L_i − 1)(1 − 1e-3)/2 and o = ½ for even L_i, round, divide by ⌊L_i/2⌋;
+    the code is the mixed-radix integer of the digits round(f) + ⌊L_i/2⌋, first channel least significant."""
+
+    EPSILON = 1e-3
+
+    def __init__(self, dimension, heads, levels):
+        super().__init__()
+        self.heads, self.levels = heads, list(levels)
+        d = len(self.levels)
+        projected = heads * d != dimension
+        self.project_in = nn.Linear(dimension, heads * d) if projected else None
+        self.project_out = nn.Linear(heads * d, dimension) if projected else None
+        half = [(level - 1) * (1 - self.EPSILON) / 2 for level in self.levels]
+        offset = [0.5 if level % 2 == 0 else 0.0 for level in self.levels]
+        # float64 arithmetic, float32 constants: as Latent computes them
+        self.half = torch.tensor(half, dtype=torch.float32)
+        self.offset = torch.tensor(offset, dtype=torch.float32)
+        self.shift = torch.tensor([math.tan(o / h) for o, h in zip(offset, half)], dtype=torch.float32)
+        self.width = torch.tensor([float(level // 2) for level in self.levels])
+        self.basis = torch.tensor([math.prod(self.levels[:i]) for i in range(d)], dtype=torch.int64)
+
+    def rounded(self, z):
+        projected = z if self.project_in is None else self.project_in(z)
+        parts = projected.reshape(z.shape[0], self.heads, len(self.levels))  # [N, L·d] -> [N, L, d]
+        return (torch.tanh(parts + self.shift) * self.half - self.offset).round()
+
+    def unproject(self, parts):
+        flat = parts.reshape(parts.shape[0], self.heads * len(self.levels))
+        return flat if self.project_out is None else self.project_out(flat)
+
+    def codes(self, z):
+        digits = (self.rounded(z) + self.width).to(torch.int64)
+        return (digits * self.basis).sum(-1)
+
+    def embed(self, codes):
+        levels = torch.tensor(self.levels, dtype=torch.int64)
+        digits = torch.div(codes.unsqueeze(-1), self.basis, rounding_mode="floor").remainder(levels)
+        return self.unproject((digits.to(torch.float32) - self.width) / self.width)
+
+    def forward(self, z):
+        return self.unproject(self.rounded(z) / self.width)
+
+
+class LookupFreeQuantizer(nn.Module):
+    """LookupFreeQuantizer.cs (Yu et al. 2023): project to L heads of d = log2 K channels, each replaced by its sign
+    (0 counts as −1); the code is Σ_i 2^i·[z_i > 0]."""
+
+    def __init__(self, dimension, heads, bits):
+        super().__init__()
+        self.heads, self.bits = heads, bits
+        projected = heads * bits != dimension
+        self.project_in = nn.Linear(dimension, heads * bits) if projected else None
+        self.project_out = nn.Linear(heads * bits, dimension) if projected else None
+        self.powers = torch.tensor([1 << bit for bit in range(bits)], dtype=torch.int64)
+
+    def parts(self, z):
+        projected = z if self.project_in is None else self.project_in(z)
+        return projected.reshape(z.shape[0], self.heads, self.bits)
+
+    def unproject(self, parts):
+        flat = parts.reshape(parts.shape[0], self.heads * self.bits)
+        return flat if self.project_out is None else self.project_out(flat)
+
+    def codes(self, z):
+        return ((self.parts(z) > 0).to(torch.int64) * self.powers).sum(-1)
+
+    def embed(self, codes):
+        return self.unproject((codes.unsqueeze(-1).bitwise_and(self.powers) > 0).to(torch.float32) * 2 - 1)
+
+    def forward(self, z):
+        parts = self.parts(z)
+        signs = (parts > 0).to(torch.float32) * 2 - 1
+        return self.unproject(parts + (signs - parts))
+
+
+class ResidualQuantizer(nn.Module):
+    """ResidualQuantizer.cs (Zeghidour et al. 2021): N_q stages of learned codebooks on successive residuals, per head;
+    codebooks.{s·L + h} (codebooks.{h} when shared); the codes of a row are stage by stage, head by head."""
+
+    def __init__(self, dimension, heads, codebook_size, code_dimension, stages, shared, ema, kmeans_init):
+        super().__init__()
+        self.heads, self.code_dimension, self.stages, self.shared = heads, code_dimension, stages, shared
+        self.codebooks = nn.ModuleList(Codebook(codebook_size, code_dimension, ema, kmeans_init)
+                                       for _ in range((1 if shared else stages) * heads))
+        projected = heads * code_dimension != dimension
+        self.project_in = nn.Linear(dimension, heads * code_dimension) if projected else None
+        self.project_out = nn.Linear(heads * code_dimension, dimension) if projected else None
+
+    def codebook(self, stage, head):
+        return self.codebooks[(0 if self.shared else stage) * self.heads + head]
+
+    def unproject(self, parts):
+        flat = parts.reshape(parts.shape[0], self.heads * self.code_dimension)
+        return flat if self.project_out is None else self.project_out(flat)
+
+    def codes(self, z):
+        projected = z if self.project_in is None else self.project_in(z)
+        residual = projected.reshape(z.shape[0], self.heads, self.code_dimension)
+        codes = []
+        for stage in range(self.stages):
+            chosen = [self.codebook(stage, head).nearest(residual[:, head]) for head in range(self.heads)]
+            residual = residual - torch.stack([self.codebook(stage, h).lookup(c) for h, c in enumerate(chosen)], 1)
+            codes.extend(chosen)
+        return torch.stack(codes, 1)
+
+    def summed(self, codes, stages):
+        """The codes of the first `stages` stages → their sum per head [N, L, D], before project_out."""
+        total = 0
+        for stage in range(stages):
+            total = total + torch.stack([self.codebook(stage, head).lookup(codes[:, stage * self.heads + head])
+                                         for head in range(self.heads)], 1)
+        return total
+
+    def embed(self, codes, stages=None):
+        return self.unproject(self.summed(codes, self.stages if stages is None else stages))
+
+    def forward(self, z):
+        projected = z if self.project_in is None else self.project_in(z)
+        parts = projected.reshape(z.shape[0], self.heads, self.code_dimension)
+        total = self.summed(self.codes(z), self.stages)
+        return self.unproject(parts + (total - parts))
+
+
+def build_quantizer(options, latent_dim, heads, code_dimension):
+    """Quantizers.cs: --quantizer vq|fsq|lfq|rvq (manifests from before the option are vq)."""
+    kind = options.get("quantizer", "vq")
+    if kind == "fsq":
+        levels = options.get("levels") or FSQ_DEFAULT_LEVELS[options["codebook_size"]]
+        return FiniteScalarQuantizer(latent_dim, heads, levels)
+    if kind == "lfq":
+        return LookupFreeQuantizer(latent_dim, heads, options["codebook_size"].bit_length() - 1)
+    if kind == "rvq":
+        stages = options.get("stages") or 4
+        return ResidualQuantizer(latent_dim, heads, options["codebook_size"], code_dimension, stages,
+                                 options.get("shared_codebook", False), options["ema"], options["kmeans_init"])
+    quantizer = CosineVectorQuantizer if options.get("cosine", False) else VectorQuantizer
+    return quantizer(latent_dim, heads, options["codebook_size"], code_dimension, options["ema"], options["kmeans_init"])
+
+
+def code_space(options, heads):
+    """VqOptions.CodeSpace: (codes per position, K): heads × stages for rvq, Π levels for fsq."""
+    kind = options.get("quantizer", "vq")
+    if kind == "fsq":
+        return heads, math.prod(options.get("levels") or FSQ_DEFAULT_LEVELS[options["codebook_size"]])
+    return heads * ((options.get("stages") or 4) if kind == "rvq" else 1), options["codebook_size"]
+
+
+# FiniteScalarQuantizer.DefaultLevels: the FSQ paper's Table 1, and 8,8,8 for 512
+FSQ_DEFAULT_LEVELS = {256: [8, 6, 5], 512: [8, 8, 8], 1024: [8, 5, 5, 5], 4096: [7, 5, 5, 5, 5],
+                      16384: [8, 8, 8, 6, 5], 65536: [8, 8, 8, 5, 5, 5]}
+
+# ---- end of the other quantizers ----
+
+
+class CodeTransformer(nn.Module):
+
+
 class CodeTransformer(nn.Module):
     """Models/VectorQuantized/CodeTransformer.cs, nanoGPT's GPT around the shared causal blocks: tokens [B, t] → next-code logits [B, t, K].
 
@@ -278,10 +460,14 @@ class VqVae(Autoencoder):
         self.positions, heads = math.prod(self.grid), options["heads"]
         # VqOptions.CodeDimension: code_dim, or z_e split evenly across the heads
         code_dimension = self.latent_dim // heads if options.get("code_dim") is None else options["code_dim"]
-        self.quantizer = VectorQuantizer(self.latent_dim, heads, options["codebook_size"], code_dimension,
-                                         options["ema"], options["kmeans_init"], options["ema_decay"], options["restart_after"])
+        self.learned = (options.get("quantizer", "vq") == "vq" and not options.get("cosine", False)
+                        and options.get("gradient", "ste") == "ste")
+        self.quantizer = (VectorQuantizer(self.latent_dim, heads, options["codebook_size"], code_dimension, options["ema"],
+                                          options["kmeans_init"], options["ema_decay"], options["restart_after"])
+                          if self.learned else build_quantizer(options, self.latent_dim, heads, code_dimension))
         self.options = options
-        self.prior = CodePrior(self.positions, heads, options["codebook_size"], options["prior_width"],
+        self.codes_per_position, codebook_size = code_space(options, heads)
+        self.prior = CodePrior(self.positions, self.codes_per_position, codebook_size, options["prior_width"],
                                options["prior_layers"], autoregressive=options["prior_epochs"] > 0)
 
     def continuous(self, x):
@@ -313,16 +499,19 @@ class VqVae(Autoencoder):
     def codes(self, x):
         """x → the code of every position and head [B, P, L] (int64)."""
         codes = self.quantizer.codes(self.continuous(x).reshape(-1, self.latent_dim))
-        return codes.reshape(x.shape[0], self.positions, self.quantizer.heads)
+        return codes.reshape(x.shape[0], self.positions, self.codes_per_position)
 
     def decode_codes(self, codes):
         """Codes [B, P, L] → x̂."""
         batch = codes.shape[0]
-        embedded = self.quantizer.embed(codes.reshape(batch * self.positions, self.quantizer.heads))
+        embedded = self.quantizer.embed(codes.reshape(batch * self.positions, self.codes_per_position))
         return self.decode_positions(embedded.reshape(batch, self.positions, self.latent_dim))
 
 
     def loss(self, x, context):
+        if not self.learned:
+            raise ValueError(f"latent_torch trains the learned VQ only (--quantizer vq, no --cosine, --gradient ste); train this "
+                             f"--quantizer {self.options.get('quantizer', 'vq')} run with Latent, whose runs latent_torch can evaluate")
         learn = self.training and not context.final            # codebooks learn on training steps only
         ze = self.continuous(x)                                  # [b, P, C]
         output, _, codebook_loss, commitment_loss = self.quantizer.quantize(ze.reshape(-1, self.latent_dim), learn, context, self.positions)

@@ -41,7 +41,10 @@ public static class OptionBinder
         if (clone is IOptionApplicability applicability)
             foreach (var (name, property) in given)
                 if (!applicability.Uses(property.Name))
-                    throw new UserInputException($"--{name} does not apply to {context ?? Describe(clone)}; drop it");
+                {
+                    var (where, fix) = (clone as Latent.Models.ModelOptions)?.Choice?.Refusal(property.Name) ?? ("", "");
+                    throw new UserInputException($"--{name} does not apply to {context ?? Describe(clone)}{where}; drop it{fix}");
+                }
         return clone;
     }
 

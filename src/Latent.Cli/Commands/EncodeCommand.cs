@@ -26,7 +26,10 @@ public sealed class EncodeCommand : Command
         {
             var vq = model as IDiscreteCodes ?? throw new UserInputException($"a {manifest.Family} model has no discrete codes to pack; pass --out FILE.csv, or a vqvae --run");
             long bytes = PackedCodes.Encode(vq, dataset, outPath);
-            output.Line($"{dataset.Count} examples × {vq.BitsPerExample} bits ({string.Join("×", vq.Grid)} positions × {vq.Heads} heads × {PackedCodes.BitsPerCode(vq.CodebookSize)} bits) = {bytes} bytes written to {Path.GetFullPath(outPath)}");
+            string perExample = vq.Space.MixedRadix
+                ? $"{string.Join("×", vq.Grid)} positions × {vq.Heads} codes of K = {vq.CodebookSize} as one mixed-radix number"
+                : $"{string.Join("×", vq.Grid)} positions × {vq.Heads} codes × {PackedCodes.BitsPerCode(vq.CodebookSize)} bits";
+            output.Line($"{dataset.Count} examples × {vq.BitsPerExample} bits ({perExample}) = {bytes} bytes written to {Path.GetFullPath(outPath)}");
             return 0;
         }
         using var codes = Batched.Encode(model, dataset);

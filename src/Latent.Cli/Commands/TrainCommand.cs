@@ -67,15 +67,25 @@ public sealed class TrainCommand : Command
         }
     }
 
-    /// <summary>A family's options that apply with some architecture, marked with the architectures when not all.</summary>
+    /// <summary>
+    /// A family's options that apply with some architecture (and some value of the family's own <see cref="ModelOptions.Choice"/>,
+    /// e.g. --quantizer), marked with the architectures and the values when not all.
+    /// </summary>
     static Func<string, (bool, string)> ModelHelp(ModelFamily family) => property =>
     {
         var defaults = family.DefaultOptions();
         if (property == nameof(ModelOptions.Arch))
             return (family.Architectures.Count > 1 || defaults.Uses(property), "one of " + string.Join(", ", family.Architectures.Select(arch => OptionNames.Kebab(arch))));
-        var using_ = family.Architectures.Where(arch => (defaults with { Arch = arch }).Uses(property)).ToList();
-        if (using_.Count == 0 && defaults.UsedWhen(property) is { } condition) return (true, condition);
-        return (using_.Count > 0, using_.Count == family.Architectures.Count ? "" : string.Join(", ", using_.Select(arch => OptionNames.Kebab(arch))) + " only");
+        var choice = defaults.Choice;
+        var variants = choice?.Alternatives.Select(alternative => alternative.Options).ToList() ?? [defaults];
+        bool Uses(Architecture arch, ModelOptions variant) => (variant with { Arch = arch }).Uses(property);
+        var architectures = family.Architectures.Where(arch => variants.Any(variant => Uses(arch, variant))).ToList();
+        var values = choice?.Alternatives.Where(alternative => family.Architectures.Any(arch => Uses(arch, alternative.Options))).Select(alternative => alternative.Value).ToList() ?? [];
+        var marks = new List<string>();
+        if (architectures.Count < family.Architectures.Count) marks.Add(string.Join(", ", architectures.Select(arch => OptionNames.Kebab(arch))));
+        if (choice is not null && values.Count < choice.Alternatives.Count) marks.Add($"--{choice.Option} {string.Join(", ", values)}");
+        if (architectures.Count == 0 && defaults.UsedWhen(property) is { } condition) return (true, condition);
+        return (architectures.Count > 0, marks.Count == 0 ? "" : string.Join("; ", marks) + " only");
     };
 
     /// <summary>The data options, each marked with the sources it applies to when not all.</summary>

@@ -40,6 +40,9 @@ public static class CodebookEstimates
     public static readonly MetricKey PriorBits = new("prior_bits_per_example", "−log2 p(codes) under the fitted prior: the size an entropy coder driven by it would reach");
     public static readonly MetricKey PcaComponents = new("pca_components_same_bits", "PCA components that fit into bits_per_example as float16 coordinates");
     public static readonly MetricKey PcaMse = new("pca_mse_same_bits", "test reconstruction error of that PCA, fitted on the training split: the linear baseline at the same rate");
+    public static readonly MetricKey StageUsage = new("codebook_usage_stage_{j}", "residual quantizers: fraction of the codes of stage j (1 = the coarsest) chosen at least once on the split");
+    public static readonly MetricKey StagePerplexity = new("codebook_perplexity_stage_{j}", "residual quantizers: codebook_perplexity of stage j alone");
+    public static readonly MetricKey StagesMse = new("test_mse_stages_{j}", "residual quantizers: test_mse when only the first j stages' codes are decoded");
 
     /// <summary>Bits of one float16 coordinate: how a continuous code is stored for the comparison at the same rate.</summary>
     public const int ContinuousCoordinateBits = 16;
@@ -75,8 +78,13 @@ public static class CodebookEstimates
         };
         var warnings = new List<string>();
         if (health.Usage < 0.5)
-            warnings.Add($"only {health.Usage:P0} of the codes are used on the validation set ({health.DeadCodes} dead, perplexity {health.Perplexity:F1}); " +
-                         "pass --restart-after 20 (or lower) to re-seed unused codes, or a smaller --codebook-size");
+        {
+            string fix = model.Space.Quantizer is QuantizerKind.Vq or QuantizerKind.Rvq
+                ? "pass --restart-after 20 (or lower) to re-seed unused codes, or a smaller --codebook-size"
+                : "pass a smaller --codebook-size" + (model.Space.Quantizer == QuantizerKind.Lfq ? " or a larger --batch-entropy-weight" : "");
+            warnings.Add($"only {health.Usage:P0} of the codes are used on the validation set ({health.DeadCodes} dead, perplexity {health.Perplexity:F1}); {fix}");
+        }
+        foreach (var (key, value) in PerStage(model, Count(model, validation))) figures[key] = value;
         return new Diagnosis(figures, warnings);
     }
 
@@ -87,17 +95,57 @@ public static class CodebookEstimates
     public static Dictionary<string, double> Evaluate(IDiscreteCodes model, Dataset test, EvaluationOptions options)
     {
         using var codes = DiscreteCodes.Of(model, test, options.BatchSize);
-        var health = CodebookHealth.Measure(Count(model, codes));
+        var counts = Count(model, codes);
+        var health = CodebookHealth.Measure(counts);
         var figures = new Dictionary<string, double>
         {
             [Usage.Name] = health.Usage,
             [Perplexity.Name] = health.Perplexity,
             [Bits.Name] = model.BitsPerExample,
         };
+        foreach (var (key, value) in PerStage(model, counts)) figures[key] = value;
+        foreach (var (key, value) in PrefixErrors(model, codes, test, options.BatchSize)) figures[key] = value;
         using (var logLikelihood = model.CodeLogLikelihood(codes))
             if (logLikelihood is not null && codes.shape[0] > 0)
                 figures[PriorBits.Name] = -logLikelihood.mean().item<double>() / Math.Log(2);
         foreach (var (key, value) in PcaAtTheSameRate(model, test, options)) figures[key] = value;
+        return figures;
+    }
+
+    /// <summary>Usage and perplexity of each stage of a residual quantizer from counts [S·L, K] (stage s holds rows s·L … s·L + L − 1); none for one stage.</summary>
+    static Dictionary<string, double> PerStage(IDiscreteCodes model, long[][] counts)
+    {
+        var figures = new Dictionary<string, double>();
+        int stages = model.Space.Stages, heads = model.Space.Heads;
+        if (stages == 1) return figures;
+        for (int stage = 0; stage < stages; stage++)
+        {
+            var health = CodebookHealth.Measure(counts.Skip(stage * heads).Take(heads).ToArray());
+            figures[StageUsage.For(stage + 1)] = health.Usage;
+            figures[StagePerplexity.For(stage + 1)] = health.Perplexity;
+        }
+        return figures;
+    }
+
+    /// <summary>A residual quantizer's test MSE decoded from the first j stages only, for every j; none for one stage.</summary>
+    static Dictionary<string, double> PrefixErrors(IDiscreteCodes model, Tensor codes, Dataset test, int batchSize)
+    {
+        var figures = new Dictionary<string, double>();
+        if (model.Space.Stages == 1 || test.Count == 0) return figures;
+        using var noGrad = no_grad();
+        for (int stages = 1; stages <= model.Space.Stages; stages++)
+        {
+            double sum = 0;
+            long start = 0;
+            foreach (var batch in test.Batches(batchSize))
+            {
+                using var scope = NewDisposeScope();
+                var decoded = model.DecodeCodes(codes.narrow(0, start, batch.shape[0]), stages);
+                sum += (decoded - batch).square().sum().item<float>();
+                start += batch.shape[0];
+            }
+            figures[StagesMse.For(stages)] = sum / ((double)test.Count * test.Shape.Size);
+        }
         return figures;
     }
 

@@ -54,7 +54,10 @@ public sealed record ModelFamily(
                                          (others.Count > 0 ? $" (or {string.Join(", ", others)}, which builds it)" : ""));
         }
         foreach (var unused in options.UnusedButChanged())
-            throw new UserInputException($"--{OptionNames.Kebab(unused)} does not apply to --model {Name}{(Architectures.Count > 1 ? $" --arch {OptionNames.Kebab(options.Arch)}" : "")}; drop it (see 'latent train --model {Name} --help')");
+        {
+            var (where, fix) = options.Choice?.Refusal(unused) ?? ("", "");
+            throw new UserInputException($"--{OptionNames.Kebab(unused)} does not apply to --model {Name}{(Architectures.Count > 1 ? $" --arch {OptionNames.Kebab(options.Arch)}" : "")}{where}; drop it{fix} (see 'latent train --model {Name} --help')");
+        }
         options.Validate(shape);
     }
 }

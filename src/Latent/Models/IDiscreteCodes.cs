@@ -17,11 +17,14 @@ public interface IDiscreteCodes
     /// <summary>P, latent positions per example: the product of <see cref="Grid"/>.</summary>
     int Positions { get; }
 
-    /// <summary>L, codes per position.</summary>
+    /// <summary>L, codes per position (for a residual quantizer, heads × stages: <see cref="CodeSpace.CodesPerPosition"/>).</summary>
     int Heads { get; }
 
     /// <summary>K, the number of distinct codes of each head.</summary>
     int CodebookSize { get; }
+
+    /// <summary>What the codes are (quantizer, heads, stages, K, levels): what a .vq file records and a reader checks.</summary>
+    CodeSpace Space { get; }
 
     /// <summary>Bits that store one example's codes.</summary>
     long BitsPerExample { get; }
@@ -31,6 +34,12 @@ public interface IDiscreteCodes
 
     /// <summary>Codes [B, P, L] → x̂ [B, ...shape] in data units.</summary>
     Tensor DecodeCodes(Tensor codes);
+
+    /// <summary>
+    /// Codes [B, P, L] → x̂ from the first <paramref name="stages"/> of <see cref="CodeSpace.Stages"/> only (a residual
+    /// quantizer's coarser reconstructions); all stages give <see cref="DecodeCodes(Tensor)"/>.
+    /// </summary>
+    Tensor DecodeCodes(Tensor codes, int stages);
 
     /// <summary>
     /// log p(codes) under the model's own fitted prior over codes, nats per example: codes [N, P, L] → [N];

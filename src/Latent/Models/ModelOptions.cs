@@ -66,6 +66,8 @@ public abstract record ModelOptions : IOptionApplicability
     /// (e.g. "with --regulariser capacity"); null when there is no such condition.
     /// </summary>
     public virtual string? UsedWhen(string property) => null;
+    /// <summary>A choice of these options, besides the architecture, that decides which of their other options apply (e.g. <c>--quantizer</c>); null when there is none.</summary>
+    public virtual OptionChoice? Choice => null;
 
     /// <summary>The options that do not apply (<see cref="Uses"/>) but differ from the family's defaults: set by mistake.</summary>
     public IEnumerable<string> UnusedButChanged()

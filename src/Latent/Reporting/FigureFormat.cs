@@ -16,13 +16,13 @@ public static class FigureFormat
     {
         if (double.IsNaN(value)) return "—";
         if (double.IsInfinity(value)) return value > 0 ? "∞" : "−∞";
-        if (key.EndsWith("_accuracy", StringComparison.Ordinal) || key is "codebook_usage")
+        if (key.EndsWith("_accuracy", StringComparison.Ordinal) || key.StartsWith("codebook_usage", StringComparison.Ordinal))
             return (100 * value).ToString("F1", Invariant) + " %";
         if (key.EndsWith("_db", StringComparison.Ordinal) || key.EndsWith("_nats", StringComparison.Ordinal) || key.EndsWith("_deg", StringComparison.Ordinal))
             return value.ToString("F1", Invariant);
         if (key.EndsWith("_mse", StringComparison.Ordinal) || key.Contains("_mse_", StringComparison.Ordinal)) return Significant(value, 3);
         if (key.Contains("bits", StringComparison.Ordinal) || key.EndsWith("_units", StringComparison.Ordinal) || key.EndsWith("_samples", StringComparison.Ordinal)
-            || key.EndsWith("_components_same_bits", StringComparison.Ordinal) || key is "codebook_perplexity" || value == Math.Floor(value) && Math.Abs(value) < 1e9)
+            || key.EndsWith("_components_same_bits", StringComparison.Ordinal) || key.StartsWith("codebook_perplexity", StringComparison.Ordinal) || value == Math.Floor(value) && Math.Abs(value) < 1e9)
             return Math.Round(value).ToString("N0", Invariant).Replace(",", " ");
         return Significant(value, 3);
     }

@@ -1,3 +1,4 @@
+using Latent.Evaluation;
 using Latent.Families;
 using Latent.Models;
 using Latent.Runs;
@@ -31,7 +32,8 @@ public static class RunCards
     {
         var figures = entry.Evaluation;
         var manifest = entry.Manifest;
-        string title = $"{manifest.Family} · {manifest.Model.Arch.ToString().ToLowerInvariant()} · D = {manifest.Model.LatentDim} · {manifest.Data.Data}";
+        string choice = manifest.Model.Choice is { } made ? $" · {made.Option} {made.Value}" : "";
+        string title = $"{manifest.Family} · {manifest.Model.Arch.ToString().ToLowerInvariant()}{choice} · D = {manifest.Model.LatentDim} · {manifest.Data.Data}";
         var notes = new List<string>();
         double Get(string key) => figures.TryGetValue(key, out var value) ? value : double.NaN;
         string Show(string key) => FigureFormat.Format(key, Get(key));
@@ -44,6 +46,7 @@ public static class RunCards
                 $"PCA at the same {Show("bits_per_example")} bits ({Show("pca_components_same_bits")} float16 components)", "pca_mse_same_bits", lowerIsBetter: true);
             if (Has("codebook_usage")) notes.Add($"{Show("codebook_usage")} of the codebook used on the test split (perplexity {Show("codebook_perplexity")})");
             if (Has("prior_bits_per_example")) notes.Add($"≈ {Show("prior_bits_per_example")} bits per example entropy-coded with the prior");
+            if (StageNotes(figures) is { } stages) notes.Add(stages);
         }
         else if (Has("test_mse") && Has("pca_optimum_mse"))
         {
@@ -83,6 +86,20 @@ public static class RunCards
 
         var (picture, caption) = Picture(entry);
         return new RunCard(entry.Name, title, headline, notes, picture, caption);
+    }
+
+    /// <summary>A residual quantizer's stages: the usage of each, and the test MSE decoded from the first j of them; null without stages.</summary>
+    static string? StageNotes(IReadOnlyDictionary<string, double> figures)
+    {
+        var usage = new List<string>();
+        var errors = new List<string>();
+        for (int stage = 1; figures.TryGetValue(CodebookEstimates.StageUsage.For(stage), out double used); stage++)
+        {
+            usage.Add(FigureFormat.Format("codebook_usage", used));
+            if (figures.TryGetValue(CodebookEstimates.StagesMse.For(stage), out double error)) errors.Add($"{stage}: {FigureFormat.Format("test_mse", error)}");
+        }
+        if (usage.Count == 0) return null;
+        return $"codebook usage by stage {string.Join(", ", usage)}; test MSE decoded from the first stages {string.Join(", ", errors)}";
     }
 
     static Headline Compare(string label, string key, IReadOnlyDictionary<string, double> figures, string baseline, string baselineKey, bool lowerIsBetter) =>

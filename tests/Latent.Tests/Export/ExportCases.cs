@@ -45,6 +45,7 @@ public static class ExportCases
         ["linear/mlp/tied"] = options => (LinearOptions)options with { Tied = true },
         ["vqvae/conv/heads"] = options => (VqOptions)options with { Heads = 2, CodeDim = 3, CodebookSize = 16 },
         ["vqvae/mlp/heads"] = options => (VqOptions)options with { Heads = 2, CodebookSize = 16, Slots = 4 },
+        ["vqvae/conv/cosine"] = options => (VqOptions)options with { Cosine = true },
         ["dae/mlp/learned-mask"] = options => (DaeOptions)options with { LearnMaskValue = true },
         ["dae/conv/gaussian"] = options => (DaeOptions)options with { Noise = "gaussian:0.3" },
         ["dae/mlp/table"] = options => options,

@@ -29,6 +29,19 @@ public sealed class OnnxExportTests
         finally { set_num_threads(threads); }
     }
 
+    [Theory]
+    [InlineData("fsq")]
+    [InlineData("lfq")]
+    [InlineData("rvq")]
+    public void A_vqvae_with_another_quantizer_than_learned_codebooks_is_refused_in_one_line(string quantizer)
+    {
+        using var model = Latent.Tests.Models.VectorQuantized.QuantizerSeamTests.Build(
+            Latent.Tests.Models.VectorQuantized.QuantizerSeamTests.OptionsOf(quantizer), Latent.Data.DataShape.Image(1, 16, 16));
+        var error = Assert.Throws<UserInputException>(() => OnnxExport.Plan(model, "vqvae"));
+        Assert.StartsWith($"cannot export a --quantizer {quantizer} VQ-VAE to ONNX yet", error.Message);
+        Assert.DoesNotContain("\n", error.Message);
+    }
+
     static void Compare(string name)
     {
         var @case = ExportCases.Build(name);

@@ -88,6 +88,18 @@ public sealed class PyTorchInteropTests
         RoundTrip(model, x);
     }
 
+    /// <summary>The VQ-VAE with every quantizer (tests/python/interop.py's block of the other quantizers).</summary>
+    [SkippableTheory]
+    [MemberData(nameof(Models.VectorQuantized.QuantizerSeamTests.Quantizers), MemberType = typeof(Models.VectorQuantized.QuantizerSeamTests))]
+    [MemberData(nameof(Models.VectorQuantized.QuantizerSeamTests.MoreQuantizers), MemberType = typeof(Models.VectorQuantized.QuantizerSeamTests))]
+    public void A_vq_vae_with_any_quantizer_round_trips_through_PyTorch(string quantizer)
+    {
+        Skip.IfNot(TorchInstalled.Value, "Debian's python3-torch is not installed (apt-get install python3-torch)");
+        var data = TestData.Shapes();
+        using var model = Models.VectorQuantized.QuantizerSeamTests.Build(Models.VectorQuantized.QuantizerSeamTests.OptionsOf(quantizer), data.Shape);
+        RoundTrip(model, data.Test.Features.narrow(0, 0, 8));
+    }
+
     static void RoundTrip(Autoencoder model, Tensor x)
     {
         var (name, architecture) = (ModelCatalog.Of(model.Options).Name, model.Options.Arch);

@@ -2,6 +2,8 @@
 // position and head, the code k = argminⱼ ‖z − eⱼ‖² = argminⱼ (‖eⱼ‖² − 2 z·eⱼ), since ‖z‖² is the same for
 // every code: one MatMul against the codebook and an ArgMin per head. Decoding looks the codes up
 // (Gather), concatenates the heads, projects out where the codes are narrower than z_e, and decodes.
+// Cosine codes (ViT-VQGAN) export their l2-normalised codebook: with ‖eⱼ‖ = 1 the same argmin is argmaxⱼ z·eⱼ, the
+// cosine similarity's, since z's own norm scales every score alike; and a looked-up code is already normalised.
 
 using Latent.Models;
 using Latent.Models.VectorQuantized;
@@ -21,6 +23,9 @@ internal sealed class VectorQuantizedExport : IFamilyExport
     public FamilyExportPlan Plan(Autoencoder model)
     {
         var codes = (IDiscreteCodes)model;
+        if (codes.Space.Quantizer != QuantizerKind.Vq)
+            throw new UserInputException(
+                $"cannot export a --quantizer {OptionNames.Kebab(codes.Space.Quantizer)} VQ-VAE to ONNX yet; only --quantizer vq (learned codebooks, --cosine included) is covered");
         if (NnLowering.Child(model, "quantizer") is not VectorQuantizer quantizer)
             throw NnLowering.Unsupported(NnLowering.Child(model, "quantizer"), "quantizer", "only nearest-code quantisers are covered");
         int positions = codes.Grid.Aggregate(1, (a, b) => a * b), heads = codes.Heads, channels = model.Options.LatentDim;
@@ -44,9 +49,9 @@ internal sealed class VectorQuantizedExport : IFamilyExport
         {
             string prefix = $"quantizer.codebooks.{head}";
             var vectors = encoder.Node("Squeeze", [encoder.Node("Slice", [parts, encoder.Longs(head), encoder.Longs(head + 1), encoder.Longs(2)], $"{prefix}.slice"), encoder.Longs(2)], $"{prefix}.vectors");
-            var embedding = quantizer.Codebooks[head].Embedding;
+            using var embedding = quantizer.Codebooks[head].Codes.detach();
             var codebook = encoder.Initializer($"{prefix}.embed", embedding);
-            using var squaredNorms = embedding.detach().square().sum(1);
+            using var squaredNorms = embedding.square().sum(1);
             var transposed = encoder.Node("Transpose", [codebook], $"{prefix}.embed_t", OnnxGraph.Ints("perm", 1, 0));
             // ‖e‖² − 2 z·e, [B, P, K]
             var products = encoder.Node("MatMul", [vectors, transposed], $"{prefix}.dot");
@@ -63,7 +68,8 @@ internal sealed class VectorQuantizedExport : IFamilyExport
         {
             string prefix = $"quantizer.codebooks.{head}";
             var index = decoder.Node("Squeeze", [decoder.Node("Slice", [input, decoder.Longs(head), decoder.Longs(head + 1), decoder.Longs(2)], $"{prefix}.slice"), decoder.Longs(2)], $"{prefix}.index");
-            looked.Add(decoder.Node("Gather", [decoder.Initializer($"{prefix}.embed", quantizer.Codebooks[head].Embedding), index], $"{prefix}.vector", OnnxGraph.Int("axis", 0)));
+            using var embedding = quantizer.Codebooks[head].Codes.detach();
+            looked.Add(decoder.Node("Gather", [decoder.Initializer($"{prefix}.embed", embedding), index], $"{prefix}.vector", OnnxGraph.Int("axis", 0)));
         }
         // [B, P, D] per head -> [B, P, L·D]
         var joined = heads == 1 ? looked[0] : decoder.Node("Concat", looked, "z_q.heads", OnnxGraph.Int("axis", 2));

@@ -5,6 +5,8 @@
 //     Laplace smoothing of the cluster sizes).
 //   lucidrains/vector-quantize-pytorch, EuclideanCodebook: k-means initialisation from the first batch and
 //     restarting dead codes from encoder outputs; its buffer names (embed, cluster_size, embed_avg, initted) are kept.
+//   Yu et al. 2022, "Vector-quantized Image Modeling with Improved VQGAN" (ViT-VQGAN), §3.2: with cosine codes the
+//     codes are l2-normalised (as the quantiser normalises z_e), so the nearest code is the most similar direction.
 
 using TorchSharp;
 using static TorchSharp.torch;
@@ -16,16 +18,14 @@ namespace Latent.Models.VectorQuantized;
 /// <param name="EmaDecay">γ of those averages; also the decay of the usage counts.</param>
 /// <param name="KmeansInit">Initialise the codes by k-means on the first training batch.</param>
 /// <param name="RestartAfter">Steps a code may go unused before it is re-seeded; 0 never.</param>
-public sealed record CodebookTraining(bool Ema, double EmaDecay, bool KmeansInit, int RestartAfter)
+/// <param name="Cosine">Codes are used l2-normalised (ViT-VQGAN's cosine-similarity codes); the stored vectors need not be.</param>
+public sealed record CodebookTraining(bool Ema, double EmaDecay, bool KmeansInit, int RestartAfter, bool Cosine = false)
 {
     /// <summary>ε of the Laplace smoothing of the cluster sizes (Razavi et al. 2019).</summary>
     public const double LaplaceEpsilon = 1e-5;
 
     /// <summary>Lloyd iterations of the k-means initialisation.</summary>
     public const int KmeansIterations = 10;
-
-    /// <summary>Distances computed at once are at most this many elements (64 MB of float32), whatever N and K.</summary>
-    public const long SearchBlockElements = 1L << 24;
 }
 
 /// <summary>
@@ -71,8 +71,11 @@ public sealed class Codebook : nn.Module<Tensor, Tensor>
     /// <summary>D.</summary>
     public int Dimension { get; }
 
-    /// <summary>The codes [K, D].</summary>
+    /// <summary>The codes [K, D] as stored (under cosine codes, before normalisation).</summary>
     public Tensor Embedding => embed;
+
+    /// <summary>The codes [K, D] as the search and the lookup use them: l2-normalised under cosine codes, else as stored.</summary>
+    public Tensor Codes => _training.Cosine ? nn.functional.normalize(embed, p: 2, dim: 1) : embed;
 
     /// <summary>Steps since each code was last chosen in training [K].</summary>
     public Tensor StepsUnused => steps_unused;
@@ -84,7 +87,9 @@ public sealed class Codebook : nn.Module<Tensor, Tensor>
     public Tensor Nearest(Tensor vectors)
     {
         using var noGrad = no_grad();
-        return NearestIn(embed, vectors);
+        if (!_training.Cosine) return NearestIn(embed, vectors);
+        using var codes = Codes;
+        return NearestIn(codes, vectors);
     }
 
     /// <summary>
@@ -100,29 +105,20 @@ public sealed class Codebook : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>The codes at <paramref name="indices"/> [N] → [N, D]; differentiable in the codes when they are learned.</summary>
-    public Tensor Lookup(Tensor indices) => embed.index_select(0, indices);
+    public Tensor Lookup(Tensor indices)
+    {
+        if (!_training.Cosine) return embed.index_select(0, indices);
+        // Normalised after the selection, so that autograd keeps the selected rows, not the codes that restarts change in place.
+        using var selected = embed.index_select(0, indices);
+        return nn.functional.normalize(selected, p: 2, dim: 1);
+    }
 
     /// <summary>
     /// The argmin over codes of ‖z − e‖². ‖z‖² is the same for every code, so it needs only
-    /// ‖e‖² − 2 z·e. On AVX-512 CPUs <see cref="NearestCodeSearch"/> computes it without writing the
-    /// distances out; elsewhere one matrix product fused with the broadcast add (addmm), then argmin. Rows are
-    /// taken in blocks of at most <see cref="CodebookTraining.SearchBlockElements"/> distances so
-    /// that memory stays bounded for large N·K (one block for a training batch at K = 512).
+    /// ‖e‖² − 2 z·e: <see cref="NearestCodeSearch"/> computes it without writing the distances out
+    /// (AVX-512, AVX2 or 128-bit vectors, whichever the CPU has), else by addmm + argmin.
     /// </summary>
-    static Tensor NearestIn(Tensor codes, Tensor vectors)
-    {
-        if (NearestCodeSearch.Applies(codes, vectors)) return NearestCodeSearch.Nearest(codes, vectors);
-        using var scope = NewDisposeScope();
-        var codeNorms = codes.square().sum(1); // [K]
-        var codesT = codes.t();                // [D, K]
-        long count = vectors.shape[0], block = Math.Max(1, CodebookTraining.SearchBlockElements / codes.shape[0]);
-        if (count <= block)
-            return codeNorms.addmm(vectors, codesT, beta: 1, alpha: -2).argmin(1).MoveToOuterDisposeScope(); // [N, K] -> [N]
-        var parts = new List<Tensor>();
-        for (long start = 0; start < count; start += block)
-            parts.Add(codeNorms.addmm(vectors.narrow(0, start, Math.Min(block, count - start)), codesT, beta: 1, alpha: -2).argmin(1));
-        return cat(parts, 0).MoveToOuterDisposeScope();
-    }
+    static Tensor NearestIn(Tensor codes, Tensor vectors) => NearestCodeSearch.Nearest(codes, vectors);
 
     /// <summary>
     /// k-means on the first training batch (vector-quantize-pytorch's kmeans_init): K of the batch's

@@ -5,6 +5,9 @@
 //   Multi-head quantisation: z_e is cut into L parts, each quantised against its own codebook, K^L
 //     combinations (product quantisation, Jégou et al. 2011; vector-quantize-pytorch's heads with
 //     separate_codebook_per_head, and its project_in / project_out when the code dimension differs).
+//   Cosine codes (Yu et al. 2022, ViT-VQGAN, §3.2): z_e and the codes are l2-normalised before the search, so the
+//     quantised vector is the unit code most similar in direction; the losses compare the normalised vectors.
+//   The gradient passes by the straight-through estimator or by the rotation trick (GradientEstimator.cs).
 
 using TorchSharp;
 using TorchSharp.Modules;
@@ -23,17 +26,30 @@ public sealed record Quantized(Tensor Output, Tensor Codes, Tensor CodebookLoss,
 /// Quantises vectors of dimension dim: optionally projected to L·D, cut into L heads of D, each
 /// replaced by the nearest code of its own <see cref="Codebook"/>, then projected back.
 /// </summary>
-public sealed class VectorQuantizer : nn.Module<Tensor, Tensor>
+public sealed class VectorQuantizer : nn.Module<Tensor, Tensor>, IQuantizer
 {
     private readonly ModuleList<Codebook> codebooks;
     private readonly TorchSharp.Modules.Linear? project_in;
     private readonly TorchSharp.Modules.Linear? project_out;
 
-    public VectorQuantizer(int dimension, int heads, int codebookSize, int codeDimension, CodebookTraining training)
+    private readonly bool _cosine;
+    private readonly bool _ema;
+    private readonly double _commitment;
+    private readonly GradientEstimator _gradient;
+
+    /// <summary>
+    /// L codebooks of K codes of dimension D for vectors of <paramref name="dimension"/>; β = <paramref name="commitment"/>
+    /// weighs the commitment term of <see cref="IQuantizer.Quantize"/>, and <paramref name="gradient"/> is how the
+    /// decoder's gradient reaches z_e.
+    /// </summary>
+    public VectorQuantizer(int dimension, int heads, int codebookSize, int codeDimension, CodebookTraining training,
+                           double commitment = 0.25, GradientEstimator gradient = GradientEstimator.Ste)
         : base(nameof(VectorQuantizer))
     {
         Heads = heads;
         CodeDimension = codeDimension;
+        Space = new CodeSpace(QuantizerKind.Vq, heads, 1, codebookSize);
+        (_cosine, _ema, _commitment, _gradient) = (training.Cosine, training.Ema, commitment, gradient);
         codebooks = nn.ModuleList(Enumerable.Range(0, heads).Select(_ => new Codebook(codebookSize, codeDimension, training)).ToArray());
         if (heads * codeDimension != dimension)
         {
@@ -48,6 +64,9 @@ public sealed class VectorQuantizer : nn.Module<Tensor, Tensor>
 
     /// <summary>D, the dimension of one code.</summary>
     public int CodeDimension { get; }
+
+    /// <inheritdoc/>
+    public CodeSpace Space { get; }
 
     /// <summary>The codebook of each head.</summary>
     public IReadOnlyList<Codebook> Codebooks => codebooks.ToArray();
@@ -65,6 +84,7 @@ public sealed class VectorQuantizer : nn.Module<Tensor, Tensor>
         long count = z.shape[0];
         var projected = project_in?.forward(z) ?? z;
         var parts = projected.reshape(count, Heads, CodeDimension); // [N, L·D] -> [N, L, D]
+        if (_cosine) parts = nn.functional.normalize(parts, p: 2, dim: 2);
         var codes = new Tensor[Heads];
         var quantized = new Tensor[Heads];
         for (int head = 0; head < Heads; head++)
@@ -78,7 +98,7 @@ public sealed class VectorQuantizer : nn.Module<Tensor, Tensor>
         var codebookLoss = nn.functional.mse_loss(zq, parts.detach());
         var commitmentLoss = nn.functional.mse_loss(parts, zq.detach());
         // Straight-through: the forward value is z_q, the backward pass treats quantisation as the identity.
-        var passed = parts + (zq - parts).detach();
+        var passed = _gradient == GradientEstimator.Ste ? parts + (zq - parts).detach() : GradientPass.Apply(_gradient, parts, zq);
         if (learn)
         {
             for (int head = 0; head < Heads; head++)
@@ -106,7 +126,23 @@ public sealed class VectorQuantizer : nn.Module<Tensor, Tensor>
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         var parts = (project_in?.forward(z) ?? z).reshape(z.shape[0], Heads, CodeDimension);
+        if (_cosine) parts = nn.functional.normalize(parts, p: 2, dim: 2);
         return stack(Enumerable.Range(0, Heads).Select(head => codebooks[head].Nearest(parts.select(1, head))).ToArray(), 1)
             .MoveToOuterDisposeScope();
     }
+
+    QuantizerOutput IQuantizer.Quantize(Tensor z, bool learn)
+    {
+        var quantized = Quantize(z.reshape(-1, z.shape[2]), learn); // [B, P, dim] -> [B·P, dim]
+        var commitment = quantized.CommitmentLoss * _commitment;
+        (MetricKey, Tensor)[] terms = _ema ? [(QuantizerTerms.Commitment, commitment)] : [(QuantizerTerms.Codebook, quantized.CodebookLoss), (QuantizerTerms.Commitment, commitment)];
+        return new QuantizerOutput(quantized.Output.reshape(z.shape), quantized.Codes.reshape(z.shape[0], z.shape[1], Heads), terms);
+    }
+
+    Tensor IQuantizer.Codes(Tensor z) => Codes(z.reshape(-1, z.shape[2])).reshape(z.shape[0], z.shape[1], Heads);
+
+    Tensor IQuantizer.Embed(Tensor codes) => Embed(codes.reshape(-1, Heads)).reshape(codes.shape[0], codes.shape[1], -1);
+
+    Tensor IQuantizer.EmbedPrefix(Tensor codes, int stages) =>
+        stages == 1 ? ((IQuantizer)this).Embed(codes) : throw new ArgumentOutOfRangeException(nameof(stages), "a vector quantizer has one stage");
 }

@@ -12,8 +12,38 @@ namespace Latent.Models.VectorQuantized;
 /// </summary>
 public sealed record VqOptions : ModelOptions
 {
-    [Description("number K of codes in each codebook (bits per code: ⌈log2 K⌉)")]
+    [Description("how z_e becomes discrete: vq (nearest of K learned codes), fsq (finite scalar quantization, --levels), lfq (lookup-free: the signs of log2 K channels), rvq (--stages learned codebooks on successive residuals)")]
+    public QuantizerKind Quantizer { get; init; } = QuantizerKind.Vq;
+
+    [Description("number K of codes in each codebook (bits per code: ⌈log2 K⌉); fsq: picks the FSQ paper's levels for 2^8, 2^10, 2^12, 2^14, 2^16 (and 8,8,8 for 512); lfq: a power of two")]
     public int CodebookSize { get; init; } = 512;
+
+    [Description("levels of each channel, comma-separated, e.g. 8,5,5,5 (codebook: their product); default from --codebook-size")]
+    public int[]? Levels { get; init; }
+
+    [Description("number of quantizers on successive residuals [default: 4]")]
+    public int? Stages { get; init; }
+
+    [Description("one codebook shared by all stages instead of one per stage")]
+    public bool SharedCodebook { get; init; }
+
+    [Description("fraction of training examples quantised with a random number of stages 1..N (SoundStream's quantizer dropout), so that the first k stages decode on their own")]
+    public double QuantizerDropout { get; init; }
+
+    [Description("cosine-similarity codes: z_e and the codes l2-normalised before the search, as in ViT-VQGAN")]
+    public bool Cosine { get; init; }
+
+    [Description("how the gradient passes the quantiser: ste (straight-through) or rotation (the rotation trick, Fifty et al. 2024)")]
+    public GradientEstimator Gradient { get; init; } = GradientEstimator.Ste;
+
+    [Description("weight of the mean per-sample entropy of the soft code assignment (pushed down: confident codes)")]
+    public double SampleEntropyWeight { get; init; } = 0.1;
+
+    [Description("weight of the entropy of the batch's average code assignment (pushed up: all codes used)")]
+    public double BatchEntropyWeight { get; init; } = 0.1;
+
+    [Description("temperature τ of the soft code assignment p(c|z) ∝ exp(−‖z − c‖²/τ) in the entropy penalty")]
+    public double EntropyTemperature { get; init; } = 0.01;
 
     [Description("dimension of one code vector; default latent-dim / heads, other values project z_e in and out linearly")]
     public int? CodeDim { get; init; }
@@ -36,7 +66,7 @@ public sealed record VqOptions : ModelOptions
     [Description("re-seed a code from a random encoder output of the batch once it has gone unused this many steps; 0 turns restarts off")]
     public int RestartAfter { get; init; } = 20;
 
-    [Description("mlp only: number of latent positions (slots), each quantised to one code per head")]
+    [Description("number of latent positions (slots), each quantised to one code per head")]
     public int Slots { get; init; } = 16;
 
     [Description("epochs of the autoregressive transformer prior over codes, fitted after training (0: sample from the empirical code distribution)")]
@@ -52,12 +82,47 @@ public sealed record VqOptions : ModelOptions
     [JsonIgnore]
     public int CodeDimension => CodeDim ?? LatentDim / Heads;
 
-    /// <summary>Bits to store one code: ⌈log2 K⌉.</summary>
+    /// <summary>Bits to store one code: ⌈log2 K⌉ (for FSQ, of one code stored alone; its files store ⌈log2 K⌉ per example's codes together).</summary>
     [JsonIgnore]
-    public int BitsPerCode => DiscreteCodes.BitsPerCode(CodebookSize);
+    public int BitsPerCode => CodeSpace.BitsPerCode;
 
-    /// <summary>Slots are the MLP's latent positions; the conv grid follows from the image size.</summary>
-    public override bool Uses(string property) => property == nameof(Slots) ? Arch == Architecture.Mlp : base.Uses(property);
+    /// <summary>RVQ's number of stages: <see cref="Stages"/>, default 4; 1 for the other quantizers.</summary>
+    [JsonIgnore]
+    public int StageCount => Quantizer == QuantizerKind.Rvq ? Stages ?? 4 : 1;
+
+    /// <summary>FSQ's levels: <see cref="Levels"/>, or those recommended for <see cref="CodebookSize"/>; empty for the other quantizers.</summary>
+    [JsonIgnore]
+    public int[] FsqLevels => Quantizer == QuantizerKind.Fsq ? Levels ?? FiniteScalarQuantizer.DefaultLevels(CodebookSize) ?? [] : [];
+
+    /// <summary>What the codes of a model with these options are (valid options only).</summary>
+    [JsonIgnore]
+    public CodeSpace CodeSpace => Quantizer switch
+    {
+        QuantizerKind.Fsq => new CodeSpace(Quantizer, Heads, 1, FsqLevels.Aggregate(1, (product, level) => product * level), FsqLevels),
+        _ => new CodeSpace(Quantizer, Heads, StageCount, CodebookSize),
+    };
+
+    /// <summary>
+    /// Slots are the MLP's latent positions (the conv grid follows from the image size); each quantizer takes the options
+    /// its paper defines: FSQ has no codebook and no losses, LFQ no learned codebook but a commitment and an entropy penalty.
+    /// </summary>
+    public override bool Uses(string property) => property switch
+    {
+        nameof(Slots) => Arch == Architecture.Mlp,
+        nameof(Levels) => Quantizer == QuantizerKind.Fsq,
+        nameof(Stages) or nameof(SharedCodebook) or nameof(QuantizerDropout) => Quantizer == QuantizerKind.Rvq,
+        nameof(Cosine) => Quantizer == QuantizerKind.Vq,
+        nameof(Gradient) or nameof(CodeDim) or nameof(Ema) or nameof(EmaDecay) or nameof(KmeansInit) or nameof(RestartAfter) =>
+            Quantizer is QuantizerKind.Vq or QuantizerKind.Rvq,
+        nameof(Commitment) => Quantizer != QuantizerKind.Fsq,
+        nameof(SampleEntropyWeight) or nameof(BatchEntropyWeight) or nameof(EntropyTemperature) => Quantizer == QuantizerKind.Lfq,
+        _ => base.Uses(property),
+    };
+
+    /// <summary>The quantizer decides which of the quantizer options apply.</summary>
+    [JsonIgnore]
+    public override OptionChoice? Choice => new("quantizer", OptionNames.Kebab(Quantizer),
+        Enum.GetValues<QuantizerKind>().Select(kind => (OptionNames.Kebab(kind), (ModelOptions)(this with { Quantizer = kind }))).ToList());
 
     protected override bool StandardizesTables => true;
 
@@ -70,7 +135,8 @@ public sealed record VqOptions : ModelOptions
             throw new UserInputException($"--codebook-size {CodebookSize} is out of range; pass a number of codes from 2 to {MaxCodebookSize}, e.g. 512");
         if (Heads is < 1 or > 64)
             throw new UserInputException($"--heads {Heads} is out of range; pass from 1 to 64 heads");
-        if (CodeDim is null && LatentDim % Heads != 0)
+        ValidateQuantizer();
+        if (Quantizer is QuantizerKind.Vq or QuantizerKind.Rvq && CodeDim is null && LatentDim % Heads != 0)
             throw new UserInputException($"--latent-dim {LatentDim} does not split into {Heads} heads; pass a --latent-dim divisible by --heads, or --code-dim");
         if (CodeDim is <= 0)
             throw new UserInputException($"--code-dim {CodeDim} must be positive; pass e.g. --code-dim 16, or leave it out");
@@ -88,10 +154,40 @@ public sealed record VqOptions : ModelOptions
             throw new UserInputException($"--prior-width {PriorWidth} must be a positive multiple of {CodeTransformer.AttentionHeads}; pass e.g. 64");
         if (PriorLayers is < 1 or > 24)
             throw new UserInputException($"--prior-layers {PriorLayers} is out of range; pass from 1 to 24 blocks");
-        long sequence = (long)Positions(shape) * Heads;
+        _ = NearestCodeSearch.Selected; // a bad LATENT_NEAREST_CODE_KERNEL is reported before any work starts
+        long sequence = (long)Positions(shape) * CodeSpace.CodesPerPosition;
         if (sequence > MaxSequence)
             throw new UserInputException(
-                $"{Positions(shape)} positions × {Heads} heads = {sequence} codes per example, more than the prior handles ({MaxSequence}); pass fewer --heads, --slots or more --channels stages");
+                $"{Positions(shape)} positions × {CodeSpace.CodesPerPosition} codes = {sequence} codes per example, more than the prior handles ({MaxSequence}); pass fewer --heads, --stages, --slots or more --channels stages");
+    }
+
+    /// <summary>The quantizer's own ranges (which options it takes at all is <see cref="Uses"/>).</summary>
+    void ValidateQuantizer()
+    {
+        var defaults = new VqOptions();
+        switch (Quantizer)
+        {
+            case QuantizerKind.Fsq when Levels is null && FiniteScalarQuantizer.DefaultLevels(CodebookSize) is null:
+                throw new UserInputException(
+                    $"--quantizer fsq has no recommended levels for --codebook-size {CodebookSize}; pass --levels (e.g. 8,5,5,5 for 1000 codes) or a --codebook-size of 256, 512, 1024, 4096, 16384 or 65536");
+            case QuantizerKind.Fsq when Levels is not null:
+                if (Levels.Length is < 1 or > 16 || Levels.Any(level => level is < 2 or > 256))
+                    throw new UserInputException($"--levels {string.Join(",", Levels)} needs 1 to 16 channels of 2 to 256 levels each; pass e.g. --levels 8,5,5,5");
+                long product = Levels.Aggregate(1L, (p, level) => p * level);
+                if (product > MaxCodebookSize)
+                    throw new UserInputException($"--levels {string.Join(",", Levels)} make {product} codes, more than {MaxCodebookSize}; pass fewer or smaller levels, e.g. 8,8,8,5,5,5");
+                if (CodebookSize != defaults.CodebookSize && CodebookSize != product)
+                    throw new UserInputException($"--codebook-size {CodebookSize} disagrees with --levels {string.Join(",", Levels)} ({product} codes); leave --codebook-size out");
+                break;
+            case QuantizerKind.Lfq when (CodebookSize & (CodebookSize - 1)) != 0:
+                throw new UserInputException($"--quantizer lfq needs a power of two for --codebook-size (2^d codes of d sign bits), not {CodebookSize}; pass e.g. --codebook-size 1024");
+            case QuantizerKind.Lfq when !(EntropyTemperature > 0) || SampleEntropyWeight < 0 || BatchEntropyWeight < 0:
+                throw new UserInputException("--entropy-temperature must be positive and --sample-entropy-weight, --batch-entropy-weight zero or positive; pass e.g. 0.01, 0.1, 0.1");
+            case QuantizerKind.Rvq when StageCount is < 1 or > 16:
+                throw new UserInputException($"--stages {StageCount} is out of range; pass from 1 to 16 stages, e.g. 4");
+            case QuantizerKind.Rvq when !(QuantizerDropout is >= 0 and <= 1):
+                throw new UserInputException($"--quantizer-dropout {QuantizerDropout} is not a fraction; pass a number from 0 (off) to 1 (every example)");
+        }
     }
 
     /// <summary>Largest supported K (codes are packed into at most 16 bits each).</summary>
@@ -113,5 +209,5 @@ public sealed record VqOptions : ModelOptions
 
     /// <summary>How codebooks learn, for <see cref="Codebook"/>.</summary>
     [JsonIgnore]
-    internal CodebookTraining CodebookTraining => new(Ema, EmaDecay, KmeansInit, RestartAfter);
+    internal CodebookTraining CodebookTraining => new(Ema, EmaDecay, KmeansInit, RestartAfter, Cosine);
 }

@@ -3,6 +3,8 @@
 //   x̂ = ψ(z_e + sg(z_q − z_e));
 //   L = ‖x − x̂‖² + ‖z_q − sg(z_e)‖² + β‖z_e − sg(z_q)‖²   (eq. 3; the middle term is replaced by EMA
 //   updates of the codes when --ema is on, Razavi et al. 2019), every term a mean per element.
+// The quantizer is a seam (IQuantizer, --quantizer): the learned codebooks above, FSQ, LFQ or residual VQ; the
+// loss is the reconstruction plus whatever terms the quantizer names.
 // After training, a prior over codes (CodePrior) is fitted on the training split's codes, for sampling.
 
 using Latent.Data;
@@ -16,12 +18,12 @@ namespace Latent.Models.VectorQuantized;
 /// encoder (a grid of positions). <see cref="Encode"/> returns the quantised continuous
 /// representation z_q, flattened position-major ([B, P·latentDim], channels last), for probes,
 /// CSV and interpolation; the discrete codes come from <see cref="Codes"/> and go back through
-/// <see cref="DecodeCodes"/>.
+/// <see cref="DecodeCodes(Tensor)"/>.
 /// </summary>
 public sealed class VqVae : Autoencoder, IGenerative, IDiscreteCodes, ISecondStage, IFitsTrainingSplit
 {
     private readonly nn.Module<Tensor, Tensor> encoder;
-    private readonly VectorQuantizer quantizer;
+    private readonly nn.Module quantizer; // an IQuantizer (Quantizers.Create); its state-dict keys are quantizer.*
     private readonly nn.Module<Tensor, Tensor> decoder;
     private readonly CodePrior prior;
     private readonly ColumnStandardizer? standardizer;
@@ -46,8 +48,9 @@ public sealed class VqVae : Autoencoder, IGenerative, IDiscreteCodes, ISecondSta
             encoder = VqNetworks.VariancePreserving(new MlpEncoder(shape.Size, options.Hidden, positions * options.LatentDim));
             decoder = VqNetworks.VariancePreserving(new MlpDecoder(positions * options.LatentDim, options.Hidden, shape.Dimensions));
         }
-        quantizer = new VectorQuantizer(options.LatentDim, options.Heads, options.CodebookSize, options.CodeDimension, options.CodebookTraining);
-        prior = new CodePrior(positions, options.Heads, options.CodebookSize, options.PriorWidth, options.PriorLayers,
+        var created = Quantizers.Create(options);
+        quantizer = Quantizers.AsModule(created);
+        prior = new CodePrior(positions, created.Space.CodesPerPosition, created.Space.CodebookSize, options.PriorWidth, options.PriorLayers,
                               autoregressive: options.PriorEpochs > 0);
         // Table columns in units of their training spread (unless --standardize no), as the plain autoencoder's.
         standardizer = TableStandardization.For(options, shape);
@@ -57,10 +60,10 @@ public sealed class VqVae : Autoencoder, IGenerative, IDiscreteCodes, ISecondSta
     public void FitTrainingSplit(Dataset train) => standardizer?.Fit(train.Features);
 
     /// <summary>The codebook term of the objective (without EMA).</summary>
-    public static readonly MetricKey CodebookTerm = MetricKey.Term("codebook", "codebook loss ‖z_q − sg(z_e)‖², mean per element (only without --ema)");
+    public static readonly MetricKey CodebookTerm = QuantizerTerms.Codebook;
 
     /// <summary>The commitment term of the objective.</summary>
-    public static readonly MetricKey CommitmentTerm = MetricKey.Term("commitment", "commitment loss β‖z_e − sg(z_q)‖², mean per element, β included");
+    public static readonly MetricKey CommitmentTerm = QuantizerTerms.Commitment;
 
     /// <summary>The latent grid: [h, w] for conv, [slots] for mlp.</summary>
     public IReadOnlyList<int> Grid => _grid;
@@ -68,17 +71,20 @@ public sealed class VqVae : Autoencoder, IGenerative, IDiscreteCodes, ISecondSta
     /// <summary>P, latent positions per example.</summary>
     public int Positions => prior.Positions;
 
-    /// <summary>L, codes per position.</summary>
-    public int Heads => _options.Heads;
+    /// <summary>L, codes per position: the heads, times the stages of a residual quantizer.</summary>
+    public int Heads => Space.CodesPerPosition;
 
-    /// <summary>K, codes per codebook.</summary>
-    public int CodebookSize => _options.CodebookSize;
+    /// <summary>K, the values of one code (Π levels for FSQ, 2^d for LFQ).</summary>
+    public int CodebookSize => Space.CodebookSize;
 
-    /// <summary>Bits that store one example's codes: P · L · ⌈log2 K⌉.</summary>
-    public long BitsPerExample => (long)Positions * Heads * _options.BitsPerCode;
+    /// <summary>What the codes are: the quantizer's code space.</summary>
+    public CodeSpace Space => Quantizer.Space;
 
-    /// <summary>The quantiser (its codebooks), for inspection.</summary>
-    public VectorQuantizer Quantizer => quantizer;
+    /// <summary>Bits that store one example's codes: P · L · ⌈log2 K⌉, or ⌈P · L · log2 K⌉ for FSQ's mixed-radix codes.</summary>
+    public long BitsPerExample => Space.BitsPerExample(Positions);
+
+    /// <summary>The quantiser, as the seam it is (not a second field: TorchSharp registers every module a field holds, under the field's name).</summary>
+    public IQuantizer Quantizer => (IQuantizer)quantizer;
 
     /// <summary>The prior over codes.</summary>
     public CodePrior Prior => prior;
@@ -90,7 +96,7 @@ public sealed class VqVae : Autoencoder, IGenerative, IDiscreteCodes, ISecondSta
     {
         using var scope = NewDisposeScope();
         var ze = Continuous(x);
-        var zq = quantizer.Quantize(ze.reshape(-1, Options.LatentDim), learn: false).Output;
+        var zq = Quantizer.Quantize(ze, learn: false).Output;
         return zq.reshape(x.shape[0], RepresentationSize).MoveToOuterDisposeScope();
     }
 
@@ -103,16 +109,21 @@ public sealed class VqVae : Autoencoder, IGenerative, IDiscreteCodes, ISecondSta
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         var ze = Continuous(x);
-        return quantizer.Codes(ze.reshape(-1, Options.LatentDim)).reshape(x.shape[0], Positions, Heads).MoveToOuterDisposeScope();
+        return Quantizer.Codes(ze).MoveToOuterDisposeScope();
     }
 
     /// <summary>Codes [B, P, L] → x̂ [B, ...shape].</summary>
     public Tensor DecodeCodes(Tensor codes)
     {
         using var scope = NewDisposeScope();
-        long batch = codes.shape[0];
-        var zq = quantizer.Embed(codes.reshape(batch * Positions, Heads)).reshape(batch, Positions, Options.LatentDim);
-        return DecodePositions(zq).MoveToOuterDisposeScope();
+        return DecodePositions(Quantizer.Embed(codes)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Codes [B, P, L] → x̂ [B, ...shape] from the first <paramref name="stages"/> stages of a residual quantizer.</summary>
+    public Tensor DecodeCodes(Tensor codes, int stages)
+    {
+        using var scope = NewDisposeScope();
+        return DecodePositions(Quantizer.EmbedPrefix(codes, stages)).MoveToOuterDisposeScope();
     }
 
     /// <summary>log p(codes) under the fitted prior over codes (nats per example), or null before it is fitted.</summary>
@@ -123,16 +134,20 @@ public sealed class VqVae : Autoencoder, IGenerative, IDiscreteCodes, ISecondSta
         // Codebooks learn (k-means init, EMA, usage, restarts) on training steps only, never in validation.
         bool learn = training && context.IsTraining;
         var ze = Continuous(x);                                                    // [B, P, C]
-        var quantized = quantizer.Quantize(ze.reshape(-1, Options.LatentDim), learn);
-        var reconstruction = DecodePositions(quantized.Output.reshape(ze.shape));
+        var quantized = Quantizer.Quantize(ze, learn);
+        var reconstruction = DecodePositions(quantized.Output);
         var recon = standardizer is null
             ? nn.functional.mse_loss(reconstruction, x)
-            : nn.functional.mse_loss(standardizer.Standardize(reconstruction), standardizer.Standardize(x));
-        var commitment = quantized.CommitmentLoss * _options.Commitment;
-        if (_options.Ema)
-            return new LossTerms(recon + commitment, (LossTerms.Reconstruction, recon), (CommitmentTerm, commitment));
-        return new LossTerms(recon + quantized.CodebookLoss + commitment,
-            (LossTerms.Reconstruction, recon), (CodebookTerm, quantized.CodebookLoss), (CommitmentTerm, commitment));
+            : nn.functional.mse_loss(standardizer.Standardize(reconstruction), standardizer.Standardize(x)); // in units of each column's spread
+        // recon + each named term, added in the quantizer's order
+        var total = recon;
+        var terms = new List<(MetricKey, Tensor)> { (LossTerms.Reconstruction, recon) };
+        foreach (var (term, value) in quantized.Terms)
+        {
+            total = total + value;
+            terms.Add((term, value));
+        }
+        return new LossTerms(total, terms.ToArray());
     }
 
     /// <summary>Whether the prior over codes has been fitted (training fits it once the VQ-VAE itself is trained).</summary>

@@ -92,3 +92,23 @@ public sealed class VectorQuantizerTests
         Assert.False(quantizer.Codebooks[0].Embedding.SameAs(before));
     }
 }
+
+public sealed class CosineCodesTests
+{
+    [Fact]
+    public void Cosine_codes_pick_the_most_similar_direction_and_give_unit_vectors()
+    {
+        manual_seed(6);
+        var training = new CodebookTraining(Ema: false, EmaDecay: 0.99, KmeansInit: false, RestartAfter: 0, Cosine: true);
+        using var quantizer = new VectorQuantizer(dimension: 3, heads: 1, codebookSize: 16, codeDimension: 3, training);
+        using var z = randn(20, 3);
+        var quantized = quantizer.Quantize(z, learn: false);
+        Assert.True(quantized.Output.detach().norm(1).allclose(ones(20), atol: 1e-5));
+        // The same direction at any length has the same code.
+        Assert.True(quantizer.Codes(z * 7.5).SameAs(quantized.Codes));
+        // It is the code of largest cosine similarity.
+        using var codes = quantizer.Codebooks[0].Embedding.detach();
+        using var cosine = nn.functional.normalize(z, p: 2, dim: 1).matmul(nn.functional.normalize(codes, p: 2, dim: 1).t()); // [N, K]
+        Assert.True(cosine.argmax(1).SameAs(quantized.Codes.select(1, 0)));
+    }
+}
