@@ -12,7 +12,8 @@ MODEL = {"arch": "mlp", "latent_dim": 32, "hidden": [512, 256], "channels": [32,
 FAMILY_MODEL = {
     "ae": {"init": "torch"},
     "linear": {"tied": False},
-    "pca": {"whiten": False},
+    "pca": {"whiten": False, "solver": "auto", "power_iterations": None, "oversamples": None, "batch_size": None,
+            "exact_check": None, "seed": 0},
     "dae": {"latent_dim": 256, "hidden": [512], "noise": "mask:0.25", "loss_on": "all", "mask_value": 0,
             "learn_mask_value": False, "width": 64, "depth": 3, "attention_heads": 4, "patch_size": 4},
     "mae": {"arch": "vit", "patch_size": 4, "mask_ratio": 0.75, "norm_pix_loss": False, "width": 128, "depth": 4,
@@ -31,7 +32,8 @@ TRAINING = {"epochs": 10, "batch_size": 128, "lr": 1e-3, "optimizer": "adam", "w
 
 FAMILY_TRAINING = {"linear": {"lr": 1e-2}}  # ModelCatalog's DefaultTraining (LinearOptions.RecommendedLearningRate)
 
-DATA = {"data": "shapes", "image_size": None, "label_column": None, "header": "auto", "validation_fraction": 0.1, "limit": None,
+DATA = {"data": "shapes", "image_size": None, "examples": None, "storage": "auto", "alpha": None, "background": None,
+        "classes": None, "label_column": None, "header": "auto", "validation_fraction": 0.1, "limit": None,
         "tokens": "char", "window": 64, "stride": None, "max_vocabulary": None, "vocabulary": None}
 
 

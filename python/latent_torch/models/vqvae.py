@@ -388,9 +388,6 @@ FSQ_DEFAULT_LEVELS = {256: [8, 6, 5], 512: [8, 8, 8], 1024: [8, 5, 5, 5], 4096: 
 
 
 class CodeTransformer(nn.Module):
-
-
-class CodeTransformer(nn.Module):
     """Models/VectorQuantized/CodeTransformer.cs, nanoGPT's GPT around the shared causal blocks: tokens [B, t] → next-code logits [B, t, K].
 
     A sequence is the code grid position-major, the L heads of a position one after another; code c of head h

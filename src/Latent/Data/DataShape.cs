@@ -25,6 +25,7 @@ public sealed record DataShape
     public int Width { get; init; } = 1;
 
     /// <summary>(channels, height, width), as the layers of Nn take an image's size.</summary>
+    [JsonIgnore]
     public (int Channels, int Height, int Width) ImageSize => (Channels, Height, Width);
     /// <summary>Number of distinct tokens (token data only).</summary>
     public int VocabularySize { get; init; }

@@ -67,6 +67,7 @@ public abstract record ModelOptions : IOptionApplicability
     /// </summary>
     public virtual string? UsedWhen(string property) => null;
     /// <summary>A choice of these options, besides the architecture, that decides which of their other options apply (e.g. <c>--quantizer</c>); null when there is none.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public virtual OptionChoice? Choice => null;
 
     /// <summary>The options that do not apply (<see cref="Uses"/>) but differ from the family's defaults: set by mistake.</summary>

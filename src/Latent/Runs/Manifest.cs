@@ -116,7 +116,7 @@ public sealed record Manifest
                 throw new UserInputException($"a vocabulary of {shape.VocabularySize} tokens cannot be");
             manifest.Data.Validate();
             manifest.Training?.Validate();
-            manifest.Model.Validate(shape);
+            Families.ModelCatalog.Of(manifest.Model).Validate(manifest.Model, shape); // architecture, applicable options, then the options' own checks
             if (manifest.Data.Vocabulary is { } tokens && new Vocabulary(tokens).Size != shape.VocabularySize)
                 throw new UserInputException($"its vocabulary lists {tokens.Count} tokens where its shape has {shape.VocabularySize}");
         }

@@ -7,7 +7,7 @@ namespace Latent.Tests.Readme;
 /// command line, in the README's order, except that runs are made small (one epoch, 300 examples, the
 /// built-in shapes in place of Fashion-MNIST) and the lines that make runs go first, since a later
 /// section's run is named by an earlier section. The demo is run by .ci/run, the test command is this,
-/// and benchmarks are only asked for their usage.
+/// benchmarks are only asked for their usage, and the PyTorch side's lines are DistributedTrainingTests'.
 /// </summary>
 public sealed partial class ReadmeShellTests
 {
@@ -84,6 +84,9 @@ public sealed partial class ReadmeShellTests
         var words = Words(line);
         if (words[0] == "./latent" && words[1] == "demo") return (0, "run by .ci/run");
         if (words is ["dotnet", "test", ..]) return (0, "this is the test command");
+        // The lines of the PyTorch side (torchrun, python3 -m latent_torch, its PYTHONPATH) are what
+        // Runs/DistributedTrainingTests runs, on small runs and a free port; a line for 4 machines cannot run on one.
+        if (words[0] is "torchrun" or "/usr/bin/python3" or "python3" or "export") return (0, "run by DistributedTrainingTests");
         if (words[0] == "./latent" && words[1] == "bench") return Latent("bench", "--help");
         if (words[0].StartsWith("bench/"))
         {
