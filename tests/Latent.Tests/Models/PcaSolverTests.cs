@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using Latent.Data;
 using Latent.Models.Pca;
@@ -231,12 +230,6 @@ public sealed class PcaSolverTests
 
     static (int Code, string Output) RunPython(params string[] args)
     {
-        var info = new ProcessStartInfo(Python) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in args) info.ArgumentList.Add(arg);
-        using var process = Process.Start(info)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        return (process.ExitCode, output.Result + error);
+        return Repository.Start(Python, Directory.GetCurrentDirectory(), [.. args]);
     }
 }

@@ -1,5 +1,4 @@
 using Latent.Families;
-using System.Diagnostics;
 using Latent.Data;
 using Latent.Models;
 using Latent.Runs;
@@ -25,13 +24,7 @@ public sealed class PyTorchInteropTests
     static (int ExitCode, string Output) Run(IEnumerable<string> args)
     {
         if (!File.Exists(Python)) return (-1, "no python3");
-        var info = new ProcessStartInfo(Python) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in args) info.ArgumentList.Add(arg);
-        using var process = Process.Start(info)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        return (process.ExitCode, output.Result + error);
+        return Repository.Start(Python, Directory.GetCurrentDirectory(), [.. args]);
     }
 
     static Dictionary<string, Tensor> Outputs(Autoencoder model, Tensor x)

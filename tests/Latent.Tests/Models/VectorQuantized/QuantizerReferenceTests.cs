@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Latent.Models.VectorQuantized;
 using Latent.Runs;
 using static TorchSharp.torch;
@@ -17,13 +16,7 @@ public sealed class QuantizerReferenceTests
 
     static (int ExitCode, string Output) Run(params string[] args)
     {
-        var info = new ProcessStartInfo(Python) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in args) info.ArgumentList.Add(arg);
-        using var process = Process.Start(info)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        return (process.ExitCode, output.Result + error);
+        return Repository.Start(Python, Directory.GetCurrentDirectory(), [.. args]);
     }
 
     static void Close(Tensor actual, Tensor expected, string what, double tolerance = 1e-4)
