@@ -38,7 +38,7 @@ namespace Latent.Cli
             }
             catch (UserInputException error)
             {
-                Console.Error.WriteLine($"latent: error: {error.Message}");
+                Console.Error.WriteLine($"latent: error: {error.MessageIn(OptionBinder.Flag)}");
                 return 2;
             }
             catch (Exception error) when (UserPaths.IsFileSystemError(error))

@@ -92,6 +92,18 @@ public static class OptionBinder
     public static string KebabCase(string name) => OptionNames.Kebab(name);
 
     /// <summary>
+    /// The flag for a name the library's messages use (<see cref="UserInputException.Options"/>): an option
+    /// record's property (<c>LatentDim</c> is <c>--latent-dim</c>), or one of the few library names the
+    /// command line spells otherwise (<see cref="FlagsByLibraryName"/>).
+    /// </summary>
+    public static string Flag(string name) => "--" + (FlagsByLibraryName.GetValueOrDefault(name) ?? KebabCase(name));
+
+    /// <summary>Library names (parameters of the library's calls) whose flag is not their kebab-case spelling.</summary>
+    static readonly Dictionary<string, string> FlagsByLibraryName = new()
+    {
+    };
+
+    /// <summary>
     /// The help lines of a record's options, with defaults; <paramref name="applies"/> keeps only the options it
     /// accepts and may annotate them (e.g. "conv only").
     /// </summary>

@@ -57,18 +57,21 @@ public sealed record TrainingOptions
     [Description("device to train on: cpu, or cuda where a TorchSharp CUDA package is referenced")]
     public string Device { get; init; } = "cpu";
 
+    /// <summary>Throws a <see cref="UserInputException"/> naming the first option out of its range.</summary>
     public void Validate()
     {
-        if (Epochs <= 0) throw new UserInputException($"--epochs {Epochs} must be positive; pass e.g. --epochs 10");
-        if (BatchSize <= 0) throw new UserInputException($"--batch-size {BatchSize} must be positive; pass e.g. --batch-size 128");
-        if (!(Lr > 0) || !double.IsFinite(Lr)) throw new UserInputException($"--lr {Lr} must be a positive number; pass e.g. --lr 1e-3");
-        if (WeightDecay < 0 || !double.IsFinite(WeightDecay)) throw new UserInputException($"--weight-decay {WeightDecay} must be zero or positive");
-        if (Warmup is < 0 or >= 1 || double.IsNaN(Warmup)) throw new UserInputException($"--warmup {Warmup} must be a fraction in [0, 1), e.g. 0.02");
-        if (LrFloor is < 0 or > 1 || double.IsNaN(LrFloor)) throw new UserInputException($"--lr-floor {LrFloor} must be a fraction of --lr in [0, 1], e.g. 0.1");
-        if (GradClip < 0 || !double.IsFinite(GradClip)) throw new UserInputException($"--grad-clip {GradClip} must be zero (off) or positive");
-        if (CheckpointEvery < 0) throw new UserInputException($"--checkpoint-every {CheckpointEvery} must be zero (epoch ends only) or a number of steps");
+        if (Epochs <= 0) throw new UserInputException($"{nameof(Epochs)} {Epochs} must be positive; pass e.g. {nameof(Epochs)} 10", nameof(Epochs));
+        if (BatchSize <= 0) throw new UserInputException($"{nameof(BatchSize)} {BatchSize} must be positive; pass e.g. {nameof(BatchSize)} 128", nameof(BatchSize));
+        if (!(Lr > 0) || !double.IsFinite(Lr)) throw new UserInputException($"{nameof(Lr)} {Lr} must be a positive number; pass e.g. {nameof(Lr)} 1e-3", nameof(Lr));
+        if (WeightDecay < 0 || !double.IsFinite(WeightDecay)) throw new UserInputException($"{nameof(WeightDecay)} {WeightDecay} must be zero or positive", nameof(WeightDecay));
+        if (Warmup is < 0 or >= 1 || double.IsNaN(Warmup)) throw new UserInputException($"{nameof(Warmup)} {Warmup} must be a fraction in [0, 1), e.g. 0.02", nameof(Warmup));
+        if (LrFloor is < 0 or > 1 || double.IsNaN(LrFloor))
+            throw new UserInputException($"{nameof(LrFloor)} {LrFloor} must be a fraction of {nameof(Lr)} in [0, 1], e.g. 0.1", nameof(LrFloor), nameof(Lr));
+        if (GradClip < 0 || !double.IsFinite(GradClip)) throw new UserInputException($"{nameof(GradClip)} {GradClip} must be zero (off) or positive", nameof(GradClip));
+        if (CheckpointEvery < 0)
+            throw new UserInputException($"{nameof(CheckpointEvery)} {CheckpointEvery} must be zero (epoch ends only) or a number of steps", nameof(CheckpointEvery));
         if (Device is not ("cpu" or "cuda") && !Device.StartsWith("cuda:", StringComparison.Ordinal))
-            throw new UserInputException($"--device {Device} is not a device; pass cpu or cuda");
+            throw new UserInputException($"{nameof(Device)} {Device} is not a device; pass cpu or cuda", nameof(Device));
     }
 
     /// <summary>The learning rate at a 0-based step of <paramref name="totalSteps"/>.</summary>
