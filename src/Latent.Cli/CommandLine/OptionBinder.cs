@@ -101,6 +101,10 @@ public static class OptionBinder
     /// <summary>Library names (parameters of the library's calls) whose flag is not their kebab-case spelling.</summary>
     static readonly Dictionary<string, string> FlagsByLibraryName = new()
     {
+        ["RunDirectory"] = "run",   // an existing run (RunDirectory.Open), given as --run DIR
+        ["DataSplit"] = "split",    // which split is read, --split test|train|validation
+        ["outDirectory"] = "out",   // OnnxExport's destination folder, --out DIR
+        ["csvPath"] = "out",        // RunScoring's CSV file, --out FILE.csv
     };
 
     /// <summary>

@@ -82,26 +82,26 @@ public sealed record DataOptions : IOptionApplicability
         var defaults = new DataOptions();
         foreach (var property in typeof(DataOptions).GetProperties().Where(p => p.CanWrite && !Uses(p.Name)))
             if (!Equals(property.GetValue(this), property.GetValue(defaults)))
-                throw new UserInputException($"--{OptionNames.Kebab(property.Name)} does not apply to --data {Data}; drop it");
+                throw new UserInputException($"{property.Name} does not apply to {nameof(Data)} {Data}; drop it", property.Name, nameof(Data));
         if (string.IsNullOrWhiteSpace(Data))
-            throw new UserInputException("--data is empty; pass shapes, fashion-mnist, idx:DIR, images:DIR, csv:FILE or text:FILE");
+            throw new UserInputException($"{nameof(Data)} is empty; pass shapes, fashion-mnist, idx:DIR, images:DIR, csv:FILE or text:FILE", nameof(Data));
         if (ImageSize is <= 0 or > 4096)
-            throw new UserInputException($"--image-size {ImageSize} is out of range; pass a side length between 1 and 4096 pixels");
+            throw new UserInputException($"{nameof(ImageSize)} {ImageSize} is out of range; pass a side length between 1 and 4096 pixels", nameof(ImageSize));
         if (ValidationFraction is < 0 or >= 1 || double.IsNaN(ValidationFraction))
-            throw new UserInputException($"--validation-fraction {ValidationFraction} is out of range; pass a fraction in [0, 1), e.g. 0.1");
+            throw new UserInputException($"{nameof(ValidationFraction)} {ValidationFraction} is out of range; pass a fraction in [0, 1), e.g. 0.1", nameof(ValidationFraction));
         if (Classes is not null) ClassSelection.Entries(Classes);
         if (Limit is <= 0)
-            throw new UserInputException($"--limit {Limit} must be positive; pass a number of training examples or leave it out");
+            throw new UserInputException($"{nameof(Limit)} {Limit} must be positive; pass a number of training examples or leave it out", nameof(Limit));
         if (Examples is <= 0)
-            throw new UserInputException($"--examples {Examples} must be positive; pass a number of shapes to generate, e.g. 50000");
+            throw new UserInputException($"{nameof(Examples)} {Examples} must be positive; pass a number of shapes to generate, e.g. 50000", nameof(Examples));
         if (Alpha == AlphaHandling.Keep && Background is not null)
-            throw new UserInputException("--background does not apply with --alpha keep, which keeps transparency instead of compositing; drop one of them");
+            throw new UserInputException($"{nameof(Background)} does not apply with {nameof(Alpha)} keep, which keeps transparency instead of compositing; drop one of them", nameof(Background), nameof(Alpha));
         if (Window is <= 0 or > 100_000)
-            throw new UserInputException($"--window {Window} is out of range; pass a number of tokens per example, e.g. 64");
+            throw new UserInputException($"{nameof(Window)} {Window} is out of range; pass a number of tokens per example, e.g. 64", nameof(Window));
         if (Stride is <= 0)
-            throw new UserInputException($"--stride {Stride} must be positive; pass a number of tokens, at most the window, or leave it out");
+            throw new UserInputException($"{nameof(Stride)} {Stride} must be positive; pass a number of tokens, at most the window, or leave it out", nameof(Stride));
         if (MaxVocabulary is < Latent.Data.Vocabulary.Reserved + 1)
-            throw new UserInputException($"--max-vocabulary {MaxVocabulary} leaves no room for tokens; pass at least {Latent.Data.Vocabulary.Reserved + 1}, e.g. 5000");
+            throw new UserInputException($"{nameof(MaxVocabulary)} {MaxVocabulary} leaves no room for tokens; pass at least {Latent.Data.Vocabulary.Reserved + 1}, e.g. 5000", nameof(MaxVocabulary));
     }
 }
 

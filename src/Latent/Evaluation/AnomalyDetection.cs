@@ -19,7 +19,7 @@ public sealed record AnomalyThresholds(double Fpr, IReadOnlyDictionary<string, d
     {
         int count = calibration.Count == 0 ? 0 : calibration[0].Values.Length;
         if (count == 0)
-            throw new UserInputException("the run's validation split is empty, so no threshold can be calibrated on normal data; train the run with --validation-fraction 0.1 (the default)");
+            throw new UserInputException($"the run's validation split is empty, so no threshold can be calibrated on normal data; train the run with {nameof(DataOptions.ValidationFraction)} 0.1 (the default)", nameof(DataOptions.ValidationFraction));
         var thresholds = calibration.ToDictionary(column => column.Name, column => DetectionMetrics.Quantile(column.Values, 1 - fpr));
         return new AnomalyThresholds(fpr, thresholds, count);
     }
@@ -91,13 +91,13 @@ public static class AnomalyDetection
     {
         options.Validate();
         var labels = test.Labels
-            ?? throw new UserInputException("--anomaly needs labels on the test split to tell anomalies from normal examples, and this data has none; evaluate on labelled data");
+            ?? throw new UserInputException($"{nameof(EvaluationOptions.Anomaly)} needs labels on the test split to tell anomalies from normal examples, and this data has none; evaluate on labelled data", nameof(EvaluationOptions.Anomaly));
         var anomalous = labels.Select(label => !normalClasses.Contains(label)).ToArray();
         int anomalies = anomalous.Count(a => a), normal = anomalous.Length - anomalies;
         if (anomalies == 0 || normal == 0)
             throw new UserInputException(anomalies == 0
-                ? "the test split holds no example of a label the run was not trained on, so there are no anomalies to detect; train with --classes on a subset of the labels"
-                : "the test split holds no example of the labels the run was trained on, so there is no normal data to compare with; evaluate on data with those labels");
+                ? $"the test split holds no example of a label the run was not trained on, so there are no anomalies to detect; train with {nameof(DataOptions.Classes)} on a subset of the labels"
+                : "the test split holds no example of the labels the run was trained on, so there is no normal data to compare with; evaluate on data with those labels", nameof(DataOptions.Classes));
         var thresholds = AnomalyThresholds.Calibrate(AnomalyScores.Compute(model, validation, options), options.Fpr);
         var scores = AnomalyScores.Compute(model, test, options);
 

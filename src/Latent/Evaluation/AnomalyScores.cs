@@ -27,9 +27,9 @@ public sealed record AnomalyScoreOptions
 
     public void Validate()
     {
-        if (!(Fpr > 0 && Fpr < 1)) throw new UserInputException($"--fpr {Fpr} is out of range; pass a false-positive rate in (0, 1), e.g. 0.01");
-        if (IwaeSamples < 0) throw new UserInputException($"--iwae-samples {IwaeSamples} must be 0 (off) or positive, e.g. 64");
-        if (BatchSize <= 0) throw new UserInputException($"--batch-size {BatchSize} must be positive");
+        if (!(Fpr > 0 && Fpr < 1)) throw new UserInputException($"{nameof(Fpr)} {Fpr} is out of range; pass a false-positive rate in (0, 1), e.g. 0.01", nameof(Fpr));
+        if (IwaeSamples < 0) throw new UserInputException($"{nameof(IwaeSamples)} {IwaeSamples} must be 0 (off) or positive, e.g. 64", nameof(IwaeSamples));
+        if (BatchSize <= 0) throw new UserInputException($"{nameof(BatchSize)} {BatchSize} must be positive", nameof(BatchSize));
     }
 }
 
@@ -76,7 +76,7 @@ public static class AnomalyScores
         if (data.Shape.Kind == DataKind.Tokens)
             throw new UserInputException("anomaly scores are reconstruction errors of images or table rows, and this run holds text tokens; score a run on images or a table");
         if (options.IwaeSamples > 0 && model is not IVariational)
-            throw new UserInputException($"--iwae-samples applies to variational autoencoders, and this is a {model.GetName()} model; drop --iwae-samples");
+            throw new UserInputException($"{nameof(AnomalyScoreOptions.IwaeSamples)} applies to variational autoencoders, and this is a {model.GetName()} model; drop {nameof(AnomalyScoreOptions.IwaeSamples)}", nameof(AnomalyScoreOptions.IwaeSamples));
         model.eval();
         var columns = new List<ScoreColumn>
         {

@@ -44,11 +44,11 @@ public sealed record EvaluationOptions
 
     public void Validate()
     {
-        if (IwaeSamples < 0) throw new UserInputException($"--iwae-samples {IwaeSamples} must be 0 (off) or positive, e.g. 64");
-        if (BatchSize <= 0) throw new UserInputException($"--batch-size {BatchSize} must be positive");
-        if (!Anomaly && Fpr != new AnomalyScoreOptions().Fpr) throw new UserInputException("--fpr calibrates the thresholds of --anomaly; add --anomaly or drop --fpr");
+        if (IwaeSamples < 0) throw new UserInputException($"{nameof(IwaeSamples)} {IwaeSamples} must be 0 (off) or positive, e.g. 64", nameof(IwaeSamples));
+        if (BatchSize <= 0) throw new UserInputException($"{nameof(BatchSize)} {BatchSize} must be positive", nameof(BatchSize));
+        if (!Anomaly && Fpr != new AnomalyScoreOptions().Fpr) throw new UserInputException($"{nameof(Fpr)} calibrates the thresholds of {nameof(Anomaly)}; add {nameof(Anomaly)} or drop {nameof(Fpr)}", nameof(Fpr), nameof(Anomaly));
         if (Anomaly) Scoring.Validate();
-        if (SampleBaselines && !SampleQuality) throw new UserInputException("--sample-baselines goes with --sample-quality; add --sample-quality or drop it");
+        if (SampleBaselines && !SampleQuality) throw new UserInputException($"{nameof(SampleBaselines)} goes with {nameof(SampleQuality)}; add {nameof(SampleQuality)} or drop it", nameof(SampleBaselines), nameof(SampleQuality));
     }
 
     /// <summary>The options of the anomaly scores that <see cref="Anomaly"/> asks for.</summary>
@@ -69,7 +69,7 @@ public static class Evaluator
     {
         options.Validate();
         if (options.IwaeSamples > 0 && model is not IVariational)
-            throw new UserInputException($"--iwae-samples applies to variational autoencoders, and this is a {model.GetName()} model; drop --iwae-samples");
+            throw new UserInputException($"{nameof(EvaluationOptions.IwaeSamples)} applies to variational autoencoders, and this is a {model.GetName()} model; drop {nameof(EvaluationOptions.IwaeSamples)}", nameof(EvaluationOptions.IwaeSamples));
         model.eval();
         var figures = new SortedDictionary<string, double>(StringComparer.Ordinal);
         void Add(IReadOnlyDictionary<string, double> more)

@@ -195,7 +195,8 @@ public static class Probes
     static (int[] Train, int[] Test, int Classes) Labels(Data.Dataset train, Data.Dataset test)
     {
         if (train.Labels is null || test.Labels is null)
-            throw new UserInputException("the data have no labels, so there is nothing for a probe to predict; drop --probe, or pass --data with labels (a folder per class, --label-column for CSV)");
+            throw new UserInputException($"the data have no labels, so there is nothing for a probe to predict; drop {nameof(EvaluationOptions.Probe)}, or pass {nameof(Data.DataOptions.Data)} with labels (a folder per class, {nameof(Data.DataOptions.LabelColumn)} for CSV)",
+                nameof(EvaluationOptions.Probe), nameof(Data.DataOptions.Data), nameof(Data.DataOptions.LabelColumn));
         return (train.Labels, test.Labels, Math.Max(train.ClassCount, test.ClassCount));
     }
 }

@@ -40,7 +40,7 @@ public static class LatentCsv
     /// </summary>
     public static Tensor Read(string path, int dimension)
     {
-        const string fix = "write one with 'latent encode --out FILE.csv'";
+        const string fix = "write one by encoding with the run (LatentCsv.Write)";
         UserPaths.RequireFile(path, "latent file", fix);
         string[]? header = null;
         int[] columns = [];

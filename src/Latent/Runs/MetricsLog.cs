@@ -20,7 +20,7 @@ public static class MetricsLog
         }
         catch (Exception error) when (UserPaths.IsFileSystemError(error))
         {
-            throw new UserInputException($"cannot append to '{path}' ({UserPaths.Reason(error)}); make room or make it writable, then --resume");
+            throw new UserInputException($"cannot append to '{path}' ({UserPaths.Reason(error)}); make room or make it writable, then {LibraryNames.Resume}", LibraryNames.Resume);
         }
     }
 

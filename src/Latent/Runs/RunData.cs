@@ -24,11 +24,13 @@ public static class RunData
         var dataset = split == DataSplit.Test ? DataCatalog.LoadTest(data) : Pick(DataCatalog.Load(data, seed), split);
         if (dataset.Shape != manifest.Shape)
             throw new UserInputException(
-                $"{data.Data} holds {dataset.Shape} but the run was trained on {manifest.Shape}; pass --data with data of the same shape{(data.Uses(nameof(DataOptions.ImageSize)) && manifest.Shape.Kind == DataKind.Image ? $" (or --image-size {manifest.Shape.Height})" : "")}");
+                $"{data.Data} holds {dataset.Shape} but the run was trained on {manifest.Shape}; pass {nameof(DataOptions.Data)} with data of the same shape{(data.Uses(nameof(DataOptions.ImageSize)) && manifest.Shape.Kind == DataKind.Image ? $" (or {nameof(DataOptions.ImageSize)} {manifest.Shape.Height})" : "")}",
+                nameof(DataOptions.Data), nameof(DataOptions.ImageSize));
         if (dataset.Count == 0)
             throw new UserInputException(split == DataSplit.Validation && data.ValidationFraction == 0
-                ? $"this run has no validation split (it was trained with --validation-fraction 0); pass --split train or --split test"
-                : $"{data.Data} leaves no examples in the {split.ToString().ToLowerInvariant()} split; pass another --split or more data");
+                ? $"this run has no validation split (it was trained with {nameof(DataOptions.ValidationFraction)} 0); pass {LibraryNames.Split} train or {LibraryNames.Split} test"
+                : $"{data.Data} leaves no examples in the {split.ToString().ToLowerInvariant()} split; pass another {LibraryNames.Split} or more data",
+                nameof(DataOptions.ValidationFraction), LibraryNames.Split);
         return dataset;
     }
 

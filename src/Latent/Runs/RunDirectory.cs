@@ -35,7 +35,7 @@ public sealed class RunDirectory
     {
         var figures = new SortedDictionary<string, double>(StringComparer.Ordinal);
         if (!System.IO.File.Exists(EvalPath)) return figures;
-        var fix = $"run 'latent eval --run {Path}' again";
+        const string fix = "evaluate the run again";
         try
         {
             if (System.Text.Json.Nodes.JsonNode.Parse(System.IO.File.ReadAllText(EvalPath)) is not System.Text.Json.Nodes.JsonObject json)
@@ -57,14 +57,14 @@ public sealed class RunDirectory
     /// <summary>A new run at <paramref name="path"/>, which must not exist yet or be empty. Creates nothing yet.</summary>
     public static RunDirectory New(string path)
     {
-        UserPaths.RequireCreatableDirectory(path, "run folder", "pass --out with a new folder");
+        UserPaths.RequireCreatableDirectory(path, "run folder", $"pass {LibraryNames.Out} with a new folder", LibraryNames.Out);
         if (Directory.Exists(path) && Directory.EnumerateFileSystemEntries(path).Any(entry => !RunLock.FileNames.Contains(System.IO.Path.GetFileName(entry))))
         {
             RunLock.ThrowIfHeld(path); // being written right now: say by whom
             var hint = System.IO.File.Exists(System.IO.Path.Combine(path, "manifest.json"))
-                ? "pass --resume to continue it, or a new --out"
-                : "pass a new or empty --out folder";
-            throw new UserInputException($"'{path}' already exists and is not empty; {hint}");
+                ? $"use {LibraryNames.Resume} to continue it, or a new {LibraryNames.Out}"
+                : $"pass a new or empty {LibraryNames.Out} folder";
+            throw new UserInputException($"'{path}' already exists and is not empty; {hint}", LibraryNames.Out, LibraryNames.Resume);
         }
         return new RunDirectory(path);
     }
@@ -91,7 +91,7 @@ public sealed class RunDirectory
         }
         catch (Exception error) when (error is IOException or UnauthorizedAccessException)
         {
-            throw new UserInputException($"cannot create a run next to '{finalPath}' ({error.Message.Split('\n')[0]}); pass an --out in a writable folder");
+            throw new UserInputException($"cannot create a run next to '{finalPath}' ({error.Message.Split('\n')[0]}); pass an {LibraryNames.Out} in a writable folder", LibraryNames.Out);
         }
     }
 
@@ -115,7 +115,7 @@ public sealed class RunDirectory
         }
         catch (Exception error) when (error is IOException or UnauthorizedAccessException)
         {
-            throw new UserInputException($"cannot move the finished run into '{finalPath}' ({error.Message.Split('\n')[0]}); pass a new --out folder");
+            throw new UserInputException($"cannot move the finished run into '{finalPath}' ({error.Message.Split('\n')[0]}); pass a new {LibraryNames.Out} folder", LibraryNames.Out);
         }
         AtomicFile.SyncDirectory(System.IO.Path.GetDirectoryName(full)!);
     }
@@ -134,10 +134,10 @@ public sealed class RunDirectory
     /// </summary>
     public static RunDirectory Open(string path)
     {
-        UserPaths.RequireDirectory(path, "run directory", "pass the --out folder of a 'latent train' or 'latent pca' run");
+        UserPaths.RequireDirectory(path, "run directory", $"pass the {LibraryNames.Out} folder of a trained or fitted run", LibraryNames.Out);
         var run = new RunDirectory(path);
         if (!System.IO.File.Exists(run.ManifestPath) && !Directory.Exists(run.ManifestPath))
-            throw new UserInputException($"'{path}' is not a run (it has no manifest.json); pass the --out folder of a 'latent train' or 'latent pca' run");
+            throw new UserInputException($"'{path}' is not a run (it has no manifest.json); pass the {LibraryNames.Out} folder of a trained or fitted run", LibraryNames.Out);
         run.CheckLayout();
         return run;
     }
@@ -232,7 +232,7 @@ public sealed class RunDirectory
         }
         catch (Exception error) when (error is IOException or UnauthorizedAccessException)
         {
-            throw new UserInputException($"cannot write the log '{path}' ({error.Message.Split('\n')[0]}); make the run folder writable (or remove what stands at that path) and --resume");
+            throw new UserInputException($"cannot write the log '{path}' ({error.Message.Split('\n')[0]}); make the run folder writable (or remove what stands at that path) and {LibraryNames.Resume}", LibraryNames.Resume);
         }
     }
 }

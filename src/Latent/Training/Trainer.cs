@@ -200,7 +200,8 @@ public sealed class Trainer(TrainingOptions options, ITrainingObserver observer,
         if (rollbacks > MaxRollbacks)
             throw new UserInputException(
                 $"training keeps diverging ({divergence.Terms} non-finite at step {divergence.Step} after {MaxRollbacks} rollbacks to ever lower learning rates); " +
-                "lower --lr, pass --grad-clip 1, or check the data, then --resume");
+                $"lower {nameof(TrainingOptions.Lr)}, pass {nameof(TrainingOptions.GradClip)} 1, or check the data, then {LibraryNames.Resume}",
+                nameof(TrainingOptions.Lr), nameof(TrainingOptions.GradClip), LibraryNames.Resume);
         var state = restored with { Rollbacks = rollbacks, LearningRateScale = Math.Min(reached.LearningRateScale, restored.LearningRateScale) / 2 };
         session.Store.ForgetEpochsAfter(state.Epoch);
         session.Store.Save(CheckpointKind.Latest, session.Module, session.Optimizer, state);

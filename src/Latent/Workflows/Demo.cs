@@ -104,11 +104,11 @@ public static class Demo
     /// <summary>Empties the demo folder, but only if it is one a demo made (it carries the marker file).</summary>
     static void Prepare(string folder)
     {
-        UserPaths.RequireCreatableDirectory(folder, "demo folder", "pass --out with a new folder");
+        UserPaths.RequireCreatableDirectory(folder, "demo folder", $"pass {nameof(DemoOptions.Out)} with a new folder", nameof(DemoOptions.Out));
         if (Directory.Exists(folder) && Directory.EnumerateFileSystemEntries(folder).Any())
         {
             if (!File.Exists(Path.Combine(folder, Marker)))
-                throw new UserInputException($"'{folder}' exists and was not made by 'latent demo'; pass --out with a new folder");
+                throw new UserInputException($"'{folder}' exists and was not made by a demo; pass {nameof(DemoOptions.Out)} with a new folder", nameof(DemoOptions.Out));
             Directory.Delete(folder, recursive: true);
         }
         Directory.CreateDirectory(folder);

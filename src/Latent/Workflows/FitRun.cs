@@ -34,7 +34,7 @@ public static class FitRun
     {
         var family = ModelCatalog.Of(request.Model);
         if (!family.ClosedForm)
-            throw new UserInputException($"{family.Name} is trained by gradient descent; run 'latent train --model {family.Name}' instead");
+            throw new UserInputException($"{family.Name} is trained by gradient descent, not fitted; train it ({nameof(TrainingRun)}.{nameof(TrainingRun.Start)}) instead");
         var run = RunDirectory.New(request.Out);
         request = request with { Data = DataCatalog.Resolve(request.Data) }; // e.g. what transparency became, kept in the manifest
         var data = DataCatalog.Load(request.Data, seed: 0);

@@ -44,7 +44,7 @@ public static class ImageFolderSource
             var sizes = infos.Select(info => (info.Height, info.Width)).Distinct().ToArray();
             if (sizes.Length > 1)
                 throw new UserInputException(
-                    $"'{directory}' mixes image sizes ({sizes[0].Width}×{sizes[0].Height}, {sizes[1].Width}×{sizes[1].Height}, …); pass --image-size N to resize them all");
+                    $"'{directory}' mixes image sizes ({sizes[0].Width}×{sizes[0].Height}, {sizes[1].Width}×{sizes[1].Height}, …); pass {nameof(DataOptions.ImageSize)} N to resize them all", nameof(DataOptions.ImageSize));
             (height, width) = sizes[0];
         }
 

@@ -83,7 +83,7 @@ public sealed record TextLayout(int[] Train, int[] Validation, int[] Test, IRead
             int testLength = Math.Max(window, (int)Math.Round(length * DataCatalog.TestFraction) / window * window);
             if (length - testLength < 2 * window)
                 throw new UserInputException(
-                    $"'{path}' has {tokenCount} tokens, too few for windows of {window} with a test part held out; pass a smaller --window (at most {tokenCount / 4}) or a longer text");
+                    $"'{path}' has {tokenCount} tokens, too few for windows of {window} with a test part held out; pass a smaller {nameof(DataOptions.Window)} (at most {tokenCount / 4}) or a longer text", nameof(DataOptions.Window));
             training.Add(new TokenRange(start, length - testLength));
             test.Add(new TokenRange(start + length - testLength, testLength));
         }

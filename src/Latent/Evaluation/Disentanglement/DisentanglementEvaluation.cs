@@ -109,13 +109,15 @@ public static class DisentanglementEvaluation
     {
         GroundTruthFactors.Discretise(test);
         if (model is IDiscreteCodes)
-            throw new UserInputException("--disentanglement scores the dimensions of a continuous code, and this model's codes are discrete (codebook indices); evaluate an ae, vae, linear or pca run");
+            throw new UserInputException($"{nameof(EvaluationOptions.Disentanglement)} scores the dimensions of a continuous code, and this model's codes are discrete (codebook indices); evaluate an ae, vae, linear or pca run", nameof(EvaluationOptions.Disentanglement));
         if (model.RepresentationSize < 2)
-            throw new UserInputException($"--disentanglement compares code dimensions with each other; this run's code has {model.RepresentationSize}, train one with --latent-dim 2 or more");
+            throw new UserInputException($"{nameof(EvaluationOptions.Disentanglement)} compares code dimensions with each other; this run's code has {model.RepresentationSize}, train one with {nameof(ModelOptions.LatentDim)} 2 or more",
+                nameof(EvaluationOptions.Disentanglement), nameof(ModelOptions.LatentDim));
         if (model.RepresentationSize > MaxDimensions)
-            throw new UserInputException($"--disentanglement scores each dimension of a continuous code, at most {MaxDimensions}; this run's representation has {model.RepresentationSize} (a VQ-VAE's grid of code vectors, or a wide code); evaluate a model with --latent-dim {MaxDimensions} or less");
+            throw new UserInputException($"{nameof(EvaluationOptions.Disentanglement)} scores each dimension of a continuous code, at most {MaxDimensions}; this run's representation has {model.RepresentationSize} (a VQ-VAE's grid of code vectors, or a wide code); evaluate a model with {nameof(ModelOptions.LatentDim)} {MaxDimensions} or less",
+                nameof(EvaluationOptions.Disentanglement), nameof(ModelOptions.LatentDim));
         if (test.Count < 6)
-            throw new UserInputException($"--disentanglement needs a test split of at least 6 examples to fit and score its classifiers; this one has {test.Count}");
+            throw new UserInputException($"{nameof(EvaluationOptions.Disentanglement)} needs a test split of at least 6 examples to fit and score its classifiers; this one has {test.Count}", nameof(EvaluationOptions.Disentanglement));
     }
 
     /// <summary>MIG, DCI and SAP of <paramref name="model"/>'s codes against the factors of <paramref name="test"/>.</summary>

@@ -65,7 +65,7 @@ public abstract class FeatureSpace : IDisposable
         {
             DataKind.Image => new PrincipalFeatures(training()),
             DataKind.Table => new StandardisedFeatures(training()),
-            _ => throw new UserInputException($"--sample-quality compares images or table rows, not {test.Shape}"),
+            _ => throw new UserInputException($"{nameof(EvaluationOptions.SampleQuality)} compares images or table rows, not {test.Shape}", nameof(EvaluationOptions.SampleQuality)),
         };
     }
 }
@@ -117,7 +117,7 @@ public sealed class PrincipalFeatures : FeatureSpace
     public PrincipalFeatures(Dataset training)
     {
         int components = Math.Min(FallbackComponents, Math.Min(training.Shape.Size, training.Count - 1));
-        if (components < 1) throw new UserInputException("--sample-quality needs at least two training examples to fit its feature space");
+        if (components < 1) throw new UserInputException($"{nameof(EvaluationOptions.SampleQuality)} needs at least two training examples to fit its feature space", nameof(EvaluationOptions.SampleQuality));
         _pca = PcaModel.Fitted(training, components);
     }
 

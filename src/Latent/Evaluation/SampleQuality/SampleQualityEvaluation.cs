@@ -53,9 +53,9 @@ public static class SampleQualityEvaluation
     public static void CheckApplies(Dataset test)
     {
         if (test.Shape.Kind == DataKind.Tokens)
-            throw new UserInputException($"--sample-quality compares images or table rows, not {test.Shape}");
+            throw new UserInputException($"{nameof(EvaluationOptions.SampleQuality)} compares images or table rows, not {test.Shape}", nameof(EvaluationOptions.SampleQuality));
         if (test.Count <= PrecisionRecall.Neighbours + 1)
-            throw new UserInputException($"--sample-quality needs more than {PrecisionRecall.Neighbours + 1} test examples for its k-NN manifolds; this test split has {test.Count}");
+            throw new UserInputException($"{nameof(EvaluationOptions.SampleQuality)} needs more than {PrecisionRecall.Neighbours + 1} test examples for its k-NN manifolds; this test split has {test.Count}", nameof(EvaluationOptions.SampleQuality));
     }
 
     /// <summary>
