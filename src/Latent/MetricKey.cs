@@ -37,6 +37,7 @@ public sealed partial record MetricKey
     /// <summary>What the value means, in one line (shown by reports and help).</summary>
     public string Meaning { get; }
 
+    /// <summary>Which kind of value the key holds (a loss term, a figure, a family of keys), which decides where reports show it.</summary>
     public MetricKind Kind { get; }
 
     /// <summary>The key of index <paramref name="index"/> of a <c>{j}</c> family: <c>kl_dim_{j}</c> → <c>kl_dim_3</c>.</summary>
@@ -63,6 +64,7 @@ public sealed partial record MetricKey
             : MetricKeys.All.Any(term => term.Kind == MetricKind.LossTerm && term.Name == middle);
     }
 
+    /// <summary>The key as it is written in metrics.jsonl and eval.json (<see cref="Name"/>).</summary>
     public override string ToString() => Name;
 
     [GeneratedRegex("^[a-z][a-z0-9_]*(\\{(j|term)\\}[a-z0-9_]*)?$")]

@@ -125,6 +125,7 @@ public static class DataCatalog
             "Fashion-MNIST is not installed; run 'sudo apt-get install dataset-fashion-mnist' or put its IDX files in $LATENT_DATA/fashion-mnist");
     }
 
+    /// <summary>Whether Fashion-MNIST is at hand (<see cref="FashionMnistDirectory"/> holds its four IDX files), so that <c>fashion-mnist</c> can be loaded.</summary>
     public static bool FashionMnistInstalled()
     {
         try { FashionMnistDirectory(); return true; }

@@ -6,48 +6,63 @@ namespace Latent.Data;
 /// <summary>Where the data comes from and how it is prepared; recorded in every run's manifest.</summary>
 public sealed record DataOptions : IOptionApplicability
 {
+    /// <summary>Data source: shapes[:SIZE][:rgb], fashion-mnist, idx:DIR, images:DIR, csv:FILE or text:FILE.</summary>
     [Description("data source: shapes[:SIZE][:rgb], fashion-mnist, idx:DIR, images:DIR, csv:FILE or text:FILE")]
     public string Data { get; init; } = "shapes";
 
+    /// <summary>Resize images to this side length in pixels (required for folders of mixed sizes).</summary>
     [Description("resize images to this side length in pixels (required for folders of mixed sizes)")]
     public int? ImageSize { get; init; }
 
+    /// <summary>Shapes: number of training examples, validation included (the test split stays 2000) (by default 20000).</summary>
     [Description("shapes: number of training examples, validation included (the test split stays 2000) [default: 20000]")]
     public int? Examples { get; init; }
 
+    /// <summary>Shapes: hold the splits in memory (memory), render each batch when it is asked for (stream), or stream when a split would exceed 256 MiB (auto).</summary>
     [Description("shapes: hold the splits in memory (memory), render each batch when it is asked for (stream), or stream when a split would exceed 256 MiB (auto)")]
     public DataStorage Storage { get; init; } = DataStorage.Auto;
 
+    /// <summary>Images:DIR with transparency: composite over <see cref="Background"/> (composite) or keep alpha as the last channel (keep) (by default composite).</summary>
     [Description("images:DIR with transparency: composite over --background (composite) or keep alpha as the last channel (keep) [default: composite]")]
     public AlphaHandling? Alpha { get; init; }
 
+    /// <summary>Images:DIR: the colour transparent pixels are composited over, white or black (by default white).</summary>
     [Description("images:DIR: the colour transparent pixels are composited over, white or black [default: white]")]
     public Background? Background { get; init; }
 
+    /// <summary>CSV column that holds the labels, by header name or 0-based index.</summary>
     [Description("CSV column that holds the labels, by header name or 0-based index")]
     public string? LabelColumn { get; init; }
 
+    /// <summary>Csv:FILE: is the first row a header? yes, no, or auto: a header when one of its cells is not a number in a column whose other cells are all numbers, or when none of its cells is a number.</summary>
     [Description("csv:FILE: is the first row a header? yes, no, or auto: a header when one of its cells is not a number in a column whose other cells are all numbers, or when none of its cells is a number")]
     public CsvHeader Header { get; init; } = CsvHeader.Auto;
 
+    /// <summary>Fraction of the training split held out, with the seed, for validation.</summary>
     [Description("fraction of the training split held out, with the seed, for validation")]
     public double ValidationFraction { get; init; } = 0.1;
 
+    /// <summary>Keep only these labels in the training and validation splits, by id or name (e.g. 0,3); the test split keeps them all.</summary>
     [Description("keep only these labels in the training and validation splits, by id or name (e.g. 0,3); the test split keeps them all")]
     public string? Classes { get; init; }
 
+    /// <summary>Use at most this many training examples, for quick runs.</summary>
     [Description("use at most this many training examples, for quick runs")]
     public int? Limit { get; init; }
 
+    /// <summary>Text:FILE tokens: char (every character) or word (words and punctuation marks).</summary>
     [Description("text:FILE tokens: char (every character) or word (words and punctuation marks)")]
     public TokenLevel Tokens { get; init; } = TokenLevel.Char;
 
+    /// <summary>Text:FILE: tokens per example.</summary>
     [Description("text:FILE: tokens per example")]
     public int Window { get; init; } = 64;
 
+    /// <summary>Text:FILE: tokens between the starts of consecutive training windows (by default the window, no overlap).</summary>
     [Description("text:FILE: tokens between the starts of consecutive training windows [default: the window, no overlap]")]
     public int? Stride { get; init; }
 
+    /// <summary>Text:FILE: keep only the most frequent tokens, this many ids in all; the rest become [UNK].</summary>
     [Description("text:FILE: keep only the most frequent tokens, this many ids in all; the rest become [UNK]")]
     public int? MaxVocabulary { get; init; }
 
@@ -77,6 +92,7 @@ public sealed record DataOptions : IOptionApplicability
         _ => true,
     };
 
+    /// <summary>Throws a <see cref="UserInputException"/> naming the first option that is out of its range or does not apply to <see cref="Data"/>'s source.</summary>
     public void Validate()
     {
         var defaults = new DataOptions();
@@ -117,6 +133,8 @@ public enum AlphaHandling
 /// <summary>The colour transparent pixels are composited over.</summary>
 public enum Background
 {
+    /// <summary>Transparent pixels become white (1.0 in every channel).</summary>
     White,
+    /// <summary>Transparent pixels become black (0.0).</summary>
     Black,
 }

@@ -16,15 +16,19 @@ namespace Latent.Evaluation;
 /// <summary>Options of anomaly scoring (<c>latent score</c>, <c>latent eval --anomaly</c>).</summary>
 public sealed record AnomalyScoreOptions
 {
+    /// <summary>False-positive rate at which each score's threshold is calibrated on the validation split (its (1 − fpr)-quantile).</summary>
     [Description("false-positive rate at which each score's threshold is calibrated on the validation split (its (1 − fpr)-quantile)")]
     public double Fpr { get; init; } = 0.01;
 
+    /// <summary>Importance samples per example for an IWAE score of a VAE (0 skips it).</summary>
     [Description("importance samples per example for an IWAE score of a VAE (0 skips it)")]
     public int IwaeSamples { get; init; }
 
+    /// <summary>Examples per forward pass.</summary>
     [Description("examples per forward pass")]
     public int BatchSize { get; init; } = Batched.DefaultBatchSize;
 
+    /// <summary>Throws a <see cref="UserInputException"/> naming the first option out of its range.</summary>
     public void Validate()
     {
         if (!(Fpr > 0 && Fpr < 1)) throw new UserInputException($"{nameof(Fpr)} {Fpr} is out of range; pass a false-positive rate in (0, 1), e.g. 0.01", nameof(Fpr));

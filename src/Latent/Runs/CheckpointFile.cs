@@ -11,7 +11,7 @@ namespace Latent.Runs;
 /// crash mid-write never leaves a checkpoint that cannot be resumed. Non-finite weights or moments are
 /// never written.
 /// </summary>
-public static class CheckpointFile
+internal static class CheckpointFile
 {
     const string ModelPrefix = "model.", OptimizerPrefix = "optimizer.";
 

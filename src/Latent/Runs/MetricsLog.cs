@@ -6,7 +6,7 @@ using System.Text.Json.Nodes;
 namespace Latent.Runs;
 
 /// <summary><c>metrics.jsonl</c>: one JSON object per epoch (epoch, step, train and validation terms, lr, seconds).</summary>
-public static class MetricsLog
+internal static class MetricsLog
 {
     public static void Append(string path, int epoch, long step, IReadOnlyDictionary<string, double> values)
     {

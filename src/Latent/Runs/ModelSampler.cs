@@ -66,5 +66,6 @@ public sealed class ModelSampler : IDisposable
         return _model.Decode(_mixture.Sample(count)).MoveToOuterDisposeScope();
     }
 
+    /// <inheritdoc/>
     public void Dispose() => _mixture?.Dispose();
 }

@@ -2,10 +2,14 @@ using Latent.Data;
 
 namespace Latent.Runs;
 
+/// <summary>A split of a run's data: the training examples, those held out with the seed for validation, or the test split.</summary>
 public enum DataSplit
 {
+    /// <summary>The examples the model is trained on.</summary>
     Train,
+    /// <summary>The examples held out of training (<see cref="DataOptions.ValidationFraction"/>), on which checkpoints are selected and thresholds calibrated.</summary>
     Validation,
+    /// <summary>The test split: the source's own, or carved out of it with a fixed seed.</summary>
     Test,
 }
 

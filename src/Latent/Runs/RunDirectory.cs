@@ -18,16 +18,22 @@ public sealed class RunDirectory
 
     readonly bool _staging;
 
+    /// <summary>The run's folder, as a full path.</summary>
     public string Path { get; }
+    /// <summary><c>manifest.json</c>: the family, every option, the data and the versions.</summary>
     public string ManifestPath => File("manifest.json");
     /// <summary>The weights to use: those of the epoch with the best validation loss.</summary>
     public string ModelPath => File("model.safetensors");
+    /// <summary><c>checkpoint/</c>: the checkpoints training resumes and rolls back from.</summary>
     public string CheckpointDirectory => File("checkpoint");
     /// <summary>Everything needed to resume: weights, optimiser state, data position.</summary>
     public string LastCheckpointPath => System.IO.Path.Combine(CheckpointDirectory, "last.safetensors");
+    /// <summary><c>metrics.jsonl</c>: one line of figures per epoch (and per checkpoint step).</summary>
     public string MetricsPath => File("metrics.jsonl");
+    /// <summary><c>eval.json</c>: the test-split figures of the last evaluation.</summary>
     public string EvalPath => File("eval.json");
 
+    /// <summary>The path of <paramref name="name"/> inside the run's folder.</summary>
     public string File(string name) => System.IO.Path.Combine(Path, name);
 
     /// <summary>The numbers of eval.json by key (empty before the first 'latent eval').</summary>
@@ -173,6 +179,7 @@ public sealed class RunDirectory
         }
     }
 
+    /// <summary>Reads <see cref="ManifestPath"/>; a missing, locked or damaged manifest is a one-line <see cref="UserInputException"/>.</summary>
     public Manifest ReadManifest()
     {
         string json;
@@ -184,6 +191,7 @@ public sealed class RunDirectory
         return Manifest.FromJson(json, ManifestPath);
     }
 
+    /// <summary>Writes <paramref name="manifest"/> to <see cref="ManifestPath"/> atomically, creating the folder if need be.</summary>
     public void WriteManifest(Manifest manifest)
     {
         Directory.CreateDirectory(Path);

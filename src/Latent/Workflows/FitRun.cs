@@ -26,10 +26,14 @@ public sealed record FitResult(RunDirectory Run, double Seconds, int Examples, i
 /// </summary>
 public static class FitRun
 {
+    /// <summary>The figure <c>fit_seconds</c>: seconds the closed-form fit itself took (data loading excluded).</summary>
     public static readonly MetricKey FitSeconds = new("fit_seconds", "seconds the closed-form fit itself took (data loading excluded)");
+    /// <summary>The figure <c>train_examples</c>: rows of the training split the model was fitted on.</summary>
     public static readonly MetricKey TrainExamples = new("train_examples", "rows of the training split the model was fitted on");
+    /// <summary>The figure <c>features</c>: features of one example (C·H·W for images).</summary>
     public static readonly MetricKey Features = new("features", "features of one example (C·H·W for images)");
 
+    /// <summary>Fits a closed-form family (PCA) into a new run at <see cref="FitRequest.Out"/>: checks the options and data before anything is written, fits on the training split, writes the manifest, model and fit figures.</summary>
     public static FitResult Start(FitRequest request)
     {
         var family = ModelCatalog.Of(request.Model);

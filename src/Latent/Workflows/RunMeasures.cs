@@ -79,5 +79,6 @@ public sealed class RunMeasures : IDisposable
     static Dataset Training(EvaluationOptions options) =>
         options.TrainingSplit?.Value ?? throw new ArgumentException("sample quality needs the training split: set EvaluationOptions.TrainingSplit", nameof(options));
 
+    /// <inheritdoc/>
     public void Dispose() => _sampler?.Dispose();
 }

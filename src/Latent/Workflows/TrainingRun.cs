@@ -25,6 +25,7 @@ public sealed record TrainRequest(ModelOptions Model, DataOptions Data, Training
 /// </summary>
 public static class TrainingRun
 {
+    /// <summary>Starts a new run at <see cref="TrainRequest.Out"/> and trains it to the end, reporting progress to <paramref name="observer"/>; returns the finished run.</summary>
     public static RunDirectory Start(TrainRequest request, ITrainingObserver observer)
     {
         var family = ModelCatalog.Of(request.Model);

@@ -27,6 +27,10 @@ public static class CsvSource
 {
     const string Fix = "pass csv:FILE with a comma-separated table of numbers";
 
+    /// <summary>Reads a CSV file of numbers into [N, F] table rows, with labels when <paramref name="labelColumn"/> names a column (by header name or 0-based index); a malformed file is a one-line <see cref="UserInputException"/> naming its line.</summary>
+    /// <param name="path">The CSV file.</param>
+    /// <param name="labelColumn">The label column, or null for none.</param>
+    /// <param name="header">Whether the first row is a header (<see cref="CsvHeader.Auto"/> decides from its cells).</param>
     public static Dataset Load(string path, string? labelColumn, CsvHeader header = CsvHeader.Auto)
     {
         UserPaths.RequireFile(path, "CSV file", Fix);

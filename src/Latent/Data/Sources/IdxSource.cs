@@ -11,12 +11,16 @@ namespace Latent.Data.Sources;
 /// </summary>
 public static class IdxSource
 {
+    /// <summary>The ten Fashion-MNIST classes by label id (T-shirt/top, trouser, ..., ankle boot), as Xiao et al. 2017 name them.</summary>
     public static readonly string[] FashionMnistLabelNames =
         ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"];
 
     /// <summary>Bytes one IDX file may declare: far above any real set, well below what would exhaust memory.</summary>
     const long MaxPayload = 1L << 31;
 
+    /// <summary>The training and test splits of an IDX folder (MNIST layout: train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], t10k-...), images scaled to [0, 1].</summary>
+    /// <param name="directory">The folder of the four IDX files.</param>
+    /// <param name="labelNames">Names of the classes by id, or null.</param>
     public static (Dataset Train, Dataset Test) Load(string directory, IReadOnlyList<string>? labelNames)
     {
         UserPaths.RequireDirectory(directory, "data folder", "pass idx:DIR with the folder that holds train-images-idx3-ubyte[.gz]");

@@ -20,6 +20,11 @@ public static class ImageFolderSource
 {
     static readonly string[] Extensions = [".png", ".jpg", ".jpeg"];
 
+    /// <summary>Reads a folder of PNG/JPEG images (a sub-folder per class gives labels) into [N, C, H, W] in [0, 1].</summary>
+    /// <param name="directory">The folder.</param>
+    /// <param name="imageSize">A side length every image is resized to, or null to keep their (common) size.</param>
+    /// <param name="alpha">What transparency becomes.</param>
+    /// <param name="background">The colour transparent pixels are composited over.</param>
     public static Dataset Load(string directory, int? imageSize, AlphaHandling alpha = AlphaHandling.Composite, Background background = Background.White)
     {
         UserPaths.RequireDirectory(directory, "image folder", "pass images:DIR with a folder of PNG or JPEG files");
