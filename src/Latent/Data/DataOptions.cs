@@ -14,19 +14,19 @@ public sealed record DataOptions : IOptionApplicability
     [Description("resize images to this side length in pixels (required for folders of mixed sizes)")]
     public int? ImageSize { get; init; }
 
-    /// <summary>Shapes: number of training examples, validation included (the test split stays 2000) (by default 20000).</summary>
+    /// <summary>For <c>shapes</c>: number of training examples, validation included (the test split stays 2000) (by default 20000).</summary>
     [Description("shapes: number of training examples, validation included (the test split stays 2000) [default: 20000]")]
     public int? Examples { get; init; }
 
-    /// <summary>Shapes: hold the splits in memory (memory), render each batch when it is asked for (stream), or stream when a split would exceed 256 MiB (auto).</summary>
+    /// <summary>For <c>shapes</c>: hold the splits in memory (memory), render each batch when it is asked for (stream), or stream when a split would exceed 256 MiB (auto).</summary>
     [Description("shapes: hold the splits in memory (memory), render each batch when it is asked for (stream), or stream when a split would exceed 256 MiB (auto)")]
     public DataStorage Storage { get; init; } = DataStorage.Auto;
 
-    /// <summary>Images:DIR with transparency: composite over <see cref="Background"/> (composite) or keep alpha as the last channel (keep) (by default composite).</summary>
+    /// <summary>For <c>images:DIR</c> with transparency: composite over <see cref="Background"/> (composite) or keep alpha as the last channel (keep) (by default composite).</summary>
     [Description("images:DIR with transparency: composite over --background (composite) or keep alpha as the last channel (keep) [default: composite]")]
     public AlphaHandling? Alpha { get; init; }
 
-    /// <summary>Images:DIR: the colour transparent pixels are composited over, white or black (by default white).</summary>
+    /// <summary>For <c>images:DIR</c>: the colour transparent pixels are composited over, white or black (by default white).</summary>
     [Description("images:DIR: the colour transparent pixels are composited over, white or black [default: white]")]
     public Background? Background { get; init; }
 
@@ -34,7 +34,7 @@ public sealed record DataOptions : IOptionApplicability
     [Description("CSV column that holds the labels, by header name or 0-based index")]
     public string? LabelColumn { get; init; }
 
-    /// <summary>Csv:FILE: is the first row a header? yes, no, or auto: a header when one of its cells is not a number in a column whose other cells are all numbers, or when none of its cells is a number.</summary>
+    /// <summary>For <c>csv:FILE</c>: is the first row a header? yes, no, or auto: a header when one of its cells is not a number in a column whose other cells are all numbers, or when none of its cells is a number.</summary>
     [Description("csv:FILE: is the first row a header? yes, no, or auto: a header when one of its cells is not a number in a column whose other cells are all numbers, or when none of its cells is a number")]
     public CsvHeader Header { get; init; } = CsvHeader.Auto;
 
@@ -50,19 +50,19 @@ public sealed record DataOptions : IOptionApplicability
     [Description("use at most this many training examples, for quick runs")]
     public int? Limit { get; init; }
 
-    /// <summary>Text:FILE tokens: char (every character) or word (words and punctuation marks).</summary>
+    /// <summary>For <c>text:FILE</c>, the tokens: char (every character) or word (words and punctuation marks).</summary>
     [Description("text:FILE tokens: char (every character) or word (words and punctuation marks)")]
     public TokenLevel Tokens { get; init; } = TokenLevel.Char;
 
-    /// <summary>Text:FILE: tokens per example.</summary>
+    /// <summary>For <c>text:FILE</c>: tokens per example.</summary>
     [Description("text:FILE: tokens per example")]
     public int Window { get; init; } = 64;
 
-    /// <summary>Text:FILE: tokens between the starts of consecutive training windows (by default the window, no overlap).</summary>
+    /// <summary>For <c>text:FILE</c>: tokens between the starts of consecutive training windows (by default the window, no overlap).</summary>
     [Description("text:FILE: tokens between the starts of consecutive training windows [default: the window, no overlap]")]
     public int? Stride { get; init; }
 
-    /// <summary>Text:FILE: keep only the most frequent tokens, this many ids in all; the rest become [UNK].</summary>
+    /// <summary>For <c>text:FILE</c>: keep only the most frequent tokens, this many ids in all; the rest become [UNK].</summary>
     [Description("text:FILE: keep only the most frequent tokens, this many ids in all; the rest become [UNK]")]
     public int? MaxVocabulary { get; init; }
 
