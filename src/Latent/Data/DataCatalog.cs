@@ -71,7 +71,7 @@ public static class DataCatalog
             "fashion-mnist" => IdxSource.Load(FashionMnistDirectory(), IdxSource.FashionMnistLabelNames),
             "idx" => IdxSource.Load(argument, labelNames: null),
             "images" => CarveTest(ImageFolderSource.Load(argument, options.ImageSize, options.Alpha ?? AlphaHandling.Composite,
-                                                          options.Background ?? Background.White)),
+                                                          options.Background ?? Background.White, options.Storage)),
             "csv" => CarveTest(CsvSource.Load(argument, options.LabelColumn, options.Header)),
             _ => throw new UserInputException(
                 $"unknown data source '{options.Data}'; pass shapes, fashion-mnist, idx:DIR, images:DIR, csv:FILE or text:FILE"),
