@@ -15,7 +15,7 @@ public sealed record DataOptions : IOptionApplicability
     [Description("shapes: number of training examples, validation included (the test split stays 2000) [default: 20000]")]
     public int? Examples { get; init; }
 
-    [Description("shapes and images:DIR: hold the splits in memory (memory), make each batch when it is asked for, rendered or decoded from its files (stream), or stream when a split would exceed 256 MiB (auto)")]
+    [Description("shapes, images:DIR, idx:DIR, fashion-mnist: hold the splits in memory (memory), make each batch when it is asked for: rendered, decoded from its files, or read from the memory-mapped IDX file (stream); or stream when a split would exceed 256 MiB (auto)")]
     public DataStorage Storage { get; init; } = DataStorage.Auto;
 
     [Description("images:DIR with transparency: composite over --background (composite) or keep alpha as the last channel (keep) [default: composite]")]
@@ -72,7 +72,7 @@ public sealed record DataOptions : IOptionApplicability
         nameof(LabelColumn) or nameof(Header) => Source == "csv",
         nameof(Classes) => Source == "csv" ? LabelColumn is not null : Source != "text",
         nameof(Examples) => Source == "shapes",
-        nameof(Storage) => Source is "shapes" or "images",
+        nameof(Storage) => Source is "shapes" or "images" or "fashion-mnist" or "idx",
         nameof(Alpha) or nameof(Background) => Source == "images",
         nameof(Tokens) or nameof(Window) or nameof(Stride) or nameof(MaxVocabulary) or nameof(Vocabulary) => Source == "text",
         _ => true,
