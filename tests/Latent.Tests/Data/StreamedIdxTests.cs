@@ -94,4 +94,15 @@ public sealed class StreamedIdxTests
         Assert.Equal(held.Select(e => e.Values["train_loss"]), streamed.Select(e => e.Values["train_loss"]));
         Assert.Equal(held.Select(e => e.Values["val_loss"]), streamed.Select(e => e.Values["val_loss"]));
     });
+
+    [Fact]
+    public void A_streamed_set_read_whole_inside_a_dispose_scope_outlives_the_scope() => WithCache(_ =>
+    {
+        using var folder = new TempDirectory();
+        IdxSourceTests.WriteSet(folder.Path, trainCount: 20, testCount: 6, gzip: false, side: 3);
+        var test = IdxSource.Load(folder.Path, labelNames: null, DataStorage.Stream).Test;
+        using (NewDisposeScope()) Assert.Equal(6, test.Features.shape[0]);      // a figure reads the split whole in its own scope
+        Assert.Equal(2, test.Subset([1, 4]).Count);
+        Assert.False(test.Features.IsInvalid);
+    });
 }
