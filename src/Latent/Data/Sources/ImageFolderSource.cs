@@ -20,12 +20,17 @@ public static class ImageFolderSource
 {
     static readonly string[] Extensions = [".png", ".jpg", ".jpeg"];
 
-    /// <summary>Reads a folder of PNG/JPEG images (a sub-folder per class gives labels) into [N, C, H, W] in [0, 1].</summary>
-    /// <param name="directory">The folder.</param>
+    /// <summary>
+    /// The folder's images, held in memory or, when <paramref name="storage"/> says so (by default when they
+    /// would take more than <see cref="StorageChoice.MemoryLimitBytes"/>), decoded batch by batch from their files.
+    /// </summary>
+    /// <param name="directory">The folder (a sub-folder per class gives labels) of PNG or JPEG images.</param>
     /// <param name="imageSize">A side length every image is resized to, or null to keep their (common) size.</param>
     /// <param name="alpha">What transparency becomes.</param>
     /// <param name="background">The colour transparent pixels are composited over.</param>
-    public static Dataset Load(string directory, int? imageSize, AlphaHandling alpha = AlphaHandling.Composite, Background background = Background.White)
+    /// <param name="storage">Whether the images are held in memory or decoded batch by batch.</param>
+    public static Dataset Load(string directory, int? imageSize, AlphaHandling alpha = AlphaHandling.Composite, Background background = Background.White,
+                               DataStorage storage = DataStorage.Memory)
     {
         UserPaths.RequireDirectory(directory, "image folder", "pass images:DIR with a folder of PNG or JPEG files");
 
@@ -53,18 +58,12 @@ public static class ImageFolderSource
             (height, width) = sizes[0];
         }
 
-        var pixels = new float[files.Length * channels * height * width];
-        try
-        {
-            Parallel.For(0, files.Length, i => DecodeInto(files[i].path, layout, pixels.AsSpan(i * channels * height * width, channels * height * width), height, width));
-        }
-        catch (AggregateException error) when (error.InnerExceptions.FirstOrDefault() is UserInputException first)
-        {
-            throw first;
-        }
         var labels = classes.Length > 0 ? files.Select(file => file.label).ToArray() : null;
-        return new Dataset(tensor(pixels, [files.Length, channels, height, width]), DataShape.Image(channels, height, width),
-            labels, classes.Length > 0 ? classes : null);
+        var shape = DataShape.Image(channels, height, width);
+        var store = new DecodedImages(files.Select(file => file.path).ToArray(), layout, height, width);
+        return StorageChoice.Streams(storage, files.Length, shape)
+            ? new Dataset(store, shape, labels, classes.Length > 0 ? classes : null)
+            : new Dataset(store.Gather(Enumerable.Range(0, files.Length).ToArray()), shape, labels, classes.Length > 0 ? classes : null);
     }
 
     /// <summary>
