@@ -49,14 +49,15 @@ public sealed record ModelFamily(
             throw new ArgumentException($"{options.GetType().Name} are not the options of {Name}", nameof(options));
         if (!Architectures.Contains(options.Arch))
         {
-            var others = ModelCatalog.Families.Where(family => family.Architectures.Contains(options.Arch)).Select(family => $"--model {family.Name}").ToList();
-            throw new UserInputException($"--arch {OptionNames.Kebab(options.Arch)} is not available for --model {Name}; pass {(Architectures.Count == 1 ? "" : "one of ")}--arch {string.Join(" | ", Architectures.Select(arch => OptionNames.Kebab(arch)))}" +
-                                         (others.Count > 0 ? $" (or {string.Join(", ", others)}, which builds it)" : ""));
+            var others = ModelCatalog.Families.Where(family => family.Architectures.Contains(options.Arch)).Select(family => $"{ModelOptions.FamilyOption} {family.Name}").ToList();
+            throw new UserInputException($"{nameof(ModelOptions.Arch)} {OptionNames.Kebab(options.Arch)} is not available for {ModelOptions.FamilyOption} {Name}; pass {(Architectures.Count == 1 ? "" : "one of ")}{nameof(ModelOptions.Arch)} {string.Join(" | ", Architectures.Select(arch => OptionNames.Kebab(arch)))}" +
+                                         (others.Count > 0 ? $" (or {string.Join(", ", others)}, which builds it)" : ""), nameof(ModelOptions.Arch), ModelOptions.FamilyOption);
         }
         foreach (var unused in options.UnusedButChanged())
         {
             var (where, fix) = options.Choice?.Refusal(unused) ?? ("", "");
-            throw new UserInputException($"--{OptionNames.Kebab(unused)} does not apply to --model {Name}{(Architectures.Count > 1 ? $" --arch {OptionNames.Kebab(options.Arch)}" : "")}{where}; drop it{fix} (see 'latent train --model {Name} --help')");
+            string[] named = options.Choice is { } choice ? [unused, ModelOptions.FamilyOption, nameof(ModelOptions.Arch), choice.Property] : [unused, ModelOptions.FamilyOption, nameof(ModelOptions.Arch)];
+            throw new UserInputException($"{unused} does not apply to {ModelOptions.FamilyOption} {Name}{(Architectures.Count > 1 ? $" {nameof(ModelOptions.Arch)} {OptionNames.Kebab(options.Arch)}" : "")}{where}; drop it{fix}", named);
         }
         options.Validate(shape);
     }
@@ -86,7 +87,7 @@ public static class ModelCatalog
 
     public static ModelFamily Find(string name) =>
         Families.FirstOrDefault(family => family.Name == name.Trim().ToLowerInvariant())
-        ?? throw new UserInputException($"unknown model '{name}'; pass --model with one of: {string.Join(", ", Families.Select(f => f.Name))}");
+        ?? throw new UserInputException($"unknown model '{name}'; pass one of: {string.Join(", ", Families.Select(f => f.Name))}");
 
     /// <summary>The family a model's options belong to.</summary>
     public static ModelFamily Of(ModelOptions options) =>

@@ -28,7 +28,7 @@ public abstract record InpaintMask
             case "random" when parts.Length == 2:
                 if (double.TryParse(parts[1], NumberStyles.Float, CultureInfo.InvariantCulture, out double fraction) && fraction is > 0 and < 1)
                     return new Random(fraction);
-                throw new UserInputException($"--mask '{spec}': the fraction must lie strictly between 0 and 1; pass e.g. random:0.75");
+                throw new UserInputException($"inpainting mask '{spec}': the fraction must lie strictly between 0 and 1; pass e.g. random:0.75");
             case "box" when parts.Length == 2:
                 var numbers = parts[1].Split(',', StringSplitOptions.TrimEntries);
                 if (numbers.Length == 4 && numbers.All(n => int.TryParse(n, CultureInfo.InvariantCulture, out _)))
@@ -36,9 +36,9 @@ public abstract record InpaintMask
                     var v = numbers.Select(n => int.Parse(n, CultureInfo.InvariantCulture)).ToArray();
                     if (v[0] >= 0 && v[1] >= 0 && v[2] > 0 && v[3] > 0) return new Box(v[0], v[1], v[2], v[3]);
                 }
-                throw new UserInputException($"--mask '{spec}' needs four whole numbers x,y,w,h with w and h positive; pass e.g. box:4,4,12,12");
+                throw new UserInputException($"inpainting mask '{spec}' needs four whole numbers x,y,w,h with w and h positive; pass e.g. box:4,4,12,12");
             default:
-                throw new UserInputException($"--mask '{spec}' is not a mask; {Hint}");
+                throw new UserInputException($"inpainting mask '{spec}' is not a mask; {Hint}");
         }
     }
 
@@ -67,7 +67,7 @@ public abstract record InpaintMask
                 break;
             case Box box:
                 if (box.X >= shape.Width || box.Y >= shape.Height)
-                    throw new UserInputException($"--mask box:{box.X},{box.Y},{box.Width},{box.Height} lies outside the {shape.Height}×{shape.Width} image; pass x < {shape.Width} and y < {shape.Height}");
+                    throw new UserInputException($"inpainting mask box:{box.X},{box.Y},{box.Width},{box.Height} lies outside the {shape.Height}×{shape.Width} image; pass x < {shape.Width} and y < {shape.Height}");
                 var pixels = zeros([count, 1, shape.Height, shape.Width], ScalarType.Bool);
                 pixels[.., .., TensorIndex.Slice(box.Y, Math.Min(shape.Height, box.Y + box.Height)), TensorIndex.Slice(box.X, Math.Min(shape.Width, box.X + box.Width))] = tensor(true);
                 return pixels.expand(count, shape.Channels, shape.Height, shape.Width).clone();

@@ -23,6 +23,13 @@ public enum Architecture
 /// </summary>
 public abstract record ModelOptions : IOptionApplicability
 {
+    /// <summary>
+    /// The name library messages give the choice of family, as if it were an option: "Arch mlp is not available for
+    /// Family mae; pass Arch vit". It is listed among a message's options, so a front end respells it as it chooses
+    /// families (the command line's <c>--model</c>).
+    /// </summary>
+    public const string FamilyOption = "Family";
+
     [Description("network that encoder and decoder are built from: mlp or conv (vit, transformer where the family supports them)")]
     public Architecture Arch { get; init; } = Architecture.Mlp;
 
@@ -90,22 +97,22 @@ public abstract record ModelOptions : IOptionApplicability
     public virtual void Validate(DataShape shape)
     {
         if (Uses(nameof(LatentDim)) && LatentDim <= 0)
-            throw new UserInputException($"--latent-dim {LatentDim} must be positive; pass the size of the latent space, e.g. 32");
+            throw new UserInputException($"{nameof(LatentDim)} {LatentDim} must be positive; pass the size of the latent space, e.g. 32", nameof(LatentDim));
         if (Uses(nameof(Hidden)) && (Hidden.Length == 0 || Hidden.Any(width => width <= 0)))
-            throw new UserInputException($"--hidden {string.Join(",", Hidden)} needs positive widths; pass e.g. 512,256");
+            throw new UserInputException($"{nameof(Hidden)} {string.Join(",", Hidden)} needs positive widths; pass e.g. 512,256", nameof(Hidden));
         if (Uses(nameof(Channels)) && (Channels.Length == 0 || Channels.Any(count => count <= 0)))
-            throw new UserInputException($"--channels {string.Join(",", Channels)} needs positive counts; pass e.g. 32,64");
+            throw new UserInputException($"{nameof(Channels)} {string.Join(",", Channels)} needs positive counts; pass e.g. 32,64", nameof(Channels));
         if (Arch == Architecture.Conv)
         {
             if (shape.Kind != DataKind.Image)
-                throw new UserInputException($"--arch conv needs images but the data are {shape}; pass --arch mlp");
+                throw new UserInputException($"{nameof(Arch)} conv needs images but the data are {shape}; pass {nameof(Arch)} mlp", nameof(Arch));
             // Sides that are not multiples of 2^stages are padded (Nn.ConvPadding); only stages that
             // would halve the image below one pixel, and so work on padding alone, are refused.
             int side = Math.Max(shape.Height, shape.Width), most = 1;
             while (most < 30 && 1 << most < side) most++;
             if (Channels.Length > most)
                 throw new UserInputException(
-                    $"--channels {string.Join(",", Channels)} has {Channels.Length} stride-2 stages, but a {shape.Height}×{shape.Width} image is down to one pixel after {most}; pass at most {most} channel counts");
+                    $"{nameof(Channels)} {string.Join(",", Channels)} has {Channels.Length} stride-2 stages, but a {shape.Height}×{shape.Width} image is down to one pixel after {most}; pass at most {most} channel counts", nameof(Channels));
         }
     }
 }

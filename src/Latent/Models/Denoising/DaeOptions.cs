@@ -30,25 +30,26 @@ public enum LossOn
 /// <param name="Level">The fraction of corrupted elements (mask, salt-pepper), or σ (gaussian).</param>
 public sealed record NoiseSpec(NoiseKind Kind, double Level)
 {
-    const string Hint = "pass mask:P, gaussian:SIGMA or salt-pepper:P, e.g. --noise mask:0.25";
+    const string Hint = $"pass mask:P, gaussian:SIGMA or salt-pepper:P, e.g. {nameof(DaeOptions.Noise)} mask:0.25";
+    const string Noise = nameof(DaeOptions.Noise);
 
     public static NoiseSpec Parse(string spec)
     {
         var parts = spec.Split(':', StringSplitOptions.TrimEntries);
-        if (parts.Length != 2) throw new UserInputException($"--noise '{spec}' is not KIND:LEVEL; {Hint}");
+        if (parts.Length != 2) throw new UserInputException($"{Noise} '{spec}' is not KIND:LEVEL; {Hint}", Noise);
         var kind = parts[0].ToLowerInvariant() switch
         {
             "mask" => NoiseKind.Mask,
             "gaussian" => NoiseKind.Gaussian,
             "salt-pepper" or "saltpepper" or "salt-and-pepper" => NoiseKind.SaltPepper,
-            _ => throw new UserInputException($"--noise '{spec}' names no known corruption '{parts[0]}'; {Hint}"),
+            _ => throw new UserInputException($"{Noise} '{spec}' names no known corruption '{parts[0]}'; {Hint}", Noise),
         };
         if (!double.TryParse(parts[1], NumberStyles.Float, CultureInfo.InvariantCulture, out double level) || !double.IsFinite(level))
-            throw new UserInputException($"--noise '{spec}' has no numeric level; {Hint}");
+            throw new UserInputException($"{Noise} '{spec}' has no numeric level; {Hint}", Noise);
         if (kind == NoiseKind.Gaussian ? !(level > 0) : level is <= 0 or >= 1)
             throw new UserInputException(kind == NoiseKind.Gaussian
-                ? $"--noise '{spec}': σ must be positive, e.g. gaussian:0.3"
-                : $"--noise '{spec}': the fraction must lie strictly between 0 and 1, e.g. {parts[0]}:0.25");
+                ? $"{Noise} '{spec}': σ must be positive, e.g. gaussian:0.3"
+                : $"{Noise} '{spec}': the fraction must lie strictly between 0 and 1, e.g. {parts[0]}:0.25", Noise);
         return new NoiseSpec(kind, level);
     }
 
@@ -113,29 +114,33 @@ public sealed record DaeOptions : ModelOptions
         base.Validate(shape);
         var noise = Corruption;
         if (noise.Kind == NoiseKind.Gaussian && shape.Kind == DataKind.Tokens)
-            throw new UserInputException($"--noise {noise} adds real-valued noise, which tokens cannot take; pass --noise mask:0.15 or salt-pepper:0.1 for text");
+            throw new UserInputException($"{nameof(Noise)} {noise} adds real-valued noise, which tokens cannot take; pass {nameof(Noise)} mask:0.15 or salt-pepper:0.1 for text", nameof(Noise));
         if (noise.Kind == NoiseKind.SaltPepper && shape.Kind == DataKind.Table)
-            throw new UserInputException($"--noise {noise} needs a known minimum and maximum, which table columns lack; pass --noise mask:0.25 or gaussian:0.3 for tables");
+            throw new UserInputException($"{nameof(Noise)} {noise} needs a known minimum and maximum, which table columns lack; pass {nameof(Noise)} mask:0.25 or gaussian:0.3 for tables", nameof(Noise));
         if ((MaskValue != 0 || LearnMaskValue) && shape.Kind != DataKind.Image)
-            throw new UserInputException($"--{(LearnMaskValue ? "learn-mask-value" : "mask-value")} applies to pixels; tables and tokens always learn their [MASK] embedding, so drop it");
+        {
+            string given = LearnMaskValue ? nameof(LearnMaskValue) : nameof(MaskValue);
+            throw new UserInputException($"{given} applies to pixels; tables and tokens always learn their [MASK] embedding, so drop it", given);
+        }
         if (!double.IsFinite(MaskValue))
-            throw new UserInputException($"--mask-value {MaskValue} is not a finite number; pass e.g. 0");
+            throw new UserInputException($"{nameof(MaskValue)} {MaskValue} is not a finite number; pass e.g. 0", nameof(MaskValue));
         if (shape.Kind == DataKind.Tokens && shape.VocabularySize <= Vocabulary.Reserved)
             throw new UserInputException($"the text has no tokens besides [UNK] and [MASK]; pass a longer text:FILE");
         switch (Arch)
         {
             case Architecture.Transformer:
                 if (shape.Kind == DataKind.Table)
-                    throw new UserInputException("--arch transformer needs images or tokens, not table rows; pass --arch mlp");
+                    throw new UserInputException($"{nameof(Arch)} transformer needs images or tokens, not table rows; pass {nameof(Arch)} mlp", nameof(Arch));
                 if (Width <= 0 || Depth <= 0 || AttentionHeads <= 0 || Width % AttentionHeads != 0)
-                    throw new UserInputException($"--width {Width}, --depth {Depth}, --attention-heads {AttentionHeads}: all must be positive and the heads must divide the width; pass e.g. --width 128 --attention-heads 4");
+                    throw new UserInputException($"{nameof(Width)} {Width}, {nameof(Depth)} {Depth}, {nameof(AttentionHeads)} {AttentionHeads}: all must be positive and the heads must divide the width; pass e.g. {nameof(Width)} 128 {nameof(AttentionHeads)} 4",
+                        nameof(Width), nameof(Depth), nameof(AttentionHeads));
                 if (shape.Kind == DataKind.Image && (PatchSize <= 0 || shape.Height % PatchSize != 0 || shape.Width % PatchSize != 0))
                     throw new UserInputException(
-                        $"--patch-size {PatchSize} must divide the image sides {shape.Height}×{shape.Width}; pass e.g. --patch-size {(shape.Height % 4 == 0 && shape.Width % 4 == 0 ? 4 : 1)}");
+                        $"{nameof(PatchSize)} {PatchSize} must divide the image sides {shape.Height}×{shape.Width}; pass e.g. {nameof(PatchSize)} {(shape.Height % 4 == 0 && shape.Width % 4 == 0 ? 4 : 1)}", nameof(PatchSize));
                 break;
             default:
                 if (shape.Kind == DataKind.Tokens && Width <= 0)
-                    throw new UserInputException($"--width {Width} must be positive: it is the width of the token embeddings");
+                    throw new UserInputException($"{nameof(Width)} {Width} must be positive: it is the width of the token embeddings", nameof(Width));
                 break;
         }
     }

@@ -81,7 +81,8 @@ public sealed class DenoisingAutoencoder : Autoencoder, IInpainting, ICorrupting
     public Inpainted Inpaint(Tensor x, Tensor missing)
     {
         if (!CanInpaint)
-            throw new UserInputException($"this model was trained with --noise {_corruption.Noise}, so it never learned to fill in hidden parts; train one with --noise mask:P");
+            throw new UserInputException($"this model was trained with {nameof(DaeOptions.Noise)} {_corruption.Noise}, so it never learned to fill in hidden parts; train one with {nameof(DaeOptions.Noise)} mask:P",
+                nameof(DaeOptions.Noise));
         using var scope = NewDisposeScope();
         var input = ToModelUnits(x);
         var predicted = ToDataUnits(decoder.forward(encoder.forward(_corruption.Mask(input, missing, MaskFill(input)))));

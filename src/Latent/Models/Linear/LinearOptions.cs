@@ -25,6 +25,6 @@ public sealed record LinearOptions : ModelOptions
             throw new UserInputException($"the linear autoencoder needs real-valued features but the data are {shape}; pass images or a csv:FILE table");
         if (LatentDim > shape.Size)
             throw new UserInputException(
-                $"--latent-dim {LatentDim} is more than the {shape.Size} features of {shape}; a linear autoencoder needs D ≤ {shape.Size}, so pass a smaller --latent-dim");
+                $"{nameof(LatentDim)} {LatentDim} is more than the {shape.Size} features of {shape}; a linear autoencoder needs D ≤ {shape.Size}, so pass a smaller {nameof(LatentDim)}", nameof(LatentDim));
     }
 }

@@ -47,21 +47,29 @@ public sealed record MaeOptions : ModelOptions
     /// <summary>The ViT is sized by its widths and depths; the shared latent size, MLP widths and conv channels do not apply.</summary>
     public override bool Uses(string property) => property is not (nameof(LatentDim) or nameof(Hidden) or nameof(Channels)) && base.Uses(property);
 
+    /// <summary>
+    /// Throws a <see cref="UserInputException"/> unless the data are images that the patches tile, the ViT's sizes are
+    /// positive multiples of 4 (the 2-D sin-cos position code) and of the heads, and the mask ratio leaves some patches visible.
+    /// </summary>
     public override void Validate(DataShape shape)
     {
         base.Validate(shape);
+        const string family = FamilyOption;
         if (shape.Kind != DataKind.Image)
-            throw new UserInputException($"--model mae masks image patches but the data are {shape}; pass --model dae for tables and text");
+            throw new UserInputException($"{family} mae masks image patches but the data are {shape}; pass {family} dae for tables and text", family);
         if (PatchSize <= 0 || shape.Height % PatchSize != 0 || shape.Width % PatchSize != 0)
-            throw new UserInputException($"--patch-size {PatchSize} must divide the image sides {shape.Height}×{shape.Width}; pass e.g. --patch-size 4, or --image-size a multiple of it");
+            throw new UserInputException($"{nameof(PatchSize)} {PatchSize} must divide the image sides {shape.Height}×{shape.Width}; pass e.g. {nameof(PatchSize)} 4, or {nameof(DataOptions.ImageSize)} a multiple of it",
+                nameof(PatchSize), nameof(DataOptions.ImageSize));
         if (Width <= 0 || DecoderWidth <= 0 || Depth <= 0 || DecoderDepth <= 0 || AttentionHeads <= 0)
-            throw new UserInputException("--width, --decoder-width, --depth, --decoder-depth and --attention-heads must all be positive");
+            throw new UserInputException($"{nameof(Width)}, {nameof(DecoderWidth)}, {nameof(Depth)}, {nameof(DecoderDepth)} and {nameof(AttentionHeads)} must all be positive",
+                nameof(Width), nameof(DecoderWidth), nameof(Depth), nameof(DecoderDepth), nameof(AttentionHeads));
         if (Width % 4 != 0 || DecoderWidth % 4 != 0 || Width % AttentionHeads != 0 || DecoderWidth % AttentionHeads != 0)
             throw new UserInputException(
-                $"--width {Width} and --decoder-width {DecoderWidth} must be multiples of 4 (for the 2-D position code) and of --attention-heads {AttentionHeads}; pass e.g. --width 128 --decoder-width 64 --attention-heads 4");
+                $"{nameof(Width)} {Width} and {nameof(DecoderWidth)} {DecoderWidth} must be multiples of 4 (for the 2-D position code) and of {nameof(AttentionHeads)} {AttentionHeads}; pass e.g. {nameof(Width)} 128 {nameof(DecoderWidth)} 64 {nameof(AttentionHeads)} 4",
+                nameof(Width), nameof(DecoderWidth), nameof(AttentionHeads));
         int visible = VisiblePatches(shape), patches = Patches(shape);
         if (MaskRatio is <= 0 or >= 1 || double.IsNaN(MaskRatio) || visible < 1 || visible >= patches)
             throw new UserInputException(
-                $"--mask-ratio {MaskRatio} must hide some but not all of the {patches} patches; pass a fraction such as 0.75");
+                $"{nameof(MaskRatio)} {MaskRatio} must hide some but not all of the {patches} patches; pass a fraction such as 0.75", nameof(MaskRatio));
     }
 }

@@ -133,7 +133,7 @@ public sealed class MaskedAutoencoder : Autoencoder, IInpainting, ICorrupting
             int visible = _patches - (int)counts[i].item<long>();
             var example = x.narrow(0, i, 1);
             if (visible == 0)
-                throw new UserInputException("the mask hides every patch, and a MAE needs some visible ones to go on; pass a smaller --mask");
+                throw new UserInputException("the mask hides every patch, and a MAE needs some visible ones to go on; hide fewer patches");
             parts.Add(visible == _patches ? example : Fill(example, VisibleFirst(hiddenPatches.narrow(0, i, 1)), visible).Filled);
         }
         var predicted = cat(parts, 0);

@@ -113,10 +113,12 @@ public sealed class PcaModel : Autoencoder, IClosedForm, ILinearCode
         using var scope = NewDisposeScope();
         int rows = train.Count, components = Options.LatentDim;
         if (rows < 2)
-            throw new UserInputException($"pca needs at least 2 training examples to estimate variances, not {rows}; add data or lower --validation-fraction");
+            throw new UserInputException($"pca needs at least 2 training examples to estimate variances, not {rows}; add data or lower {nameof(DataOptions.ValidationFraction)}",
+                nameof(DataOptions.ValidationFraction));
         if (components > rows)
             throw new UserInputException(
-                $"--components {components} is more than the {rows} training examples; pass --components {rows} or fewer, or add data");
+                $"{nameof(ModelOptions.LatentDim)} {components} is more than the {rows} training examples; pass {nameof(ModelOptions.LatentDim)} {rows} or fewer, or add data",
+                nameof(ModelOptions.LatentDim));
         using var noGrad = no_grad();
         using var fit = PcaFit.Run(new DatasetRows(train), Options);                   // rejects NaN and infinite values; streamed data stay streamed
         var axes = fit.Axes;

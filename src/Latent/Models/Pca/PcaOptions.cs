@@ -50,24 +50,33 @@ public sealed record PcaOptions : ModelOptions
     /// <summary>PCA works on the flattened example: no network, no architecture.</summary>
     public override bool Uses(string property) => property is not (nameof(Hidden) or nameof(Channels) or nameof(Arch)) && base.Uses(property);
 
+    /// <summary>
+    /// Throws a <see cref="UserInputException"/> when the options cannot fit data of this shape: K must lie in [1, F],
+    /// the data must be real-valued, and each solver's own options go only with that solver.
+    /// </summary>
     public override void Validate(DataShape shape)
     {
         if (LatentDim <= 0)
-            throw new UserInputException($"--components {LatentDim} must be positive; pass the number of principal components, e.g. --components 32");
+            throw new UserInputException($"{nameof(LatentDim)} {LatentDim} must be positive; pass the number of principal components, e.g. {nameof(LatentDim)} 32", nameof(LatentDim));
         if (shape.Kind == DataKind.Tokens)
             throw new UserInputException($"pca needs real-valued features but the data are {shape}; pass images or a csv:FILE table");
         if (LatentDim > shape.Size)
             throw new UserInputException(
-                $"--components {LatentDim} is more than the {shape.Size} features of {shape}; pass --components {shape.Size} or fewer");
+                $"{nameof(LatentDim)} {LatentDim} is more than the {shape.Size} features of {shape}; pass {nameof(LatentDim)} {shape.Size} or fewer", nameof(LatentDim));
         if (PowerIterations is < 0 or > 100)
-            throw new UserInputException($"--power-iterations {PowerIterations} is out of range; pass 0 to 100, e.g. 3, or leave it out");
+            throw new UserInputException($"{nameof(PowerIterations)} {PowerIterations} is out of range; pass 0 to 100, e.g. 3, or leave it out", nameof(PowerIterations));
         if (Oversamples is < 0)
-            throw new UserInputException($"--oversamples {Oversamples} must be 0 or more; pass e.g. 10");
+            throw new UserInputException($"{nameof(Oversamples)} {Oversamples} must be 0 or more; pass e.g. 10", nameof(Oversamples));
         if (BatchSize is int batch && batch < LatentDim)
-            throw new UserInputException($"--batch-size {batch} is smaller than --components {LatentDim}; each batch needs at least K rows, pass e.g. {Math.Max(1000, 2 * LatentDim)}");
+            throw new UserInputException($"{nameof(BatchSize)} {batch} is smaller than {nameof(LatentDim)} {LatentDim}; each batch needs at least K rows, pass e.g. {Math.Max(1000, 2 * LatentDim)}",
+                nameof(BatchSize), nameof(LatentDim));
         if (Solver is PcaSolver.Exact or PcaSolver.Incremental && (PowerIterations is not null || Oversamples is not null))
-            throw new UserInputException($"--{(PowerIterations is not null ? "power-iterations" : "oversamples")} applies to --solver randomized (or auto), not {Solver.ToString().ToLowerInvariant()}; drop it");
+        {
+            string given = PowerIterations is not null ? nameof(PowerIterations) : nameof(Oversamples);
+            throw new UserInputException($"{given} applies to {nameof(Solver)} randomized (or auto), not {OptionNames.Kebab(Solver)}; drop it", given, nameof(Solver));
+        }
         if (Solver != PcaSolver.Incremental && BatchSize is not null)
-            throw new UserInputException($"--batch-size applies to --solver incremental, not {Solver.ToString().ToLowerInvariant()}; drop it or pass --solver incremental");
+            throw new UserInputException($"{nameof(BatchSize)} applies to {nameof(Solver)} incremental, not {OptionNames.Kebab(Solver)}; drop it or pass {nameof(Solver)} incremental",
+                nameof(BatchSize), nameof(Solver));
     }
 }

@@ -54,9 +54,10 @@ public sealed class GaussianMixture : IDisposable
     /// </summary>
     public static GaussianMixture Fit(Tensor codes, int components, long seed, int maxIterations = 100, double tolerance = 1e-3)
     {
-        if (components <= 0) throw new UserInputException($"--components {components} must be positive, e.g. 10");
+        if (components <= 0) throw new UserInputException($"{nameof(SamplerOptions.Components)} {components} must be positive, e.g. 10", nameof(SamplerOptions.Components));
         if (codes.shape[0] < components)
-            throw new UserInputException($"a mixture of {components} components needs at least as many codes, not {codes.shape[0]}; pass fewer --components");
+            throw new UserInputException($"a mixture of {components} components needs at least as many codes, not {codes.shape[0]}; pass fewer {nameof(SamplerOptions.Components)}",
+                nameof(SamplerOptions.Components));
         using var scope = NewDisposeScope();
         var x = codes.detach().to(ScalarType.Float64).cpu();
         var responsibilities = nn.functional.one_hot(KMeans(x, components, seed), components).to(ScalarType.Float64);   // [N, K]

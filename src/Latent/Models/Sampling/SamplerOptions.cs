@@ -25,6 +25,6 @@ public sealed record SamplerOptions
     public void Validate()
     {
         if (Components is <= 0 or > 1000)
-            throw new UserInputException($"--components {Components} must be from 1 to 1000, e.g. 10");
+            throw new UserInputException($"{nameof(Components)} {Components} must be from 1 to 1000, e.g. 10", nameof(Components));
     }
 }

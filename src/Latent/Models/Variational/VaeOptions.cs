@@ -140,41 +140,50 @@ public sealed record VaeOptions : ModelOptions
     public override void ValidateTrainingSet(long trainingExamples)
     {
         if (Prior == Prior.Vamp && PseudoInputs > trainingExamples)
-            throw new UserInputException($"--pseudo-inputs {PseudoInputs} exceeds the {trainingExamples} training examples; pass --pseudo-inputs {Math.Max(1, Math.Min(500, trainingExamples / 10))} or fewer");
+            throw new UserInputException($"{nameof(PseudoInputs)} {PseudoInputs} exceeds the {trainingExamples} training examples; pass {nameof(PseudoInputs)} {Math.Max(1, Math.Min(500, trainingExamples / 10))} or fewer",
+                nameof(PseudoInputs));
     }
 
+    /// <summary>
+    /// Throws a <see cref="UserInputException"/> naming the first option out of its range, or a combination that has no
+    /// meaning: a likelihood the data cannot take, a regulariser or prior the posterior's covariance cannot serve.
+    /// </summary>
     public override void Validate(DataShape shape)
     {
         base.Validate(shape);
         if (!(Beta >= 0) || !double.IsFinite(Beta))
-            throw new UserInputException($"--beta {Beta} must be zero or positive; pass e.g. --beta 1 (the ELBO) or --beta 0 (no regulariser)");
+            throw new UserInputException($"{nameof(Beta)} {Beta} must be zero or positive; pass e.g. {nameof(Beta)} 1 (the ELBO) or {nameof(Beta)} 0 (no regulariser)", nameof(Beta));
         if (!(Variance > 0) || !double.IsFinite(Variance))
-            throw new UserInputException($"--variance {Variance} must be positive; pass e.g. --variance 0.01");
+            throw new UserInputException($"{nameof(Variance)} {Variance} must be positive; pass e.g. {nameof(Variance)} 0.01", nameof(Variance));
         if (!(KlWarmup >= 0) || !double.IsFinite(KlWarmup))
-            throw new UserInputException($"--kl-warmup {KlWarmup} must be zero (off) or a number of epochs, e.g. 5");
+            throw new UserInputException($"{nameof(KlWarmup)} {KlWarmup} must be zero (off) or a number of epochs, e.g. 5", nameof(KlWarmup));
         if (!(FreeBits >= 0) || !double.IsFinite(FreeBits))
-            throw new UserInputException($"--free-bits {FreeBits} must be zero (off) or nats per dimension, e.g. 0.25");
+            throw new UserInputException($"{nameof(FreeBits)} {FreeBits} must be zero (off) or nats per dimension, e.g. 0.25", nameof(FreeBits));
         if (shape.Kind == DataKind.Tokens)
-            throw new UserInputException($"--model vae has no likelihood for {shape}; use --model dae for token data");
+            throw new UserInputException($"{FamilyOption} vae has no likelihood for {shape}; use {FamilyOption} dae for token data", FamilyOption);
         if (LikelihoodFor(shape) == Variational.Likelihood.Bernoulli && !shape.IsUnitRange)
-            throw new UserInputException($"--likelihood bernoulli needs data in [0, 1] but the data are {shape}; pass --likelihood gaussian");
+            throw new UserInputException($"{nameof(Likelihood)} bernoulli needs data in [0, 1] but the data are {shape}; pass {nameof(Likelihood)} gaussian", nameof(Likelihood));
         if (LearnVariance && LikelihoodFor(shape) != Variational.Likelihood.Gaussian)
-            throw new UserInputException("--learn-variance applies to the gaussian likelihood only; pass --likelihood gaussian or drop --learn-variance");
-        foreach (var (name, weight) in new[] { ("capacity-max", CapacityMax), ("capacity-epochs", CapacityEpochs), ("capacity-weight", CapacityWeight),
-                                               ("mi-weight", MiWeight), ("tc-weight", TcWeight), ("dimension-kl-weight", DimensionKlWeight) })
+            throw new UserInputException($"{nameof(LearnVariance)} applies to the gaussian likelihood only; pass {nameof(Likelihood)} gaussian or drop {nameof(LearnVariance)}",
+                nameof(LearnVariance), nameof(Likelihood));
+        foreach (var (name, weight) in new[] { (nameof(CapacityMax), CapacityMax), (nameof(CapacityEpochs), CapacityEpochs), (nameof(CapacityWeight), CapacityWeight),
+                                               (nameof(MiWeight), MiWeight), (nameof(TcWeight), TcWeight), (nameof(DimensionKlWeight), DimensionKlWeight) })
             if (!(weight >= 0) || !double.IsFinite(weight))
-                throw new UserInputException($"--{name} {weight} must be zero or positive; pass e.g. --{name} {(name == "tc-weight" ? "6" : "1")}");
+                throw new UserInputException($"{name} {weight} must be zero or positive; pass e.g. {name} {(name == nameof(TcWeight) ? "6" : "1")}", name);
         if (PseudoInputs < 1)
-            throw new UserInputException($"--pseudo-inputs {PseudoInputs} must be at least 1; pass e.g. --pseudo-inputs 500");
+            throw new UserInputException($"{nameof(PseudoInputs)} {PseudoInputs} must be at least 1; pass e.g. {nameof(PseudoInputs)} 500", nameof(PseudoInputs));
         if (TrainSamples < 1)
-            throw new UserInputException($"--train-samples {TrainSamples} must be at least 1 (1 is the ELBO); pass e.g. --train-samples 5");
+            throw new UserInputException($"{nameof(TrainSamples)} {TrainSamples} must be at least 1 (1 is the ELBO); pass e.g. {nameof(TrainSamples)} 5", nameof(TrainSamples));
         if (Regulariser == Regulariser.TotalCorrelation && Prior != Prior.Standard)
-            throw new UserInputException("--regulariser total-correlation needs a factorised prior (its dimension-wise KL is per dimension); pass --prior standard");
+            throw new UserInputException($"{nameof(Regulariser)} total-correlation needs a factorised prior (its dimension-wise KL is per dimension); pass {nameof(Prior)} standard",
+                nameof(Regulariser), nameof(Prior));
         if (Regulariser == Regulariser.TotalCorrelation && Covariance != Covariance.Diagonal)
-            throw new UserInputException("--regulariser total-correlation estimates q(z) from diagonal posteriors; pass --covariance diagonal");
+            throw new UserInputException($"{nameof(Regulariser)} total-correlation estimates q(z) from diagonal posteriors; pass {nameof(Covariance)} diagonal",
+                nameof(Regulariser), nameof(Covariance));
         if (Prior == Prior.Vamp && Covariance != Covariance.Diagonal)
-            throw new UserInputException("--prior vamp mixes diagonal posteriors; pass --covariance diagonal");
+            throw new UserInputException($"{nameof(Prior)} vamp mixes diagonal posteriors; pass {nameof(Covariance)} diagonal", nameof(Prior), nameof(Covariance));
         if (Covariance == Covariance.Full && LatentDim > 256)
-            throw new UserInputException($"--covariance full with --latent-dim {LatentDim} needs {LatentDim * (LatentDim + 1) / 2} encoder outputs per example; pass --latent-dim 256 or less, or --covariance diagonal");
+            throw new UserInputException($"{nameof(Covariance)} full with {nameof(LatentDim)} {LatentDim} needs {LatentDim * (LatentDim + 1) / 2} encoder outputs per example; pass {nameof(LatentDim)} 256 or less, or {nameof(Covariance)} diagonal",
+                nameof(Covariance), nameof(LatentDim));
     }
 }

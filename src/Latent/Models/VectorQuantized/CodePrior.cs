@@ -111,5 +111,5 @@ public sealed class CodePrior : nn.Module
     }
 
     static UserInputException NotFitted() => new(
-        "this run's prior over codes has not been fitted (its training did not finish); finish it with 'latent train --out DIR --resume', then sample");
+        "this run's prior over codes has not been fitted (its training did not finish); resume its training to the end, then sample");
 }

@@ -121,44 +121,50 @@ public sealed record VqOptions : ModelOptions
 
     /// <summary>The quantizer decides which of the quantizer options apply.</summary>
     [JsonIgnore]
-    public override OptionChoice? Choice => new("quantizer", OptionNames.Kebab(Quantizer),
+    public override OptionChoice? Choice => new(nameof(Quantizer), OptionNames.Kebab(Quantizer),
         Enum.GetValues<QuantizerKind>().Select(kind => (OptionNames.Kebab(kind), (ModelOptions)(this with { Quantizer = kind }))).ToList());
 
     protected override bool StandardizesTables => true;
 
+    /// <summary>
+    /// Throws a <see cref="UserInputException"/> naming the first option out of its range for data of this shape: the
+    /// codebook, heads and code width, the quantizer's own options, the prior's size and the code sequence it must model.
+    /// </summary>
     public override void Validate(DataShape shape)
     {
         base.Validate(shape);
         if (shape.Kind == DataKind.Tokens)
-            throw new UserInputException($"vqvae needs images or tables, not {shape}; pass --model dae for token data");
+            throw new UserInputException($"vqvae needs images or tables, not {shape}; pass {FamilyOption} dae for token data", FamilyOption);
         if (CodebookSize is < 2 or > MaxCodebookSize)
-            throw new UserInputException($"--codebook-size {CodebookSize} is out of range; pass a number of codes from 2 to {MaxCodebookSize}, e.g. 512");
+            throw new UserInputException($"{nameof(CodebookSize)} {CodebookSize} is out of range; pass a number of codes from 2 to {MaxCodebookSize}, e.g. 512", nameof(CodebookSize));
         if (Heads is < 1 or > 64)
-            throw new UserInputException($"--heads {Heads} is out of range; pass from 1 to 64 heads");
+            throw new UserInputException($"{nameof(Heads)} {Heads} is out of range; pass from 1 to 64 heads", nameof(Heads));
         ValidateQuantizer();
         if (Quantizer is QuantizerKind.Vq or QuantizerKind.Rvq && CodeDim is null && LatentDim % Heads != 0)
-            throw new UserInputException($"--latent-dim {LatentDim} does not split into {Heads} heads; pass a --latent-dim divisible by --heads, or --code-dim");
+            throw new UserInputException($"{nameof(LatentDim)} {LatentDim} does not split into {Heads} heads; pass a {nameof(LatentDim)} divisible by {nameof(Heads)}, or {nameof(CodeDim)}",
+                nameof(LatentDim), nameof(Heads), nameof(CodeDim));
         if (CodeDim is <= 0)
-            throw new UserInputException($"--code-dim {CodeDim} must be positive; pass e.g. --code-dim 16, or leave it out");
+            throw new UserInputException($"{nameof(CodeDim)} {CodeDim} must be positive; pass e.g. {nameof(CodeDim)} 16, or leave it out", nameof(CodeDim));
         if (!(Commitment >= 0) || !double.IsFinite(Commitment))
-            throw new UserInputException($"--commitment {Commitment} must be zero or positive; pass e.g. --commitment 0.25");
+            throw new UserInputException($"{nameof(Commitment)} {Commitment} must be zero or positive; pass e.g. {nameof(Commitment)} 0.25", nameof(Commitment));
         if (!(EmaDecay is > 0 and < 1))
-            throw new UserInputException($"--ema-decay {EmaDecay} must be in (0, 1); pass e.g. --ema-decay 0.99");
+            throw new UserInputException($"{nameof(EmaDecay)} {EmaDecay} must be in (0, 1); pass e.g. {nameof(EmaDecay)} 0.99", nameof(EmaDecay));
         if (RestartAfter < 0)
-            throw new UserInputException($"--restart-after {RestartAfter} must be 0 (off) or a number of steps, e.g. 20");
+            throw new UserInputException($"{nameof(RestartAfter)} {RestartAfter} must be 0 (off) or a number of steps, e.g. 20", nameof(RestartAfter));
         if (Slots is < 1 or > 4096)
-            throw new UserInputException($"--slots {Slots} is out of range; pass from 1 to 4096 latent positions");
+            throw new UserInputException($"{nameof(Slots)} {Slots} is out of range; pass from 1 to 4096 latent positions", nameof(Slots));
         if (PriorEpochs < 0)
-            throw new UserInputException($"--prior-epochs {PriorEpochs} must be 0 (empirical prior only) or positive");
+            throw new UserInputException($"{nameof(PriorEpochs)} {PriorEpochs} must be 0 (empirical prior only) or positive", nameof(PriorEpochs));
         if (PriorWidth <= 0 || PriorWidth % CodeTransformer.AttentionHeads != 0)
-            throw new UserInputException($"--prior-width {PriorWidth} must be a positive multiple of {CodeTransformer.AttentionHeads}; pass e.g. 64");
+            throw new UserInputException($"{nameof(PriorWidth)} {PriorWidth} must be a positive multiple of {CodeTransformer.AttentionHeads}; pass e.g. 64", nameof(PriorWidth));
         if (PriorLayers is < 1 or > 24)
-            throw new UserInputException($"--prior-layers {PriorLayers} is out of range; pass from 1 to 24 blocks");
+            throw new UserInputException($"{nameof(PriorLayers)} {PriorLayers} is out of range; pass from 1 to 24 blocks", nameof(PriorLayers));
         _ = NearestCodeSearch.Selected; // a bad LATENT_NEAREST_CODE_KERNEL is reported before any work starts
         long sequence = (long)Positions(shape) * CodeSpace.CodesPerPosition;
         if (sequence > MaxSequence)
             throw new UserInputException(
-                $"{Positions(shape)} positions × {CodeSpace.CodesPerPosition} codes = {sequence} codes per example, more than the prior handles ({MaxSequence}); pass fewer --heads, --stages, --slots or more --channels stages");
+                $"{Positions(shape)} positions × {CodeSpace.CodesPerPosition} codes = {sequence} codes per example, more than the prior handles ({MaxSequence}); pass fewer {nameof(Heads)}, {nameof(Stages)}, {nameof(Slots)} or more {nameof(Channels)} stages",
+                nameof(Heads), nameof(Stages), nameof(Slots), nameof(Channels));
     }
 
     /// <summary>The quantizer's own ranges (which options it takes at all is <see cref="Uses"/>).</summary>
@@ -169,24 +175,28 @@ public sealed record VqOptions : ModelOptions
         {
             case QuantizerKind.Fsq when Levels is null && FiniteScalarQuantizer.DefaultLevels(CodebookSize) is null:
                 throw new UserInputException(
-                    $"--quantizer fsq has no recommended levels for --codebook-size {CodebookSize}; pass --levels (e.g. 8,5,5,5 for 1000 codes) or a --codebook-size of 256, 512, 1024, 4096, 16384 or 65536");
+                    $"{nameof(Quantizer)} fsq has no recommended levels for {nameof(CodebookSize)} {CodebookSize}; pass {nameof(Levels)} (e.g. 8,5,5,5 for 1000 codes) or a {nameof(CodebookSize)} of 256, 512, 1024, 4096, 16384 or 65536",
+                    nameof(Quantizer), nameof(CodebookSize), nameof(Levels));
             case QuantizerKind.Fsq when Levels is not null:
                 if (Levels.Length is < 1 or > 16 || Levels.Any(level => level is < 2 or > 256))
-                    throw new UserInputException($"--levels {string.Join(",", Levels)} needs 1 to 16 channels of 2 to 256 levels each; pass e.g. --levels 8,5,5,5");
+                    throw new UserInputException($"{nameof(Levels)} {string.Join(",", Levels)} needs 1 to 16 channels of 2 to 256 levels each; pass e.g. {nameof(Levels)} 8,5,5,5", nameof(Levels));
                 long product = Levels.Aggregate(1L, (p, level) => p * level);
                 if (product > MaxCodebookSize)
-                    throw new UserInputException($"--levels {string.Join(",", Levels)} make {product} codes, more than {MaxCodebookSize}; pass fewer or smaller levels, e.g. 8,8,8,5,5,5");
+                    throw new UserInputException($"{nameof(Levels)} {string.Join(",", Levels)} make {product} codes, more than {MaxCodebookSize}; pass fewer or smaller levels, e.g. 8,8,8,5,5,5", nameof(Levels));
                 if (CodebookSize != defaults.CodebookSize && CodebookSize != product)
-                    throw new UserInputException($"--codebook-size {CodebookSize} disagrees with --levels {string.Join(",", Levels)} ({product} codes); leave --codebook-size out");
+                    throw new UserInputException($"{nameof(CodebookSize)} {CodebookSize} disagrees with {nameof(Levels)} {string.Join(",", Levels)} ({product} codes); leave {nameof(CodebookSize)} out",
+                        nameof(CodebookSize), nameof(Levels));
                 break;
             case QuantizerKind.Lfq when (CodebookSize & (CodebookSize - 1)) != 0:
-                throw new UserInputException($"--quantizer lfq needs a power of two for --codebook-size (2^d codes of d sign bits), not {CodebookSize}; pass e.g. --codebook-size 1024");
+                throw new UserInputException($"{nameof(Quantizer)} lfq needs a power of two for {nameof(CodebookSize)} (2^d codes of d sign bits), not {CodebookSize}; pass e.g. {nameof(CodebookSize)} 1024",
+                    nameof(Quantizer), nameof(CodebookSize));
             case QuantizerKind.Lfq when !(EntropyTemperature > 0) || SampleEntropyWeight < 0 || BatchEntropyWeight < 0:
-                throw new UserInputException("--entropy-temperature must be positive and --sample-entropy-weight, --batch-entropy-weight zero or positive; pass e.g. 0.01, 0.1, 0.1");
+                throw new UserInputException($"{nameof(EntropyTemperature)} must be positive and {nameof(SampleEntropyWeight)}, {nameof(BatchEntropyWeight)} zero or positive; pass e.g. 0.01, 0.1, 0.1",
+                    nameof(EntropyTemperature), nameof(SampleEntropyWeight), nameof(BatchEntropyWeight));
             case QuantizerKind.Rvq when StageCount is < 1 or > 16:
-                throw new UserInputException($"--stages {StageCount} is out of range; pass from 1 to 16 stages, e.g. 4");
+                throw new UserInputException($"{nameof(Stages)} {StageCount} is out of range; pass from 1 to 16 stages, e.g. 4", nameof(Stages));
             case QuantizerKind.Rvq when !(QuantizerDropout is >= 0 and <= 1):
-                throw new UserInputException($"--quantizer-dropout {QuantizerDropout} is not a fraction; pass a number from 0 (off) to 1 (every example)");
+                throw new UserInputException($"{nameof(QuantizerDropout)} {QuantizerDropout} is not a fraction; pass a number from 0 (off) to 1 (every example)", nameof(QuantizerDropout));
         }
     }
 
