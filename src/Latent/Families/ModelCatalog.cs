@@ -66,6 +66,7 @@ public sealed record ModelFamily(
 /// <summary>The one catalogue that maps a family name (<c>--model</c>) to its factory.</summary>
 public static class ModelCatalog
 {
+    /// <summary>Every family Latent builds, in the order help lists them: ae, linear, pca, dae, mae, vae, vqvae.</summary>
     public static readonly IReadOnlyList<ModelFamily> Families =
     [
         ModelFamily.Of<PlainOptions, PlainAutoencoder>("ae", "plain autoencoder: deterministic encoder and decoder, ℓ2 reconstruction loss",
@@ -85,6 +86,9 @@ public static class ModelCatalog
             [Architecture.Mlp, Architecture.Conv], (options, shape) => new VqVae(options, shape)),
     ];
 
+    /// <summary>The family called <paramref name="name"/> (case and surrounding spaces ignored), as a manifest or <c>--model</c> names it.</summary>
+    /// <param name="name">A family name such as <c>vae</c>.</param>
+    /// <exception cref="UserInputException">No family has that name; the message lists the names there are.</exception>
     public static ModelFamily Find(string name) =>
         Families.FirstOrDefault(family => family.Name == name.Trim().ToLowerInvariant())
         ?? throw new UserInputException($"unknown model '{name}'; pass one of: {string.Join(", ", Families.Select(f => f.Name))}");

@@ -12,12 +12,23 @@ namespace Latent.Models;
 /// </summary>
 public abstract record InpaintMask
 {
+    /// <summary>The middle half of each side (of an image, or of a token window).</summary>
     public sealed record Center : InpaintMask;
+    /// <summary>A fraction of the units, drawn per example.</summary>
+    /// <param name="Fraction">The fraction hidden, in (0, 1): exactly round(F·n) of n units, at least one.</param>
     public sealed record Random(double Fraction) : InpaintMask;
+    /// <summary>A pixel rectangle, the same for every example; clipped to the image.</summary>
+    /// <param name="X">Left column, from 0.</param>
+    /// <param name="Y">Top row, from 0.</param>
+    /// <param name="Width">Width in pixels, positive.</param>
+    /// <param name="Height">Height in pixels, positive.</param>
     public sealed record Box(int X, int Y, int Width, int Height) : InpaintMask;
 
     const string Hint = "pass center, random:0.75 or box:X,Y,W,H";
 
+    /// <summary>Reads a mask spec: <c>center</c> (or <c>centre</c>), <c>random:F</c>, or <c>box:x,y,w,h</c>.</summary>
+    /// <param name="spec">The spec.</param>
+    /// <exception cref="UserInputException">The spec is none of these, or its numbers are out of range.</exception>
     public static InpaintMask Parse(string spec)
     {
         var parts = spec.Split(':', 2, StringSplitOptions.TrimEntries);

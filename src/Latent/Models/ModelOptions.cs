@@ -30,18 +30,38 @@ public abstract record ModelOptions : IOptionApplicability
     /// </summary>
     public const string FamilyOption = "Family";
 
+    /// <summary>
+    /// The network family the encoder and decoder are built from; <see cref="Architecture.Mlp"/> by default because it takes every data kind.
+    /// Which architectures a family builds is declared once, in its catalogue entry (<c>ModelFamily.Architectures</c>).
+    /// </summary>
     [Description("network that encoder and decoder are built from: mlp or conv (vit, transformer where the family supports them)")]
     public Architecture Arch { get; init; } = Architecture.Mlp;
 
+    /// <summary>
+    /// Dimension D of the latent space, the width of z [B, D] that <see cref="Autoencoder.Encode"/> returns (for PCA, the number of
+    /// components K). 32 is small enough to compress a 28×28 image 24-fold and large enough to reconstruct it recognisably.
+    /// </summary>
     [Description("dimension D of the latent space")]
     public int LatentDim { get; init; } = 32;
 
+    /// <summary>
+    /// Widths of the MLP encoder's hidden layers, from the input inwards; the decoder uses them in reverse. Applies to <see cref="Architecture.Mlp"/> only.
+    /// </summary>
     [Description("widths of the MLP encoder's hidden layers, comma-separated; the decoder mirrors them")]
     public int[] Hidden { get; init; } = [512, 256];
 
+    /// <summary>
+    /// Output channels of the conv encoder's stride-2 stages (each halves height and width); the decoder's transposed convolutions
+    /// mirror them. Applies to <see cref="Architecture.Conv"/> only; two stages take a 28×28 image to 7×7.
+    /// </summary>
     [Description("channels of the conv encoder's stride-2 stages, comma-separated; the decoder mirrors them")]
     public int[] Channels { get; init; } = [32, 64];
 
+    /// <summary>
+    /// Whether table columns are standardised with the training split's mean and standard deviation before encoding (and restored
+    /// after decoding); on by default because columns in different units would otherwise weigh in the loss by their scale. Tables and
+    /// families that say so (<see cref="StandardizesTables"/>) only.
+    /// </summary>
     [Description("table columns: yes standardises each with the training split's mean and spread (kept with the weights, undone on decode); no uses them as they are")]
     public Standardization Standardize { get; init; } = Standardization.Yes;
 

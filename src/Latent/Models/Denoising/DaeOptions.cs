@@ -33,6 +33,9 @@ public sealed record NoiseSpec(NoiseKind Kind, double Level)
     const string Hint = $"pass mask:P, gaussian:SIGMA or salt-pepper:P, e.g. {nameof(DaeOptions.Noise)} mask:0.25";
     const string Noise = nameof(DaeOptions.Noise);
 
+    /// <summary>Reads a corruption spec KIND:LEVEL: <c>mask:0.25</c>, <c>gaussian:0.3</c>, <c>salt-pepper:0.2</c> (also <c>saltpepper</c>, <c>salt-and-pepper</c>).</summary>
+    /// <param name="spec">The spec, as <see cref="DaeOptions.Noise"/> holds it.</param>
+    /// <exception cref="UserInputException">The spec is malformed, names no corruption, or its level is out of range (a fraction in (0, 1), or σ &gt; 0).</exception>
     public static NoiseSpec Parse(string spec)
     {
         var parts = spec.Split(':', StringSplitOptions.TrimEntries);
@@ -53,6 +56,9 @@ public sealed record NoiseSpec(NoiseKind Kind, double Level)
         return new NoiseSpec(kind, level);
     }
 
+    /// <summary>
+    /// The spec in its canonical form, e.g. <c>salt-pepper:0.2</c>: what <see cref="Parse"/> reads back to the same value.
+    /// </summary>
     public override string ToString() =>
         $"{(Kind == NoiseKind.SaltPepper ? "salt-pepper" : Kind.ToString().ToLowerInvariant())}:{Level.ToString(CultureInfo.InvariantCulture)}";
 }
@@ -63,33 +69,61 @@ public sealed record NoiseSpec(NoiseKind Kind, double Level)
 /// </summary>
 public sealed record DaeOptions : ModelOptions
 {
+    /// <summary>
+    /// The defaults: a wide code (<see cref="ModelOptions.LatentDim"/> 256) after one 512-wide layer, since a DAE needs no bottleneck.
+    /// </summary>
     public DaeOptions()
     {
         LatentDim = 256;
         Hidden = [512];
     }
 
+    /// <summary>
+    /// The corruption q(x̃ | x) the model learns to undo, as a spec (<see cref="NoiseSpec.Parse"/>): <c>mask:P</c> hides a fraction P behind
+    /// [MASK], <c>gaussian:SIGMA</c> adds N(0, σ²), <c>salt-pepper:P</c> sets a fraction P to 0 or 1 (random tokens for text). The default
+    /// mask:0.25 (Vincent et al. 2008 use 10–50% masking noise) also makes the model able to inpaint.
+    /// </summary>
     [Description("corruption: mask:P (a fraction P behind [MASK]), gaussian:SIGMA (add N(0, σ²)), salt-pepper:P (a fraction P set to 0 or 1; random tokens for text)")]
     public string Noise { get; init; } = "mask:0.25";
 
+    /// <summary>
+    /// Which elements the reconstruction loss counts: <see cref="LossOn.All"/> (Vincent et al. 2008, the default) or only the corrupted ones
+    /// (<see cref="LossOn.Masked"/>, as BERT and MAE).
+    /// </summary>
     [Description("elements the reconstruction loss counts: all, or masked (only the corrupted ones)")]
     public LossOn LossOn { get; init; } = LossOn.All;
 
+    /// <summary>
+    /// Images: the value masked pixels take in x̃, in pixel units [0, 1]; 0 (black) as in Vincent et al. 2008. Ignored when
+    /// <see cref="LearnMaskValue"/> is on; tables and tokens always learn their [MASK] embedding.
+    /// </summary>
     [Description("images: the value masked pixels take (0, black, as in Vincent et al. 2008)")]
     public double MaskValue { get; init; }
 
+    /// <summary>
+    /// Images: learn the value masked pixels take, one parameter per pixel position (starting at mid-grey 0.5), instead of <see cref="MaskValue"/>.
+    /// </summary>
     [Description("images: learn the value masked pixels take, one per pixel position, instead of --mask-value (tables and tokens always learn theirs)")]
     public bool LearnMaskValue { get; init; }
 
+    /// <summary>
+    /// Transformer: width W of the token and patch embeddings and of every block; also the token-embedding width of the MLP on text.
+    /// Ignored by conv.
+    /// </summary>
     [Description("transformer: width of token and patch embeddings (also the token embedding width of --arch mlp)")]
     public int Width { get; init; } = 64;
 
+    /// <summary>Transformer: number of pre-norm blocks in the encoder.</summary>
     [Description("transformer: number of blocks")]
     public int Depth { get; init; } = 3;
 
+    /// <summary>Transformer: attention heads per block; must divide <see cref="Width"/> (64 / 4 = 16 dimensions per head).</summary>
     [Description("transformer: attention heads per block (must divide --width)")]
     public int AttentionHeads { get; init; } = 4;
 
+    /// <summary>
+    /// Transformer on images: side p of the square patches that become its tokens; must divide the image sides (4 makes a 28×28 image 49 tokens).
+    /// </summary>
     [Description("transformer on images: side of the square patches that become its tokens")]
     public int PatchSize { get; init; } = 4;
 
@@ -109,6 +143,10 @@ public sealed record DaeOptions : ModelOptions
         _ => base.Uses(property),
     };
 
+    /// <summary>
+    /// Throws a <see cref="UserInputException"/> when the corruption cannot act on this data (Gaussian noise on tokens, salt-and-pepper on
+    /// unbounded table columns), a mask value is given for data that learn theirs, or the transformer's sizes do not fit the data.
+    /// </summary>
     public override void Validate(DataShape shape)
     {
         base.Validate(shape);

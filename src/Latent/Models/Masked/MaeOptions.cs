@@ -9,32 +9,59 @@ namespace Latent.Models.Masked;
 /// </summary>
 public sealed record MaeOptions : ModelOptions
 {
+    /// <summary>The defaults, with the architecture a MAE always has: <see cref="Architecture.Vit"/>.</summary>
     public MaeOptions() => Arch = Architecture.Vit;
 
+    /// <summary>
+    /// Side p of the square patches the image is cut into, each one token; must divide the image sides. 4 gives a 28×28 image
+    /// 49 patches, as the paper's 16 gives a 224×224 image 196.
+    /// </summary>
     [Description("side of the square patches (must divide the image sides)")]
     public int PatchSize { get; init; } = 4;
 
+    /// <summary>
+    /// Fraction of the patches hidden from the encoder in training; 0.75 is the paper's choice (He et al. 2022, §4), high because
+    /// images are redundant.
+    /// </summary>
     [Description("fraction of patches hidden from the encoder in training")]
     public double MaskRatio { get; init; } = 0.75;
 
+    /// <summary>
+    /// Predict each hidden patch normalised by its own mean and variance (the paper's <c>norm_pix_loss</c>, which gives better
+    /// representations); off by default so that decoded pixels are pixels.
+    /// </summary>
     [Description("predict each masked patch normalised by its own mean and variance (the paper's better-representation option)")]
     public bool NormPixLoss { get; init; }
 
+    /// <summary>
+    /// Encoder width: the embedding dimension E of patches and blocks, and the size of the pooled representation; a multiple of 4
+    /// (the 2-D position code) and of <see cref="AttentionHeads"/>.
+    /// </summary>
     [Description("encoder width (embedding dimension)")]
     public int Width { get; init; } = 128;
 
+    /// <summary>Number of encoder transformer blocks.</summary>
     [Description("encoder transformer blocks")]
     public int Depth { get; init; } = 4;
 
+    /// <summary>Attention heads per block, in encoder and decoder alike; must divide both widths.</summary>
     [Description("attention heads in encoder and decoder blocks (must divide both widths)")]
     public int AttentionHeads { get; init; } = 4;
 
+    /// <summary>
+    /// Decoder width; the decoder is light (the paper's is under a tenth of the encoder's compute), since it only serves pre-training.
+    /// </summary>
     [Description("decoder width; the decoder is light, as in the paper")]
     public int DecoderWidth { get; init; } = 64;
 
+    /// <summary>Number of decoder transformer blocks.</summary>
     [Description("decoder transformer blocks")]
     public int DecoderDepth { get; init; } = 2;
 
+    /// <summary>
+    /// Prepend a learned class token to the encoder's sequence, as the paper does; the representation is the mean of the patch
+    /// tokens either way.
+    /// </summary>
     [Description("prepend a learned class token to the encoder's sequence (the representation is the patch mean either way)")]
     public bool ClsToken { get; init; } = true;
 

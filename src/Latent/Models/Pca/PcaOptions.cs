@@ -23,24 +23,48 @@ public enum PcaSolver
 /// </summary>
 public sealed record PcaOptions : ModelOptions
 {
+    /// <summary>
+    /// Scale each code to unit variance, z_k / √λ_k (scikit-learn's <c>whiten</c>); decoding multiplies back, so reconstructions
+    /// are the same. Off by default: unwhitened codes keep the variance each direction carries.
+    /// </summary>
     [Description("scale each component to unit variance in the latent space (z_k / √λ_k); decoding undoes it")]
     public bool Whiten { get; init; }
 
+    /// <summary>
+    /// How the components are found (scikit-learn's <c>svd_solver</c>); <see cref="PcaSolver.Auto"/> by default, which is exact whenever
+    /// that is affordable, so the default fit is the optimum itself.
+    /// </summary>
     [Description("how the components are found: auto (exact when affordable, else randomized), exact, randomized (block Krylov) or incremental (batches)")]
     public PcaSolver Solver { get; init; } = PcaSolver.Auto;
 
+    /// <summary>
+    /// Randomized solver: power iterations q, each one more Krylov block (2 more passes over the data). Null (the default) runs
+    /// until a block adds less than 0.1% to the captured variance, from 1 to 7 iterations.
+    /// </summary>
     [Description("randomized: power iterations, each one more Krylov block [default: until one adds less than 0.1% to the captured variance, 1 to 7]")]
     public int? PowerIterations { get; init; }
 
+    /// <summary>
+    /// Randomized solver: columns p beyond K in each block (scikit-learn's <c>n_oversamples</c>); null means
+    /// <see cref="DefaultOversamples"/>.
+    /// </summary>
     [Description("randomized: columns beyond K in each block [default: 10]")]
     public int? Oversamples { get; init; }
 
+    /// <summary>
+    /// Incremental solver: rows per batch, at least K. Null means 5·F, clamped between 2·K and 1000 (scikit-learn's default is 5·F).
+    /// </summary>
     [Description("incremental: rows per batch [default: 5·F, between 2·K and 1000]")]
     public int? BatchSize { get; init; }
 
+    /// <summary>
+    /// Also fit exactly and write the shortfall and the largest principal angle against that optimum into fit.json. Null (the
+    /// default) checks when the exact fit costs at most 10¹¹ multiply-adds (<see cref="SolverChoice.AffordableMultiplyAdds"/>).
+    /// </summary>
     [Description("compare the fit with the exact optimum in fit.json: true, false [default: when the exact fit costs at most 10^11 multiply-adds]")]
     public bool? ExactCheck { get; init; }
 
+    /// <summary>Seed of the randomized solver's Gaussian test matrix, so that a randomized fit is reproducible.</summary>
     [Description("seed of the randomized solver's Gaussian test matrix")]
     public int Seed { get; init; }
 

@@ -36,7 +36,9 @@ public sealed class GaussianMixture : IDisposable
     /// <summary>Lower Cholesky factors of <see cref="Covariances"/> [K, D, D].</summary>
     public Tensor Cholesky { get; }
 
+    /// <summary>K, the number of components.</summary>
     public int Components => (int)Means.shape[0];
+    /// <summary>D, the dimension of the codes it models.</summary>
     public int Dimension => (int)Means.shape[1];
 
     /// <summary>Mean log-likelihood per code at the end of the fit, nats (NaN for a loaded mixture).</summary>
@@ -180,6 +182,7 @@ public sealed class GaussianMixture : IDisposable
         return labels;
     }
 
+    /// <summary>Frees the parameter tensors.</summary>
     public void Dispose()
     {
         Weights.Dispose();

@@ -53,6 +53,10 @@ public sealed class VariationalAutoencoder : Autoencoder, IGenerative, IVariatio
     readonly VaeOptions _options;
     readonly Likelihood _likelihood;
 
+    /// <summary>Builds the Gaussian encoder (2D outputs for μ and log σ², plus D(D − 1)/2 Cholesky entries for a full covariance), the decoder,
+    /// the learned log σ² of the σ-VAE, a column standardiser for Gaussian tables, and the VampPrior's pseudo-inputs when asked for.</summary>
+    /// <param name="options">The VAE's options: likelihood, covariance, regulariser, prior, importance samples.</param>
+    /// <param name="shape">The shape of one example.</param>
     public VariationalAutoencoder(VaeOptions options, DataShape shape) : base("vae", options, shape)
     {
         _options = options;
@@ -76,6 +80,9 @@ public sealed class VariationalAutoencoder : Autoencoder, IGenerative, IVariatio
         RegisterComponents();
     }
 
+    /// <summary>
+    /// Fixes each table column's mean and spread from the training split (Gaussian tables only); nothing for other data.
+    /// </summary>
     public void FitTrainingSplit(Dataset train) => standardizer?.Fit(train.Features);
 
     /// <summary>x [B, ...shape] → q(z|x).</summary>
@@ -154,6 +161,7 @@ public sealed class VariationalAutoencoder : Autoencoder, IGenerative, IVariatio
         return standardizer is null ? logLikelihood : logLikelihood - standardizer.LogScaleSum;
     }
 
+    /// <summary>D, the dimension of z.</summary>
     public int LatentDimension => _options.LatentDim;
 
     /// <summary>log q(z|x) = −½[D log 2π + log det Σ + ‖ε‖²] for z = μ + Σ^½ε: noise [..., B, D] → [..., B].</summary>

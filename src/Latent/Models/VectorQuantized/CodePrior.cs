@@ -24,6 +24,13 @@ public sealed class CodePrior : nn.Module
     private readonly Tensor trained_epochs;
     private readonly CodeTransformer? transformer;
 
+    /// <summary>An unfitted prior over code grids [P, L] of K codes: zero counts and, when <paramref name="autoregressive"/>, an untrained transformer.</summary>
+    /// <param name="positions">P, the latent positions.</param>
+    /// <param name="heads">L, the codes per position.</param>
+    /// <param name="codebookSize">K, the codes in each codebook.</param>
+    /// <param name="width">The transformer's width.</param>
+    /// <param name="layers">The transformer's blocks.</param>
+    /// <param name="autoregressive">Whether to have a transformer at all (<see cref="VqOptions.PriorEpochs"/> above 0), or only the empirical counts.</param>
     public CodePrior(int positions, int heads, int codebookSize, int width, int layers, bool autoregressive)
         : base(nameof(CodePrior))
     {
@@ -36,8 +43,11 @@ public sealed class CodePrior : nn.Module
         RegisterComponents();
     }
 
+    /// <summary>P, the latent positions of a code grid.</summary>
     public int Positions { get; }
+    /// <summary>L, the codes at each position.</summary>
     public int Heads { get; }
+    /// <summary>K, the codes in each codebook.</summary>
     public int CodebookSize { get; }
 
     /// <summary>Whether the empirical distribution has been counted.</summary>

@@ -12,69 +12,136 @@ namespace Latent.Models.VectorQuantized;
 /// </summary>
 public sealed record VqOptions : ModelOptions
 {
+    /// <summary>
+    /// How z_e becomes discrete: the nearest of K learned codes (vq, van den Oord et al. 2017, the default), finite scalar
+    /// quantization (fsq, Mentzer et al. 2023), lookup-free quantization (lfq, Yu et al. 2023) or residual VQ (rvq, Zeghidour et al. 2021).
+    /// It decides which of the other quantizer options apply (<see cref="Choice"/>).
+    /// </summary>
     [Description("how z_e becomes discrete: vq (nearest of K learned codes), fsq (finite scalar quantization, --levels), lfq (lookup-free: the signs of log2 K channels), rvq (--stages learned codebooks on successive residuals)")]
     public QuantizerKind Quantizer { get; init; } = QuantizerKind.Vq;
 
+    /// <summary>
+    /// K, the codes in each codebook, from 2 to <see cref="MaxCodebookSize"/>; a code takes ⌈log2 K⌉ bits. 512 as the paper's smaller
+    /// models. FSQ takes its levels from it when <see cref="Levels"/> is null; LFQ needs a power of two (log2 K sign channels).
+    /// </summary>
     [Description("number K of codes in each codebook (bits per code: ⌈log2 K⌉); fsq: picks the FSQ paper's levels for 2^8, 2^10, 2^12, 2^14, 2^16 (and 8,8,8 for 512); lfq: a power of two")]
     public int CodebookSize { get; init; } = 512;
 
+    /// <summary>
+    /// FSQ: the number of levels of each channel (e.g. 8,5,5,5 for 1000 codes); the codebook is their product. Null takes the FSQ
+    /// paper's recommendation for <see cref="CodebookSize"/>.
+    /// </summary>
     [Description("levels of each channel, comma-separated, e.g. 8,5,5,5 (codebook: their product); default from --codebook-size")]
     public int[]? Levels { get; init; }
 
+    /// <summary>
+    /// RVQ: the quantizers applied to successive residuals, each with its own codebook (K^stages combinations); null means 4.
+    /// </summary>
     [Description("number of quantizers on successive residuals [default: 4]")]
     public int? Stages { get; init; }
 
+    /// <summary>RVQ: one codebook shared by every stage instead of one per stage.</summary>
     [Description("one codebook shared by all stages instead of one per stage")]
     public bool SharedCodebook { get; init; }
 
+    /// <summary>
+    /// RVQ: the fraction of training examples quantised with a random number of stages 1..N (SoundStream's quantizer dropout), so
+    /// that the first k stages decode on their own; 0 (the default) always uses all stages.
+    /// </summary>
     [Description("fraction of training examples quantised with a random number of stages 1..N (SoundStream's quantizer dropout), so that the first k stages decode on their own")]
     public double QuantizerDropout { get; init; }
 
+    /// <summary>
+    /// VQ: l2-normalise z_e and the codes before the nearest-code search, so that codes are matched by angle (as in ViT-VQGAN,
+    /// Yu et al. 2022), which keeps more codes in use.
+    /// </summary>
     [Description("cosine-similarity codes: z_e and the codes l2-normalised before the search, as in ViT-VQGAN")]
     public bool Cosine { get; init; }
 
+    /// <summary>
+    /// How the gradient passes the non-differentiable quantiser: the straight-through estimator (the paper's, the default) or the
+    /// rotation trick (Fifty et al. 2024).
+    /// </summary>
     [Description("how the gradient passes the quantiser: ste (straight-through) or rotation (the rotation trick, Fifty et al. 2024)")]
     public GradientEstimator Gradient { get; init; } = GradientEstimator.Ste;
 
+    /// <summary>
+    /// LFQ: weight of the mean per-example entropy of the soft code assignment, minimised so that each vector commits to a code.
+    /// </summary>
     [Description("weight of the mean per-sample entropy of the soft code assignment (pushed down: confident codes)")]
     public double SampleEntropyWeight { get; init; } = 0.1;
 
+    /// <summary>LFQ: weight of the entropy of the batch's average code assignment, maximised so that every code is used.</summary>
     [Description("weight of the entropy of the batch's average code assignment (pushed up: all codes used)")]
     public double BatchEntropyWeight { get; init; } = 0.1;
 
+    /// <summary>
+    /// LFQ: temperature τ of the soft code assignment p(c|z) ∝ exp(−‖z − c‖²/τ) that the entropy penalty is computed from.
+    /// </summary>
     [Description("temperature τ of the soft code assignment p(c|z) ∝ exp(−‖z − c‖²/τ) in the entropy penalty")]
     public double EntropyTemperature { get; init; } = 0.01;
 
+    /// <summary>
+    /// Dimension of one code vector. Null (the default) splits z_e evenly across the heads, <see cref="ModelOptions.LatentDim"/> / <see cref="Heads"/>;
+    /// other values project z_e into and out of the code space linearly.
+    /// </summary>
     [Description("dimension of one code vector; default latent-dim / heads, other values project z_e in and out linearly")]
     public int? CodeDim { get; init; }
 
+    /// <summary>
+    /// L: each z_e is split into L parts, each quantised against its own codebook, so a position holds K^L combinations.
+    /// </summary>
     [Description("L: split each z_e into this many parts, each quantised against its own codebook (K^L combinations)")]
     public int Heads { get; init; } = 1;
 
+    /// <summary>
+    /// β, the weight of the commitment loss β‖z_e − sg(z_q)‖² that keeps the encoder near its codes; 0.25 as van den Oord et al. 2017.
+    /// </summary>
     [Description("β, weight of the commitment loss β‖z_e − sg(z_q)‖²")]
     public double Commitment { get; init; } = 0.25;
 
+    /// <summary>
+    /// Update the codes by exponential moving averages of the encoder outputs assigned to them (van den Oord et al. 2017, appendix;
+    /// Razavi et al. 2019) instead of by the codebook loss; on by default, as VQ-VAE-2, whose authors found it trains faster.
+    /// </summary>
     [Description("update codes by exponential moving averages of their assigned encoder outputs instead of the codebook loss")]
     public bool Ema { get; init; } = true;
 
+    /// <summary>Decay γ of the EMA codebook updates, in (0, 1); 0.99 as the paper.</summary>
     [Description("decay γ of the EMA codebook updates")]
     public double EmaDecay { get; init; } = 0.99;
 
+    /// <summary>
+    /// Initialise every codebook by k-means on the first training batch, so that training starts with codes where the data are.
+    /// </summary>
     [Description("initialise every codebook by k-means on the first training batch")]
     public bool KmeansInit { get; init; } = true;
 
+    /// <summary>
+    /// Re-seed a code from a random encoder output of the batch once it has gone unused for this many steps (dead-code restarts);
+    /// 0 turns restarts off.
+    /// </summary>
     [Description("re-seed a code from a random encoder output of the batch once it has gone unused this many steps; 0 turns restarts off")]
     public int RestartAfter { get; init; } = 20;
 
+    /// <summary>
+    /// MLP: the number of latent positions, each quantised to one code per head (the conv model's positions are its grid).
+    /// </summary>
     [Description("number of latent positions (slots), each quantised to one code per head")]
     public int Slots { get; init; } = 16;
 
+    /// <summary>
+    /// Epochs of the autoregressive transformer prior over codes, fitted after the autoencoder (the paper's second stage); 0 samples
+    /// from the empirical distribution of the training codes instead.
+    /// </summary>
     [Description("epochs of the autoregressive transformer prior over codes, fitted after training (0: sample from the empirical code distribution)")]
     public int PriorEpochs { get; init; } = 4;
 
+    /// <summary>Width of the prior transformer, a positive multiple of <see cref="CodeTransformer.AttentionHeads"/>.</summary>
     [Description("width of the prior transformer")]
     public int PriorWidth { get; init; } = 64;
 
+    /// <summary>Blocks of the prior transformer, 1 to 24.</summary>
     [Description("blocks of the prior transformer")]
     public int PriorLayers { get; init; } = 2;
 
@@ -124,6 +191,7 @@ public sealed record VqOptions : ModelOptions
     public override OptionChoice? Choice => new(nameof(Quantizer), OptionNames.Kebab(Quantizer),
         Enum.GetValues<QuantizerKind>().Select(kind => (OptionNames.Kebab(kind), (ModelOptions)(this with { Quantizer = kind }))).ToList());
 
+    /// <summary>The VQ-VAE standardises table columns (<see cref="ModelOptions.Standardize"/>).</summary>
     protected override bool StandardizesTables => true;
 
     /// <summary>
