@@ -93,7 +93,7 @@ public abstract record ModelOptions : IOptionApplicability
     /// (e.g. "with --regulariser capacity"); null when there is no such condition.
     /// </summary>
     public virtual string? UsedWhen(string property) => null;
-    /// <summary>A choice of these options, besides the architecture, that decides which of their other options apply (e.g. <c>--quantizer</c>); null when there is none.</summary>
+    /// <summary>A choice of these options, besides the architecture, that decides which of their other options apply (e.g. the VQ-VAE's quantizer); null when there is none.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
     public virtual OptionChoice? Choice => null;
 

@@ -132,8 +132,8 @@ public sealed record DaeOptions : ModelOptions
     public NoiseSpec Corruption => NoiseSpec.Parse(Noise);
 
     /// <summary>
-    /// The transformer is sized by --width, --depth and --attention-heads (and --patch-size on images), its code is every
-    /// position's state; the MLP and conv networks by the shared options (and --width for token embeddings).
+    /// The transformer is sized by <see cref="Width"/>, <see cref="Depth"/> and <see cref="AttentionHeads"/> (and <see cref="PatchSize"/> on images), its code is every
+    /// position's state; the MLP and conv networks by the shared options (and <see cref="Width"/> for token embeddings).
     /// </summary>
     public override bool Uses(string property) => property switch
     {

@@ -130,7 +130,7 @@ public sealed class DenoisingAutoencoder : Autoencoder, IInpainting, ICorrupting
         _ => output.argmax(-1),
     };
 
-    /// <summary>What masked elements become: the learned [MASK] value, or --mask-value; null for tokens.</summary>
+    /// <summary>What masked elements become: the learned [MASK] value, or <see cref="DaeOptions.MaskValue"/>; null for tokens.</summary>
     Tensor? MaskFill(Tensor like) => Shape.Kind == DataKind.Tokens ? null
         : maskEmbedding ?? full(1, _options.MaskValue, dtype: like.dtype, device: like.device);
 

@@ -8,7 +8,7 @@ namespace Latent.Models.Plain;
 /// The plain autoencoder: a deterministic encoder φ to a D-dimensional latent, a decoder ψ back, and
 /// the ℓ2 reconstruction loss E‖ψ(φ(x)) − x‖², here averaged per element. For data in [0, 1] the
 /// decoder ends in a sigmoid so that reconstructions stay in range. Table columns are standardised
-/// (<see cref="ColumnStandardizer"/>, unless <c>--standardize no</c>): the network reads and writes
+/// (<see cref="ColumnStandardizer"/>, unless <see cref="ModelOptions.Standardize"/> is <c>No</c>): the network reads and writes
 /// standardised values and the loss is the squared error in units of each column's spread, so that no
 /// column drowns the rest; <see cref="Decode"/> returns the data's own units.
 /// </summary>

@@ -40,7 +40,7 @@ public sealed class VariationalAutoencoder : Autoencoder, IGenerative, IVariatio
     public static readonly MetricKey TotalCorrelationTerm = MetricKey.Term("tc", "total correlation KL(q(z) ‖ Πⱼ q(zⱼ)), nats, by minibatch-weighted sampling (β-TCVAE; without the paper's (D−1)·log N offset, so independent codes give about 0)");
     /// <summary>The dimension-wise KL of <see cref="Regulariser.TotalCorrelation"/>.</summary>
     public static readonly MetricKey DimensionWiseKlTerm = MetricKey.Term("dim_kl", "dimension-wise KL Σⱼ KL(q(zⱼ) ‖ p(zⱼ)), nats, by minibatch-weighted sampling (β-TCVAE)");
-    /// <summary>The importance-weighted bound minimised with --train-samples above 1.</summary>
+    /// <summary>The importance-weighted bound minimised with <see cref="VaeOptions.TrainSamples"/> above 1.</summary>
     public static readonly MetricKey ImportanceWeightedTerm = MetricKey.Term("iwae", "−log (1/K) Σₖ p(x, zₖ)/q(zₖ|x) per example, nats, K = --train-samples: the IWAE objective");
 
     static readonly double LogTwoPi = Math.Log(2 * Math.PI);
@@ -222,8 +222,8 @@ public sealed class VariationalAutoencoder : Autoencoder, IGenerative, IVariatio
     /// <summary>
     /// recon + the regulariser, per example (batch mean), with the terms "recon" (−log p(x|z) for one draw)
     /// and "kl" (the exact KL against N(0, I), before any free-bits floor; one draw's estimate against the
-    /// VampPrior), and the regulariser's own terms. With --regulariser kl, λ = 1 and no warm-up or free bits,
-    /// the total is the single-sample estimate of the negative ELBO; with --train-samples K &gt; 1 it is −L_K.
+    /// VampPrior), and the regulariser's own terms. With the KL regulariser, λ = 1 and no warm-up or free bits,
+    /// the total is the single-sample estimate of the negative ELBO; with <see cref="VaeOptions.TrainSamples"/> K &gt; 1 it is −L_K.
     /// </summary>
     public override LossTerms Loss(Tensor x, LossContext context)
     {

@@ -15,7 +15,7 @@ namespace Latent.Models.VectorQuantized;
 /// </summary>
 public sealed class CodePrior : nn.Module
 {
-    /// <summary>How the transformer is trained, as the VQ-VAE's second stage (its epochs are --prior-epochs).</summary>
+    /// <summary>How the transformer is trained, as the VQ-VAE's second stage (its epochs are <see cref="VqOptions.PriorEpochs"/>).</summary>
     public static StageRecipe Recipe(int epochs) => new(epochs, BatchSize: 128, LearningRate: 2e-3, GradClip: 1.0, SeedStream: 0x5052494F52); // "PRIOR"
 
     // [P, L, K]: how often each code occurs at each position and head of the training split.
