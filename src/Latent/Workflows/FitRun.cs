@@ -26,6 +26,9 @@ public sealed record FitResult(RunDirectory Run, double Seconds, int Examples, i
 /// </summary>
 public static class FitRun
 {
+    /// <summary>The warnings of the fit (also in fit.log), as a list of lines.</summary>
+    public static readonly MetricKey Warnings = new("warnings", "warnings the fit raised (also in fit.log), one line each; empty when there were none");
+
     public static readonly MetricKey FitSeconds = new("fit_seconds", "seconds the closed-form fit itself took (data loading excluded)");
     public static readonly MetricKey TrainExamples = new("train_examples", "rows of the training split the model was fitted on");
     public static readonly MetricKey Features = new("features", "features of one example (C·H·W for images)");
@@ -66,7 +69,7 @@ public static class FitRun
                 };
                 foreach (var (name, value) in diagnosis.Figures) fit[name] = double.IsFinite(value) ? value : null;
                 foreach (var (name, text) in diagnosis.Notes ?? new Dictionary<string, string>()) fit[name] = text;
-                fit["warnings"] = new JsonArray(diagnosis.Warnings.Select(warning => (JsonNode?)warning).ToArray());
+                fit[Warnings.Name] = new JsonArray(diagnosis.Warnings.Select(warning => (JsonNode?)warning).ToArray());
                 AtomicFile.WriteAllText(staging.File("fit.json"), fit.ToJsonString(Json.Options));
                 foreach (var warning in diagnosis.Warnings) staging.AppendLog("fit.log", $"warning: {warning}");
 
