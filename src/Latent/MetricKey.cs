@@ -71,14 +71,17 @@ public sealed partial record MetricKey
     private static partial Regex NamePattern();
 }
 
-/// <summary>Every <see cref="MetricKey"/> declared in Latent, found once by reflection over its static fields.</summary>
+/// <summary>
+/// Every <see cref="MetricKey"/> declared in Latent, found once by reflection over its static fields: each
+/// field of type <see cref="MetricKey"/>, and each of type <c>IReadOnlyList&lt;MetricKey&gt;</c> (a family's keys declared as one table).
+/// </summary>
 public static class MetricKeys
 {
     static readonly Lazy<IReadOnlyList<MetricKey>> Declared = new(() =>
         typeof(MetricKey).Assembly.GetTypes()
             .SelectMany(type => type.GetFields(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static | BindingFlags.DeclaredOnly))
-            .Where(field => field.FieldType == typeof(MetricKey))
-            .Select(field => (MetricKey)field.GetValue(null)!)
+            .SelectMany(field => field.FieldType == typeof(MetricKey) ? [(MetricKey)field.GetValue(null)!]
+                : field.FieldType == typeof(IReadOnlyList<MetricKey>) ? (IReadOnlyList<MetricKey>)field.GetValue(null)! : [])
             .DistinctBy(key => (key.Name, key.Kind))
             .ToList());
 
