@@ -135,7 +135,7 @@ public static class Evaluator
     {
         double sum = 0;
         using var noGrad = no_grad();
-        foreach (var batch in data.Batches(batchSize))
+        foreach (var batch in Batched.WithLabels(model, data, batchSize))
         {
             using var scope = NewDisposeScope();
             sum += (model.Reconstruct(batch) - batch).square().sum().item<float>();

@@ -158,6 +158,8 @@ public sealed class Trainer(TrainingOptions options, ITrainingObserver observer,
         var position = context.Position!;
         torch.manual_seed(Shuffle.Derive(options.Seed, position.Step));
         var x = session.Data.Train.Gather(indices).to(Devices.Resolve(options.Device));
+        var labels = session.Model is Autoencoder { Condition: not null } ? LabelCondition.LabelsOf(session.Data.Train, indices) : null;
+        using var given = (session.Model as Autoencoder)?.Given(labels);
 
         session.Optimizer.ZeroGrad();
         var loss = session.Model.Loss(x, context);
@@ -219,7 +221,8 @@ public sealed class Trainer(TrainingOptions options, ITrainingObserver observer,
         using (no_grad())
         {
             torch.manual_seed(Shuffle.Derive(options.Seed, ValidationStream));
-            foreach (var batch in validation.Batches(Math.Max(options.BatchSize, 512)))
+            int batchSize = Math.Max(options.BatchSize, 512);
+            foreach (var batch in session.Model is Autoencoder model ? Batched.WithLabels(model, validation, batchSize) : validation.Batches(batchSize))
             {
                 using var scope = NewDisposeScope();
                 var loss = session.Model.Loss(batch.to(Devices.Resolve(options.Device)), LossContext.Final(trainingExamples));

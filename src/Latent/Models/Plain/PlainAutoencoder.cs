@@ -20,8 +20,8 @@ public sealed class PlainAutoencoder : Autoencoder, IFitsTrainingSplit
 
     public PlainAutoencoder(PlainOptions options, DataShape shape) : base("ae", options, shape)
     {
-        encoder = Networks.Encoder(options, shape, options.LatentDim);
-        decoder = Networks.Decoder(options, shape, options.LatentDim);
+        encoder = Networks.Encoder(options, EncoderShape, options.LatentDim);
+        decoder = Networks.Decoder(options, shape, DecoderInputs(options.LatentDim));
         if (options.Init == Initialisation.He)
         {
             HeInitialisation.Apply(encoder);
@@ -33,11 +33,11 @@ public sealed class PlainAutoencoder : Autoencoder, IFitsTrainingSplit
 
     public void FitTrainingSplit(Dataset train) => standardizer?.Fit(train.Features);
 
-    public override Tensor Encode(Tensor x) => encoder.forward(standardizer?.Standardize(x) ?? x);
+    public override Tensor Encode(Tensor x) => encoder.forward(EncoderInput(standardizer?.Standardize(x) ?? x));
 
     public override Tensor Decode(Tensor z)
     {
-        var output = decoder.forward(z);
+        var output = decoder.forward(DecoderInput(z));
         if (standardizer is not null) return standardizer.Restore(output);
         return Shape.IsUnitRange ? output.sigmoid() : output;
     }
@@ -47,7 +47,7 @@ public sealed class PlainAutoencoder : Autoencoder, IFitsTrainingSplit
     {
         var reconstruction = standardizer is null
             ? nn.functional.mse_loss(Reconstruct(x), x)
-            : nn.functional.mse_loss(decoder.forward(Encode(x)), standardizer.Standardize(x));
+            : nn.functional.mse_loss(decoder.forward(DecoderInput(Encode(x))), standardizer.Standardize(x));
         return new LossTerms(reconstruction, (LossTerms.Reconstruction, reconstruction));
     }
 }

@@ -10,4 +10,6 @@ public sealed record PlainOptions : ModelOptions
     public Initialisation Init { get; init; } = Initialisation.Torch;
 
     protected override bool StandardizesTables => true;
+    /// <summary>A label-conditioned decoder (and encoder): the CVAE of Sohn et al. 2015.</summary>
+    protected override bool ConditionsOnLabels => true;
 }

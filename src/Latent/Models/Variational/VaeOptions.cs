@@ -74,6 +74,8 @@ public sealed record VaeOptions : ModelOptions
     public Nn.Initialisation Init { get; init; } = Nn.Initialisation.Torch;
 
     protected override bool StandardizesTables => true;
+    /// <summary>A label-conditioned decoder (and encoder): the CVAE of Sohn et al. 2015.</summary>
+    protected override bool ConditionsOnLabels => true;
 
     /// <summary>
     /// The likelihood on data of <paramref name="shape"/>: the one asked for, else the one the data call for:
@@ -172,6 +174,8 @@ public sealed record VaeOptions : ModelOptions
             throw new UserInputException("--regulariser total-correlation needs a factorised prior (its dimension-wise KL is per dimension); pass --prior standard");
         if (Regulariser == Regulariser.TotalCorrelation && Covariance != Covariance.Diagonal)
             throw new UserInputException("--regulariser total-correlation estimates q(z) from diagonal posteriors; pass --covariance diagonal");
+        if (Prior == Prior.Vamp && Condition == Conditioning.Label)
+            throw new UserInputException($"{nameof(Prior)} vamp has pseudo-inputs without labels, so it cannot be conditioned; pass {nameof(Prior)} standard with {nameof(Condition)} label", nameof(Prior), nameof(Condition));
         if (Prior == Prior.Vamp && Covariance != Covariance.Diagonal)
             throw new UserInputException("--prior vamp mixes diagonal posteriors; pass --covariance diagonal");
         if (Covariance == Covariance.Full && LatentDim > 256)
