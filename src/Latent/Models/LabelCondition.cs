@@ -95,6 +95,21 @@ public sealed class LabelCondition
     public Tensor EqualShares(int count) =>
         (arange(count, dtype: ScalarType.Int64) * ClassCount).div(Math.Max(1, count), rounding_mode: RoundingMode.floor);
 
+    /// <summary>
+    /// The class a user names: its number (0 to K − 1) or its name in <paramref name="names"/> (case-insensitive,
+    /// e.g. "sneaker"); a one-line <see cref="UserInputException"/> listing the labels otherwise.
+    /// </summary>
+    public int Resolve(string label, IReadOnlyList<string>? names)
+    {
+        var text = label.Trim();
+        if (int.TryParse(text, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out int number)
+            && number >= 0 && number < ClassCount) return number;
+        int named = names?.ToList().FindIndex(name => string.Equals(name, text, StringComparison.OrdinalIgnoreCase)) ?? -1;
+        if (named >= 0 && named < ClassCount) return named;
+        string choices = names is { Count: > 0 } ? $"0 to {ClassCount - 1} or one of {string.Join(", ", names.Take(ClassCount))}" : $"0 to {ClassCount - 1}";
+        throw new UserInputException($"label '{label}' is not one of the {ClassCount} classes this run is conditioned on; pass {choices}");
+    }
+
     /// <summary>The labels of examples <paramref name="start"/> to <paramref name="start"/> + <paramref name="length"/> of <paramref name="data"/>, [length] int64.</summary>
     public static Tensor LabelsOf(Dataset data, int start, int length) => tensor(RequireLabels(data).AsSpan(start, length).ToArray().Select(label => (long)label).ToArray());
 
