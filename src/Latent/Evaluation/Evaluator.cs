@@ -11,7 +11,7 @@ public sealed record EvaluationOptions
     [Description("importance samples per test example for the IWAE estimate of −log p(x) (0 skips it)")]
     public int IwaeSamples { get; init; }
 
-    [Description("also fit a linear probe and k-NN on frozen representations of the training split")]
+    [Description("also fit a linear probe and k-NN on frozen representations of the training split (and, for a model conditioned on labels, check its samples per label with a probe on the raw training examples)")]
     public bool Probe { get; init; }
 
     [Description("also fit the probes on the raw features (pixels), the baseline for --probe")]
@@ -94,6 +94,7 @@ public static class Evaluator
                 ?? throw new ArgumentException("the probes are fitted on the training split: set EvaluationOptions.TrainingSplit", nameof(options));
             if (options.Probe) Add(Probes.Evaluate(model, train, test, options.BatchSize));
             if (options.ProbeRaw) Add(Probes.EvaluateRaw(train, test));
+            if (options.Probe) Add(ConditionalSamples.Evaluate(model, train));
         }
         return figures;
     }
