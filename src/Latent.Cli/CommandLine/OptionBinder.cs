@@ -43,7 +43,7 @@ public static class OptionBinder
                 if (!applicability.Uses(property.Name))
                 {
                     var (where, fix) = (clone as Latent.Models.ModelOptions)?.Choice?.Refusal(property.Name) ?? ("", "");
-                    throw new UserInputException($"--{name} does not apply to {context ?? Describe(clone)}{where}; drop it{fix}");
+                    throw new UserInputException($"--{name} does not apply to {context ?? Describe(clone)}{where}; drop it{fix}", (clone as Latent.Models.ModelOptions)?.Choice?.Property is { } choice ? [choice] : []);
                 }
         return clone;
     }
@@ -101,6 +101,7 @@ public static class OptionBinder
     /// <summary>Library names (parameters of the library's calls) whose flag is not their kebab-case spelling.</summary>
     static readonly Dictionary<string, string> FlagsByLibraryName = new()
     {
+        [Latent.Models.ModelOptions.FamilyOption] = "model",
     };
 
     /// <summary>

@@ -26,7 +26,7 @@ public sealed class PcaCommand : Command
         var outPath = arguments.Value("out") ?? Path.Combine("runs", "pca");
         arguments.RejectUnknown();
 
-        var result = FitRun.Start(new FitRequest(model, data, outPath, command));
+        var result = Start(new FitRequest(model, data, outPath, command));
         var figures = result.Diagnosis.Figures;
         var notes = result.Diagnosis.Notes ?? new Dictionary<string, string>();
         output.Line($"fitted {components} components to {result.Examples}×{result.Features} in {result.Seconds:F3} s " +
@@ -40,6 +40,16 @@ public sealed class PcaCommand : Command
         foreach (var warning in result.Diagnosis.Warnings) output.OnWarning(warning);
         output.Line($"run written to {result.Run.Path}");
         return 0;
+    }
+
+    /// <summary>Fits the run; the library's K is <see cref="PcaOptions.LatentDim"/>, which this command calls --components.</summary>
+    static FitResult Start(FitRequest request)
+    {
+        try { return FitRun.Start(request); }
+        catch (UserInputException error) when (error.Options.Contains(nameof(PcaOptions.LatentDim)))
+        {
+            throw new UserInputException(error.MessageIn(name => name == nameof(PcaOptions.LatentDim) ? "--components" : OptionBinder.Flag(name)));
+        }
     }
 
     static string SolverDescription(string solver, IReadOnlyDictionary<string, double> figures) => solver switch

@@ -68,10 +68,10 @@ public static class DataCatalog
         return kind switch
         {
             "shapes" => ShapesSource.Load(ShapesSpec.Parse(argument), options.Examples, options.Classes is null ? options.Limit : null, options.Storage), // a limit counts the examples of the kept classes
-            "fashion-mnist" => IdxSource.Load(FashionMnistDirectory(), IdxSource.FashionMnistLabelNames),
-            "idx" => IdxSource.Load(argument, labelNames: null),
+            "fashion-mnist" => IdxSource.Load(FashionMnistDirectory(), IdxSource.FashionMnistLabelNames, options.Storage),
+            "idx" => IdxSource.Load(argument, labelNames: null, options.Storage),
             "images" => CarveTest(ImageFolderSource.Load(argument, options.ImageSize, options.Alpha ?? AlphaHandling.Composite,
-                                                          options.Background ?? Background.White)),
+                                                          options.Background ?? Background.White, options.Storage)),
             "csv" => CarveTest(CsvSource.Load(argument, options.LabelColumn, options.Header)),
             _ => throw new UserInputException(
                 $"unknown data source '{options.Data}'; pass shapes, fashion-mnist, idx:DIR, images:DIR, csv:FILE or text:FILE"),

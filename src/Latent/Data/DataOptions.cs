@@ -15,7 +15,7 @@ public sealed record DataOptions : IOptionApplicability
     [Description("shapes: number of training examples, validation included (the test split stays 2000) [default: 20000]")]
     public int? Examples { get; init; }
 
-    [Description("shapes: hold the splits in memory (memory), render each batch when it is asked for (stream), or stream when a split would exceed 256 MiB (auto)")]
+    [Description("shapes, images:DIR, idx:DIR, fashion-mnist: hold the splits in memory (memory), make each batch when it is asked for: rendered, decoded from its files, or read from the memory-mapped IDX file (stream); or stream when a split would exceed 256 MiB (auto)")]
     public DataStorage Storage { get; init; } = DataStorage.Auto;
 
     [Description("images:DIR with transparency: composite over --background (composite) or keep alpha as the last channel (keep) [default: composite]")]
@@ -71,7 +71,8 @@ public sealed record DataOptions : IOptionApplicability
         nameof(ImageSize) => Source == "images",
         nameof(LabelColumn) or nameof(Header) => Source == "csv",
         nameof(Classes) => Source == "csv" ? LabelColumn is not null : Source != "text",
-        nameof(Examples) or nameof(Storage) => Source == "shapes",
+        nameof(Examples) => Source == "shapes",
+        nameof(Storage) => Source is "shapes" or "images" or "fashion-mnist" or "idx",
         nameof(Alpha) or nameof(Background) => Source == "images",
         nameof(Tokens) or nameof(Window) or nameof(Stride) or nameof(MaxVocabulary) or nameof(Vocabulary) => Source == "text",
         _ => true,

@@ -40,7 +40,7 @@ public sealed class Dataset
     /// asked for this (and keeps them); what must stay bounded uses <see cref="Gather"/>,
     /// <see cref="Batches"/> and <see cref="Head"/> instead.
     /// </summary>
-    public Tensor Features => _features ??= _store!.Gather(Enumerable.Range(0, _store.Count).ToArray());
+    public Tensor Features => _features ??= _store!.Gather(Enumerable.Range(0, _store.Count).ToArray()).DetachFromDisposeScope();   // kept: no caller's scope may free it
     public DataShape Shape { get; }
     /// <summary>Class of each example, or null when the data has no labels.</summary>
     public int[]? Labels { get; }

@@ -49,14 +49,15 @@ public sealed record ModelFamily(
             throw new ArgumentException($"{options.GetType().Name} are not the options of {Name}", nameof(options));
         if (!Architectures.Contains(options.Arch))
         {
-            var others = ModelCatalog.Families.Where(family => family.Architectures.Contains(options.Arch)).Select(family => $"--model {family.Name}").ToList();
-            throw new UserInputException($"--arch {OptionNames.Kebab(options.Arch)} is not available for --model {Name}; pass {(Architectures.Count == 1 ? "" : "one of ")}--arch {string.Join(" | ", Architectures.Select(arch => OptionNames.Kebab(arch)))}" +
-                                         (others.Count > 0 ? $" (or {string.Join(", ", others)}, which builds it)" : ""));
+            var others = ModelCatalog.Families.Where(family => family.Architectures.Contains(options.Arch)).Select(family => $"{ModelOptions.FamilyOption} {family.Name}").ToList();
+            throw new UserInputException($"{nameof(ModelOptions.Arch)} {OptionNames.Kebab(options.Arch)} is not available for {ModelOptions.FamilyOption} {Name}; pass {(Architectures.Count == 1 ? "" : "one of ")}{nameof(ModelOptions.Arch)} {string.Join(" | ", Architectures.Select(arch => OptionNames.Kebab(arch)))}" +
+                                         (others.Count > 0 ? $" (or {string.Join(", ", others)}, which builds it)" : ""), nameof(ModelOptions.Arch), ModelOptions.FamilyOption);
         }
         foreach (var unused in options.UnusedButChanged())
         {
             var (where, fix) = options.Choice?.Refusal(unused) ?? ("", "");
-            throw new UserInputException($"--{OptionNames.Kebab(unused)} does not apply to --model {Name}{(Architectures.Count > 1 ? $" --arch {OptionNames.Kebab(options.Arch)}" : "")}{where}; drop it{fix} (see 'latent train --model {Name} --help')");
+            string[] named = options.Choice is { } choice ? [unused, ModelOptions.FamilyOption, nameof(ModelOptions.Arch), choice.Property] : [unused, ModelOptions.FamilyOption, nameof(ModelOptions.Arch)];
+            throw new UserInputException($"{unused} does not apply to {ModelOptions.FamilyOption} {Name}{(Architectures.Count > 1 ? $" {nameof(ModelOptions.Arch)} {OptionNames.Kebab(options.Arch)}" : "")}{where}; drop it{fix}", named);
         }
         options.Validate(shape);
     }
@@ -65,6 +66,7 @@ public sealed record ModelFamily(
 /// <summary>The one catalogue that maps a family name (<c>--model</c>) to its factory.</summary>
 public static class ModelCatalog
 {
+    /// <summary>Every family Latent builds, in the order help lists them: ae, linear, pca, dae, mae, vae, vqvae.</summary>
     public static readonly IReadOnlyList<ModelFamily> Families =
     [
         ModelFamily.Of<PlainOptions, PlainAutoencoder>("ae", "plain autoencoder: deterministic encoder and decoder, ℓ2 reconstruction loss",
@@ -84,9 +86,12 @@ public static class ModelCatalog
             [Architecture.Mlp, Architecture.Conv], (options, shape) => new VqVae(options, shape)),
     ];
 
+    /// <summary>The family called <paramref name="name"/> (case and surrounding spaces ignored), as a manifest or <c>--model</c> names it.</summary>
+    /// <param name="name">A family name such as <c>vae</c>.</param>
+    /// <exception cref="UserInputException">No family has that name; the message lists the names there are.</exception>
     public static ModelFamily Find(string name) =>
         Families.FirstOrDefault(family => family.Name == name.Trim().ToLowerInvariant())
-        ?? throw new UserInputException($"unknown model '{name}'; pass --model with one of: {string.Join(", ", Families.Select(f => f.Name))}");
+        ?? throw new UserInputException($"unknown model '{name}'; pass one of: {string.Join(", ", Families.Select(f => f.Name))}");
 
     /// <summary>The family a model's options belong to.</summary>
     public static ModelFamily Of(ModelOptions options) =>

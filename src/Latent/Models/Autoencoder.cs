@@ -11,6 +11,10 @@ namespace Latent.Models;
 /// </summary>
 public abstract class Autoencoder : nn.Module<Tensor, Tensor>, ITrainable
 {
+    /// <summary>Records what the model is built from; a family builds its networks after this and then calls <c>RegisterComponents()</c>.</summary>
+    /// <param name="name">The TorchSharp module name.</param>
+    /// <param name="options">The family's options, kept as <see cref="Options"/> (and written into the run's manifest).</param>
+    /// <param name="shape">The shape of one example, kept as <see cref="Shape"/>.</param>
     protected Autoencoder(string name, ModelOptions options, DataShape shape) : base(name)
     {
         Options = options;
@@ -61,6 +65,7 @@ public abstract class Autoencoder : nn.Module<Tensor, Tensor>, ITrainable
     /// <summary>x → x̂ through the latent space.</summary>
     public virtual Tensor Reconstruct(Tensor x) => Decode(Encode(x));
 
+    /// <summary>TorchSharp's forward pass: x [B, ...shape] → x̂ [B, ...shape], the same as <see cref="Reconstruct"/>.</summary>
     public override Tensor forward(Tensor x) => Reconstruct(x);
 }
 
@@ -71,5 +76,6 @@ public abstract class Autoencoder : nn.Module<Tensor, Tensor>, ITrainable
 public sealed record Diagnosis(IReadOnlyDictionary<string, double> Figures, IReadOnlyList<string> Warnings,
                                IReadOnlyDictionary<string, string>? Notes = null)
 {
+    /// <summary>No figures, no warnings: what a family without per-epoch diagnostics reports.</summary>
     public static readonly Diagnosis None = new(new Dictionary<string, double>(), []);
 }

@@ -12,12 +12,23 @@ namespace Latent.Models;
 /// </summary>
 public abstract record InpaintMask
 {
+    /// <summary>The middle half of each side (of an image, or of a token window).</summary>
     public sealed record Center : InpaintMask;
+    /// <summary>A fraction of the units, drawn per example.</summary>
+    /// <param name="Fraction">The fraction hidden, in (0, 1): exactly round(F·n) of n units, at least one.</param>
     public sealed record Random(double Fraction) : InpaintMask;
+    /// <summary>A pixel rectangle, the same for every example; clipped to the image.</summary>
+    /// <param name="X">Left column, from 0.</param>
+    /// <param name="Y">Top row, from 0.</param>
+    /// <param name="Width">Width in pixels, positive.</param>
+    /// <param name="Height">Height in pixels, positive.</param>
     public sealed record Box(int X, int Y, int Width, int Height) : InpaintMask;
 
     const string Hint = "pass center, random:0.75 or box:X,Y,W,H";
 
+    /// <summary>Reads a mask spec: <c>center</c> (or <c>centre</c>), <c>random:F</c>, or <c>box:x,y,w,h</c>.</summary>
+    /// <param name="spec">The spec.</param>
+    /// <exception cref="UserInputException">The spec is none of these, or its numbers are out of range.</exception>
     public static InpaintMask Parse(string spec)
     {
         var parts = spec.Split(':', 2, StringSplitOptions.TrimEntries);
@@ -28,7 +39,7 @@ public abstract record InpaintMask
             case "random" when parts.Length == 2:
                 if (double.TryParse(parts[1], NumberStyles.Float, CultureInfo.InvariantCulture, out double fraction) && fraction is > 0 and < 1)
                     return new Random(fraction);
-                throw new UserInputException($"--mask '{spec}': the fraction must lie strictly between 0 and 1; pass e.g. random:0.75");
+                throw new UserInputException($"inpainting mask '{spec}': the fraction must lie strictly between 0 and 1; pass e.g. random:0.75");
             case "box" when parts.Length == 2:
                 var numbers = parts[1].Split(',', StringSplitOptions.TrimEntries);
                 if (numbers.Length == 4 && numbers.All(n => int.TryParse(n, CultureInfo.InvariantCulture, out _)))
@@ -36,9 +47,9 @@ public abstract record InpaintMask
                     var v = numbers.Select(n => int.Parse(n, CultureInfo.InvariantCulture)).ToArray();
                     if (v[0] >= 0 && v[1] >= 0 && v[2] > 0 && v[3] > 0) return new Box(v[0], v[1], v[2], v[3]);
                 }
-                throw new UserInputException($"--mask '{spec}' needs four whole numbers x,y,w,h with w and h positive; pass e.g. box:4,4,12,12");
+                throw new UserInputException($"inpainting mask '{spec}' needs four whole numbers x,y,w,h with w and h positive; pass e.g. box:4,4,12,12");
             default:
-                throw new UserInputException($"--mask '{spec}' is not a mask; {Hint}");
+                throw new UserInputException($"inpainting mask '{spec}' is not a mask; {Hint}");
         }
     }
 
@@ -67,7 +78,7 @@ public abstract record InpaintMask
                 break;
             case Box box:
                 if (box.X >= shape.Width || box.Y >= shape.Height)
-                    throw new UserInputException($"--mask box:{box.X},{box.Y},{box.Width},{box.Height} lies outside the {shape.Height}×{shape.Width} image; pass x < {shape.Width} and y < {shape.Height}");
+                    throw new UserInputException($"inpainting mask box:{box.X},{box.Y},{box.Width},{box.Height} lies outside the {shape.Height}×{shape.Width} image; pass x < {shape.Width} and y < {shape.Height}");
                 var pixels = zeros([count, 1, shape.Height, shape.Width], ScalarType.Bool);
                 pixels[.., .., TensorIndex.Slice(box.Y, Math.Min(shape.Height, box.Y + box.Height)), TensorIndex.Slice(box.X, Math.Min(shape.Width, box.X + box.Width))] = tensor(true);
                 return pixels.expand(count, shape.Channels, shape.Height, shape.Width).clone();

@@ -12,7 +12,7 @@ public enum Standardization
     No,
 }
 
-/// <summary>The standardiser a family builds for its data: one for table rows unless <c>--standardize no</c>; none for images and tokens.</summary>
+/// <summary>The standardiser a family builds for its data: one for table rows unless <see cref="ModelOptions.Standardize"/> is <c>No</c>; none for images and tokens.</summary>
 public static class TableStandardization
 {
     /// <summary>A <see cref="ColumnStandardizer"/> for table rows with standardisation on, else null.</summary>

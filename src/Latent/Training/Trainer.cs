@@ -105,13 +105,18 @@ public sealed class Trainer(TrainingOptions options, ITrainingObserver observer,
         var sums = new Dictionary<string, double>(state.TermSums);
         long examples = state.ExamplesInEpoch;
         session.Module.train();
+        using var reader = new BatchReader(data.Train, order, options.BatchSize);
 
         for (int batch = state.BatchInEpoch; batch < session.StepsPerEpoch; batch++)
         {
-            int start = batch * options.BatchSize, count = Math.Min(options.BatchSize, order.Length - start);
+            using var x = reader.Read(batch);
+            int count = (int)x.shape[0];
+            // A model conditioned on labels gets this batch's (order[start..start + count]) for the step.
+            using var labels = session.Model is Autoencoder { Condition: not null } ? LabelCondition.LabelsOf(data.Train, order.AsSpan(batch * options.BatchSize, count)) : null;
+            using var given = (session.Model as Autoencoder)?.Given(labels);
             double learningRate = options.LearningRate(state.Step, totalSteps) * state.LearningRateScale;
             var context = LossContext.Training(new TrainingPosition(epoch, state.Step, session.StepsPerEpoch), data.Train.Count);
-            TrainStep(session, order.AsSpan(start, count), context, learningRate, sums);
+            TrainStep(session, x, context, learningRate, sums);
             examples += count;
             session.StepsTaken++;
             state = state with { BatchInEpoch = batch + 1, Step = state.Step + 1, TermSums = new(sums), ExamplesInEpoch = examples };
@@ -151,15 +156,14 @@ public sealed class Trainer(TrainingOptions options, ITrainingObserver observer,
         return state;
     }
 
-    /// <summary>One optimiser step on the examples at <paramref name="indices"/>; adds the batch's terms to <paramref name="sums"/>.</summary>
-    void TrainStep(Session session, ReadOnlySpan<int> indices, LossContext context, double learningRate, Dictionary<string, double> sums)
+    /// <summary>One optimiser step on the batch <paramref name="examples"/> [B, ...shape]; adds the batch's terms to <paramref name="sums"/>.</summary>
+    void TrainStep(Session session, Tensor examples, LossContext context, double learningRate, Dictionary<string, double> sums)
     {
         using var scope = NewDisposeScope();
         var position = context.Position!;
         torch.manual_seed(Shuffle.Derive(options.Seed, position.Step));
-        var x = session.Data.Train.Gather(indices).to(Devices.Resolve(options.Device));
-        var labels = session.Model is Autoencoder { Condition: not null } ? LabelCondition.LabelsOf(session.Data.Train, indices) : null;
-        using var given = (session.Model as Autoencoder)?.Given(labels);
+        var x = examples.to(Devices.Resolve(options.Device));
+        long count = examples.shape[0];
 
         session.Optimizer.ZeroGrad();
         var loss = session.Model.Loss(x, context);
@@ -173,7 +177,7 @@ public sealed class Trainer(TrainingOptions options, ITrainingObserver observer,
         if (!session.Optimizer.GradientsFinite()) throw new DivergenceException(position.Step, position.Epoch, "the gradient");
         if (options.GradClip > 0) nn.utils.clip_grad_norm_(session.Optimizer.Parameters, options.GradClip);
         session.Optimizer.Step(learningRate);
-        foreach (var (name, value) in values) sums[name] = sums.GetValueOrDefault(name) + value * indices.Length;
+        foreach (var (name, value) in values) sums[name] = sums.GetValueOrDefault(name) + value * count;
     }
 
     /// <summary>A checkpoint of <paramref name="kind"/>, after checking that weights and moments are finite.</summary>

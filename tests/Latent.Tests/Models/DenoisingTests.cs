@@ -28,7 +28,8 @@ public sealed class DenoisingTests
     public void Bad_noise_specs_are_user_errors(string spec)
     {
         var error = Assert.Throws<UserInputException>(() => NoiseSpec.Parse(spec));
-        Assert.Contains("--noise", error.Message);
+        Assert.Contains("Noise", error.Message);
+        Assert.Equal([nameof(DaeOptions.Noise)], error.Options);
     }
 
     [Fact]
@@ -71,8 +72,8 @@ public sealed class DenoisingTests
     [InlineData("tokens", "gaussian:0.3", Architecture.Mlp, "real-valued noise")]
     [InlineData("table", "salt-pepper:0.2", Architecture.Mlp, "minimum and maximum")]
     [InlineData("table", "mask:0.2", Architecture.Transformer, "needs images or tokens")]
-    [InlineData("image", "mask:0.2", Architecture.Vit, "--model mae")]
-    [InlineData("tokens", "mask:0.2", Architecture.Conv, "--arch conv needs images")]
+    [InlineData("image", "mask:0.2", Architecture.Vit, "Family mae")]
+    [InlineData("tokens", "mask:0.2", Architecture.Conv, "Arch conv needs images")]
     public void Impossible_combinations_are_user_errors(string kind, string noise, Architecture architecture, string expected)
     {
         var shape = kind switch { "tokens" => DataShape.Tokens(16, 30), "table" => DataShape.Table(5), _ => DataShape.Image(1, 32, 32) };
@@ -164,7 +165,7 @@ public sealed class DenoisingTests
         Assert.True(result.Hidden.SameAs(missing));
 
         using var gaussian = new DenoisingAutoencoder(new DaeOptions { Noise = "gaussian:0.2", Hidden = [32], LatentDim = 16 }, data.Shape);
-        Assert.Contains("--noise mask", Assert.Throws<UserInputException>(() => gaussian.Inpaint(x, missing)).Message);
+        Assert.Contains("Noise mask", Assert.Throws<UserInputException>(() => gaussian.Inpaint(x, missing)).Message);
     }
 
     [Fact]

@@ -115,7 +115,7 @@ public sealed class LinearAutoencoderTests
     {
         var table = DataShape.Table(5);
         Assert.Contains("more than the 5 features", Assert.Throws<UserInputException>(() => new LinearOptions { LatentDim = 6 }.Validate(table)).Message);
-        Assert.Contains("--arch conv", Assert.Throws<UserInputException>(() =>
+        Assert.Contains("Arch conv", Assert.Throws<UserInputException>(() =>
             ModelCatalog.Find("linear").Validate(new LinearOptions { Arch = Architecture.Conv, LatentDim = 2 }, DataShape.Image(1, 8, 8))).Message);
         Assert.Throws<UserInputException>(() => new LinearOptions { LatentDim = 2 }.Validate(DataShape.Tokens(8, 20)));
     }

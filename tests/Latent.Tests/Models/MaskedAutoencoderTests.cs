@@ -84,13 +84,13 @@ public sealed class MaskedAutoencoderTests
     }
 
     [Theory]
-    [InlineData(5, 0.75, Architecture.Vit, "--patch-size 5")]
-    [InlineData(4, 0.999, Architecture.Vit, "--mask-ratio")]
-    [InlineData(4, 0.75, Architecture.Mlp, "--arch vit")]
+    [InlineData(5, 0.75, Architecture.Vit, "PatchSize 5")]
+    [InlineData(4, 0.999, Architecture.Vit, "MaskRatio")]
+    [InlineData(4, 0.75, Architecture.Mlp, "Arch vit")]
     public void Impossible_options_are_user_errors(int patchSize, double maskRatio, Architecture architecture, string expected)
     {
         var options = new MaeOptions { PatchSize = patchSize, MaskRatio = maskRatio, Arch = architecture };
         Assert.Contains(expected, Assert.Throws<UserInputException>(() => ModelCatalog.Find("mae").Validate(options, Shape)).Message);
-        Assert.Contains("--model dae", Assert.Throws<UserInputException>(() => new MaeOptions().Validate(DataShape.Tokens(16, 30))).Message);
+        Assert.Contains("Family dae", Assert.Throws<UserInputException>(() => new MaeOptions().Validate(DataShape.Tokens(16, 30))).Message);
     }
 }

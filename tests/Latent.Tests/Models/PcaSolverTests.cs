@@ -154,9 +154,9 @@ public sealed class PcaSolverTests
     }
 
     [Theory]
-    [InlineData(PcaSolver.Randomized, null, 100, "--batch-size applies to --solver incremental")]
-    [InlineData(PcaSolver.Exact, 3, null, "--power-iterations applies to --solver randomized")]
-    [InlineData(PcaSolver.Incremental, null, 3, "smaller than --components")]
+    [InlineData(PcaSolver.Randomized, null, 100, "BatchSize applies to Solver incremental")]
+    [InlineData(PcaSolver.Exact, 3, null, "PowerIterations applies to Solver randomized")]
+    [InlineData(PcaSolver.Incremental, null, 3, "smaller than LatentDim")]
     public void Options_of_another_solver_are_refused(PcaSolver solver, int? iterations, int? batch, string expected)
     {
         var options = new PcaOptions { LatentDim = 8, Solver = solver, PowerIterations = iterations, BatchSize = batch };

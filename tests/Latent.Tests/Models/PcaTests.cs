@@ -161,13 +161,13 @@ public sealed class PcaTests
     {
         var shape = DataShape.Table(5);
         var tooMany = Assert.Throws<UserInputException>(() => new PcaOptions { LatentDim = 6 }.Validate(shape));
-        Assert.Contains("--components 6 is more than the 5 features", tooMany.Message);
+        Assert.Contains("LatentDim 6 is more than the 5 features", tooMany.Message);
         Assert.Throws<UserInputException>(() => new PcaOptions { LatentDim = 0 }.Validate(shape));
         Assert.Throws<UserInputException>(() => ModelCatalog.Find("pca").Validate(new PcaOptions { Arch = Latent.Models.Architecture.Conv }, DataShape.Image(1, 8, 8)));
 
         using var few = new PcaModel(new PcaOptions { LatentDim = 4 }, shape);
         var rows = Assert.Throws<UserInputException>(() => few.Fit(new Dataset(randn(3, 5), shape)));
-        Assert.Contains("--components 4 is more than the 3 training examples", rows.Message);
+        Assert.Contains("LatentDim 4 is more than the 3 training examples", rows.Message);
 
         var withNaN = randn(10, 5);
         withNaN[3, 2] = tensor(float.NaN);

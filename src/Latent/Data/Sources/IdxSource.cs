@@ -17,20 +17,26 @@ public static class IdxSource
     /// <summary>Bytes one IDX file may declare: far above any real set, well below what would exhaust memory.</summary>
     const long MaxPayload = 1L << 31;
 
-    public static (Dataset Train, Dataset Test) Load(string directory, IReadOnlyList<string>? labelNames)
+    /// <summary>
+    /// The train and test splits of the folder's IDX files, held in memory, or, when <paramref name="storage"/>
+    /// says so (by default past <see cref="StorageChoice.MemoryLimitBytes"/>), read batch by batch from the
+    /// memory-mapped file: a raw file in place, a gzip one from its decompressed <see cref="PreparedCache"/> copy.
+    /// </summary>
+    public static (Dataset Train, Dataset Test) Load(string directory, IReadOnlyList<string>? labelNames, DataStorage storage = DataStorage.Memory)
     {
         UserPaths.RequireDirectory(directory, "data folder", "pass idx:DIR with the folder that holds train-images-idx3-ubyte[.gz]");
-        return (LoadSplit(directory, "train", labelNames), LoadSplit(directory, "t10k", labelNames));
+        return (LoadSplit(directory, "train", labelNames, storage), LoadSplit(directory, "t10k", labelNames, storage));
     }
 
-    static Dataset LoadSplit(string directory, string prefix, IReadOnlyList<string>? labelNames)
+    static Dataset LoadSplit(string directory, string prefix, IReadOnlyList<string>? labelNames, DataStorage storage)
     {
         var imagesPath = Find(directory, $"{prefix}-images-idx3-ubyte")
             ?? throw new UserInputException($"'{directory}' has no {prefix}-images-idx3-ubyte[.gz]; pass idx:DIR with a complete MNIST-format set");
-        var (imageDims, pixels) = Read(imagesPath);
+        var imageDims = WithErrors(imagesPath, () => { using var opened = Open(imagesPath); return opened.Dimensions; });
         if (imageDims.Length != 3)
             throw new UserInputException($"'{imagesPath}' holds a {imageDims.Length}-dimensional array, not images [N, H, W]; check the file name");
         int count = imageDims[0], height = imageDims[1], width = imageDims[2];
+        var shape = DataShape.Image(1, height, width);
 
         int[]? labels = null;
         if (Find(directory, $"{prefix}-labels-idx1-ubyte") is string labelsPath)
@@ -42,9 +48,27 @@ public static class IdxSource
             labels = labelBytes.Select(b => (int)b).ToArray();
         }
 
+        if (StorageChoice.Streams(storage, count, shape))
+            return new Dataset(Mapped(imagesPath, count, [1, height, width]), shape, labels, labelNames);
+        var (_, pixels) = Read(imagesPath);
         using var raw = tensor(pixels, [count, 1, height, width], ScalarType.Byte);
         var features = raw.to(ScalarType.Float32).div_(255f);
-        return new Dataset(features, DataShape.Image(1, height, width), labels, labelNames);
+        return new Dataset(features, shape, labels, labelNames);
+    }
+
+    /// <summary>The file's examples memory-mapped: a raw file past its header, a gzip one through its decompressed prepared copy.</summary>
+    static MappedBytes Mapped(string path, int count, long[] dimensions)
+    {
+        using var opened = WithErrors(path, () => Open(path));
+        if (!opened.Gzip) return new MappedBytes(path, opened.HeaderBytes, count, dimensions);
+        long payload = opened.Dimensions.Aggregate(1L, (product, d) => product * d);
+        var copy = PreparedCache.For(path, "idx-" + Path.GetFileNameWithoutExtension(path), payload, target =>
+        {
+            try { opened.Payload.CopyTo(target); }
+            catch (InvalidDataException error) { throw Corrupt(path, $"is not valid gzip ({UserPaths.Reason(error)})"); }
+            if (target.Length < payload) throw Corrupt(path, "ends in the middle of its data; it is truncated");
+        });
+        return new MappedBytes(copy, 0, count, dimensions);
     }
 
     /// <summary>The raw or gzip file of that name in the folder, or null; a folder of that name is in the way.</summary>
@@ -57,15 +81,29 @@ public static class IdxSource
     }
 
     /// <summary>Reads one IDX file of unsigned bytes: (dimensions, payload).</summary>
-    public static (int[] Dimensions, byte[] Payload) Read(string path)
+    public static (int[] Dimensions, byte[] Payload) Read(string path) => WithErrors(path, () =>
     {
+        using var opened = Open(path);
+        var data = new byte[opened.Dimensions.Aggregate(1L, (product, d) => product * d)];
+        ReadExactly(opened.Payload, data, path, "its data");
+        return (opened.Dimensions, data);
+    });
+
+    /// <summary>An IDX file opened at its first payload byte, its header checked against the file's size.</summary>
+    sealed record Opened(int[] Dimensions, long HeaderBytes, bool Gzip, Stream Payload) : IDisposable
+    {
+        public void Dispose() => Payload.Dispose();
+    }
+
+    static Opened Open(string path)
+    {
+        var file = File.OpenRead(path);
         try
         {
-            using var file = File.OpenRead(path);
             bool gzip = file.Length >= 2 && file.ReadByte() == 0x1f && file.ReadByte() == 0x8b;
             long available = gzip ? GzipDeclaredSize(file) : file.Length;
             file.Position = 0;
-            using var stream = gzip ? new GZipStream(file, CompressionMode.Decompress) : (Stream)file;
+            var stream = gzip ? new GZipStream(file, CompressionMode.Decompress) : (Stream)file;
 
             Span<byte> magic = stackalloc byte[4];
             ReadExactly(stream, magic, path, "its header");
@@ -90,10 +128,21 @@ public static class IdxSource
             long header = 4 + 4L * rank;
             if (payload > available - header)
                 throw Corrupt(path, $"declares {payload} bytes of data but holds only {Math.Max(0, available - header)}; it is truncated");
+            return new Opened(dims, header, gzip, stream);
+        }
+        catch
+        {
+            file.Dispose();
+            throw;
+        }
+    }
 
-            var data = new byte[payload];
-            ReadExactly(stream, data, path, "its data");
-            return (dims, data);
+    /// <summary>Runs <paramref name="read"/> on <paramref name="path"/> with its failures as one-line user errors.</summary>
+    static T WithErrors<T>(string path, Func<T> read)
+    {
+        try
+        {
+            return read();
         }
         catch (InvalidDataException error)
         {

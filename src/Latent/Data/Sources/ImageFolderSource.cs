@@ -20,7 +20,12 @@ public static class ImageFolderSource
 {
     static readonly string[] Extensions = [".png", ".jpg", ".jpeg"];
 
-    public static Dataset Load(string directory, int? imageSize, AlphaHandling alpha = AlphaHandling.Composite, Background background = Background.White)
+    /// <summary>
+    /// The folder's images, held in memory or, when <paramref name="storage"/> says so (by default when they
+    /// would take more than <see cref="StorageChoice.MemoryLimitBytes"/>), decoded batch by batch from their files.
+    /// </summary>
+    public static Dataset Load(string directory, int? imageSize, AlphaHandling alpha = AlphaHandling.Composite, Background background = Background.White,
+                               DataStorage storage = DataStorage.Memory)
     {
         UserPaths.RequireDirectory(directory, "image folder", "pass images:DIR with a folder of PNG or JPEG files");
 
@@ -48,18 +53,12 @@ public static class ImageFolderSource
             (height, width) = sizes[0];
         }
 
-        var pixels = new float[files.Length * channels * height * width];
-        try
-        {
-            Parallel.For(0, files.Length, i => DecodeInto(files[i].path, layout, pixels.AsSpan(i * channels * height * width, channels * height * width), height, width));
-        }
-        catch (AggregateException error) when (error.InnerExceptions.FirstOrDefault() is UserInputException first)
-        {
-            throw first;
-        }
         var labels = classes.Length > 0 ? files.Select(file => file.label).ToArray() : null;
-        return new Dataset(tensor(pixels, [files.Length, channels, height, width]), DataShape.Image(channels, height, width),
-            labels, classes.Length > 0 ? classes : null);
+        var shape = DataShape.Image(channels, height, width);
+        var store = new DecodedImages(files.Select(file => file.path).ToArray(), layout, height, width);
+        return StorageChoice.Streams(storage, files.Length, shape)
+            ? new Dataset(store, shape, labels, classes.Length > 0 ? classes : null)
+            : new Dataset(store.Gather(Enumerable.Range(0, files.Length).ToArray()), shape, labels, classes.Length > 0 ? classes : null);
     }
 
     /// <summary>

@@ -17,6 +17,7 @@ public sealed record Corrupted(Tensor Input, Tensor Positions);
 /// </summary>
 public sealed class Corruption(NoiseSpec noise, DataShape shape)
 {
+    /// <summary>The corruption this process applies: its kind and its level (a fraction, or σ).</summary>
     public NoiseSpec Noise { get; } = noise;
 
     /// <summary>

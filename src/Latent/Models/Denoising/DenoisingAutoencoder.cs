@@ -34,6 +34,10 @@ public sealed class DenoisingAutoencoder : Autoencoder, IInpainting, ICorrupting
     private readonly Corruption _corruption;
     private readonly DaeOptions _options;
 
+    /// <summary>Builds the encoder and decoder for the architecture and data kind (MLP/conv from <see cref="Networks"/>, token MLPs, or the
+    /// sequence transformer), the learned [MASK] value where there is one, and a <see cref="Standardizer"/> for tables.</summary>
+    /// <param name="options">The DAE's options (corruption, loss, transformer sizes).</param>
+    /// <param name="shape">The shape of one example.</param>
     public DenoisingAutoencoder(DaeOptions options, DataShape shape) : base("dae", options, shape)
     {
         _options = options;
@@ -52,21 +56,34 @@ public sealed class DenoisingAutoencoder : Autoencoder, IInpainting, ICorrupting
         RegisterComponents();
     }
 
+    /// <summary>D for mlp and conv; for the transformer every position's final state, N·W values.</summary>
     public override int RepresentationSize => _options.Arch == Architecture.Transformer
         ? SequenceTransformerEncoder.Positions(Shape, _options) * _options.Width
         : _options.LatentDim;
 
+    /// <inheritdoc/>
     public int MaskUnit => 1;
 
+    /// <inheritdoc/>
     public double TrainingMaskFraction => _corruption.Noise.Level;
 
+    /// <summary>
+    /// Whether the model was trained with masking noise (<c>mask:P</c>), so that it learned to fill in hidden elements.
+    /// </summary>
     public bool CanInpaint => _corruption.Noise.Kind == NoiseKind.Mask;
 
+    /// <summary>
+    /// x [B, ...shape] → code of the CLEAN input: z [B, D] for mlp and conv, [B, N·W] for the transformer (tables standardised first).
+    /// </summary>
     public override Tensor Encode(Tensor x) => encoder.forward(ToModelUnits(x));
 
     /// <summary>code → x̂ in data units: pixels in [0, 1], table values in their own units, token ids (the most likely token).</summary>
     public override Tensor Decode(Tensor z) => ToDataUnits(decoder.forward(z));
 
+    /// <summary>
+    /// Corrupts the batch with q(x̃ | x), reconstructs it, and returns the reconstruction loss of the clean x (squared error for pixels and
+    /// standardised table values, cross-entropy for tokens) over <see cref="DaeOptions.LossOn"/>: one term, <see cref="LossTerms.Reconstruction"/>.
+    /// </summary>
     public override LossTerms Loss(Tensor x, LossContext context)
     {
         if (standardizer is not null && training) standardizer.Update(x);
@@ -78,10 +95,15 @@ public sealed class DenoisingAutoencoder : Autoencoder, IInpainting, ICorrupting
         return new LossTerms(loss, (LossTerms.Reconstruction, loss));
     }
 
+    /// <summary>Fills in the hidden elements of x: masks them as in training and keeps the model's prediction there, x elsewhere.</summary>
+    /// <param name="x">A batch [B, ...shape] in data units.</param>
+    /// <param name="missing">bool, the shape of x: true where hidden.</param>
+    /// <exception cref="UserInputException">The model was not trained with masking noise (<see cref="CanInpaint"/>).</exception>
     public Inpainted Inpaint(Tensor x, Tensor missing)
     {
         if (!CanInpaint)
-            throw new UserInputException($"this model was trained with --noise {_corruption.Noise}, so it never learned to fill in hidden parts; train one with --noise mask:P");
+            throw new UserInputException($"this model was trained with {nameof(DaeOptions.Noise)} {_corruption.Noise}, so it never learned to fill in hidden parts; train one with {nameof(DaeOptions.Noise)} mask:P",
+                nameof(DaeOptions.Noise));
         using var scope = NewDisposeScope();
         var input = ToModelUnits(x);
         var predicted = ToDataUnits(decoder.forward(encoder.forward(_corruption.Mask(input, missing, MaskFill(input)))));
@@ -108,7 +130,7 @@ public sealed class DenoisingAutoencoder : Autoencoder, IInpainting, ICorrupting
         _ => output.argmax(-1),
     };
 
-    /// <summary>What masked elements become: the learned [MASK] value, or --mask-value; null for tokens.</summary>
+    /// <summary>What masked elements become: the learned [MASK] value, or <see cref="DaeOptions.MaskValue"/>; null for tokens.</summary>
     Tensor? MaskFill(Tensor like) => Shape.Kind == DataKind.Tokens ? null
         : maskEmbedding ?? full(1, _options.MaskValue, dtype: like.dtype, device: like.device);
 

@@ -18,6 +18,8 @@ public sealed class Standardizer : nn.Module
     private readonly Tensor variance;
     private readonly Tensor batches;
 
+    /// <summary>Starts with μ = 0, σ² = 1 for every feature, updated by <see cref="Update"/>.</summary>
+    /// <param name="features">F, the number of table columns.</param>
     public Standardizer(int features) : base(nameof(Standardizer))
     {
         mean = zeros(features);
@@ -38,8 +40,10 @@ public sealed class Standardizer : nn.Module
         variance.add_((spread - variance) * weight);
     }
 
+    /// <summary>x [B, F] → (x − μ) / σ, with the running figures.</summary>
     public Tensor Standardize(Tensor x) => (x - mean) / Scale;
 
+    /// <summary>The inverse of <see cref="Standardize"/>: z [B, F] → z·σ + μ, back in each column's units.</summary>
     public Tensor Restore(Tensor standardized) => standardized * Scale + mean;
 
     // σ, floored so that a constant column maps to 0 instead of dividing by zero.
@@ -53,6 +57,11 @@ public sealed class TokenMlpEncoder : nn.Module<Tensor, Tensor>
     private readonly Parameter positions;
     private readonly Sequential layers;
 
+    /// <summary>Embeddings of width W for the vocabulary and the T positions, then an MLP through <paramref name="hidden"/> to the code.</summary>
+    /// <param name="shape">Token data: T positions, a vocabulary of V ids.</param>
+    /// <param name="width">W, the embedding width.</param>
+    /// <param name="hidden">The MLP's hidden widths.</param>
+    /// <param name="output">D, the code width.</param>
     public TokenMlpEncoder(DataShape shape, int width, IReadOnlyList<int> hidden, int output) : base(nameof(TokenMlpEncoder))
     {
         embedding = nn.Embedding(shape.VocabularySize, width);
@@ -62,6 +71,7 @@ public sealed class TokenMlpEncoder : nn.Module<Tensor, Tensor>
     }
 
     // [B, T] -> [B, T, W] -> [B, T·W] -> [B, D]
+    /// <summary>ids [B, T] → code [B, D].</summary>
     public override Tensor forward(Tensor ids) => layers.forward((embedding.forward(ids) + positions).flatten(1));
 }
 
@@ -72,6 +82,11 @@ public sealed class TokenMlpDecoder : nn.Module<Tensor, Tensor>
     private readonly TorchSharp.Modules.Linear head;
     private readonly int _length, _width;
 
+    /// <summary>An MLP from the code through <paramref name="hidden"/> (reversed) to T·W values, then one W → V map for every position.</summary>
+    /// <param name="input">D, the code width.</param>
+    /// <param name="hidden">The encoder's hidden widths; the decoder runs them in reverse.</param>
+    /// <param name="shape">Token data: T positions, a vocabulary of V ids.</param>
+    /// <param name="width">W, the per-position width before the vocabulary map.</param>
     public TokenMlpDecoder(int input, IReadOnlyList<int> hidden, DataShape shape, int width) : base(nameof(TokenMlpDecoder))
     {
         (_length, _width) = (shape.Width, width);
@@ -81,6 +96,7 @@ public sealed class TokenMlpDecoder : nn.Module<Tensor, Tensor>
     }
 
     // [B, D] -> [B, T·W] -> [B, T, W] -> [B, T, V]
+    /// <summary>code [B, D] → logits [B, T, V].</summary>
     public override Tensor forward(Tensor code) =>
         head.forward(nn.functional.relu(layers.forward(code)).reshape(code.shape[0], _length, _width));
 }
@@ -98,6 +114,9 @@ public sealed class SequenceTransformerEncoder : nn.Module<Tensor, Tensor>
     private readonly ModuleList<TransformerBlock> blocks;
     private readonly LayerNorm norm;
 
+    /// <summary>Token or patch embedding, learned positions and <see cref="DaeOptions.Depth"/> pre-norm blocks of width <see cref="DaeOptions.Width"/>.</summary>
+    /// <param name="shape">Tokens, or images that <see cref="DaeOptions.PatchSize"/> tiles.</param>
+    /// <param name="options">The transformer's sizes.</param>
     public SequenceTransformerEncoder(DataShape shape, DaeOptions options) : base(nameof(SequenceTransformerEncoder))
     {
         embed = shape.Kind == DataKind.Tokens
@@ -120,6 +139,7 @@ public sealed class SequenceTransformerEncoder : nn.Module<Tensor, Tensor>
         : shape.Height / options.PatchSize * (shape.Width / options.PatchSize);
 
     // tokens [B, T] or images [B, C, H, W] -> [B, N, W] -> [B, N·W]
+    /// <summary>ids [B, T] or images [B, C, H, W] → code [B, N·W], every position's final state.</summary>
     public override Tensor forward(Tensor x) =>
         norm.forward(Transformers.Apply(blocks, embed.forward(x) + positions)).flatten(1);
 }
@@ -131,6 +151,9 @@ public sealed class SequenceTransformerDecoder : nn.Module<Tensor, Tensor>
     private readonly DataShape _shape;
     private readonly int _positions, _width, _patchSize;
 
+    /// <summary>One linear map per position from width W to the vocabulary, or to a p×p patch of C channels.</summary>
+    /// <param name="shape">Tokens, or images that <see cref="DaeOptions.PatchSize"/> tiles.</param>
+    /// <param name="options">The transformer's sizes.</param>
     public SequenceTransformerDecoder(DataShape shape, DaeOptions options) : base(nameof(SequenceTransformerDecoder))
     {
         (_shape, _positions, _width, _patchSize) = (shape, SequenceTransformerEncoder.Positions(shape, options), options.Width, options.PatchSize);
@@ -138,6 +161,7 @@ public sealed class SequenceTransformerDecoder : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>code [B, N·W] → logits [B, T, V] for tokens, or pixel logits [B, C, H, W] for images.</summary>
     public override Tensor forward(Tensor code)
     {
         // [B, N·W] -> [B, N, W] -> [B, N, V] (tokens) or [B, N, p·p·C] -> [B, C, H, W] (images)

@@ -40,6 +40,9 @@ public sealed class LinearAutoencoder : Autoencoder, ILinearCode
     readonly Tensor _mean;
     readonly Tensor _meanCount;
 
+    /// <summary>Builds U [K, F] and, unless tied, V [F, K] as bias-free linear maps, with μ = 0 until the first training batch.</summary>
+    /// <param name="options">K (<see cref="ModelOptions.LatentDim"/>) and whether V = Uᵀ.</param>
+    /// <param name="shape">The shape of one example; F is its size.</param>
     public LinearAutoencoder(LinearOptions options, DataShape shape) : base("linear", options, shape)
     {
         encoder = nn.Linear(shape.Size, options.LatentDim, hasBias: false);
@@ -51,6 +54,7 @@ public sealed class LinearAutoencoder : Autoencoder, ILinearCode
         RegisterComponents();
     }
 
+    /// <summary>The options the model was built from, as the linear family's own record.</summary>
     public new LinearOptions Options => (LinearOptions)base.Options;
 
     /// <summary>V [F, K]: the decoder's columns, whose span is what Eckart–Young predicts.</summary>
@@ -60,8 +64,10 @@ public sealed class LinearAutoencoder : Autoencoder, ILinearCode
     public Tensor Mean => _mean;
 
     // [B, ...shape] -> [B, F] -> [B, K]
+    /// <summary>x [B, ...shape] → z = U(x − μ) [B, K].</summary>
     public override Tensor Encode(Tensor x) => encoder.forward(Centre(x.flatten(1)));
 
+    /// <summary>z [B, K] → x̂ = Vz + μ [B, ...shape] (V = Uᵀ when tied), with no squashing output even for images.</summary>
     public override Tensor Decode(Tensor z)
     {
         // [B, K] -> [B, F] -> [B, ...shape]
@@ -83,6 +89,9 @@ public sealed class LinearAutoencoder : Autoencoder, ILinearCode
         return x - _mean;
     }
 
+    /// <summary>
+    /// The squared reconstruction error ‖x̂ − x‖², mean per element: one term, <see cref="LossTerms.Reconstruction"/>.
+    /// </summary>
     public override LossTerms Loss(Tensor x, LossContext context)
     {
         var reconstruction = nn.functional.mse_loss(Reconstruct(x), x);

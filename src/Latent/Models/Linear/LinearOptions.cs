@@ -12,12 +12,19 @@ public sealed record LinearOptions : ModelOptions
     /// <summary>The learning rate the README recommends for this family (and the demo uses).</summary>
     public const double RecommendedLearningRate = 1e-2;
 
+    /// <summary>
+    /// Tie the decoder to the encoder's transpose, V = Uᵀ: half the weights, and at the optimum U's rows are an orthonormal basis of
+    /// the principal subspace. Off by default: untied weights reach the same subspace and are the usual linear autoencoder.
+    /// </summary>
     [Description("tie the decoder to the encoder's transpose (V = Uᵀ), halving the weights")]
     public bool Tied { get; init; }
 
     /// <summary>A linear map has no hidden layers or channels.</summary>
     public override bool Uses(string property) => property is not (nameof(Hidden) or nameof(Channels)) && base.Uses(property);
 
+    /// <summary>
+    /// Throws a <see cref="UserInputException"/> unless the data are real-valued and D ≤ F (a rank-D map needs D features).
+    /// </summary>
     public override void Validate(DataShape shape)
     {
         base.Validate(shape);
@@ -25,6 +32,6 @@ public sealed record LinearOptions : ModelOptions
             throw new UserInputException($"the linear autoencoder needs real-valued features but the data are {shape}; pass images or a csv:FILE table");
         if (LatentDim > shape.Size)
             throw new UserInputException(
-                $"--latent-dim {LatentDim} is more than the {shape.Size} features of {shape}; a linear autoencoder needs D ≤ {shape.Size}, so pass a smaller --latent-dim");
+                $"{nameof(LatentDim)} {LatentDim} is more than the {shape.Size} features of {shape}; a linear autoencoder needs D ≤ {shape.Size}, so pass a smaller {nameof(LatentDim)}", nameof(LatentDim));
     }
 }

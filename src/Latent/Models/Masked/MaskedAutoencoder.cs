@@ -47,6 +47,10 @@ public sealed class MaskedAutoencoder : Autoencoder, IInpainting, ICorrupting
     private readonly MaeOptions _options;
     private readonly int _patches, _rows, _columns;
 
+    /// <summary>Builds the patch embedding, fixed 2-D sin-cos positions, the encoder and decoder blocks and the learned mask token,
+    /// initialised as the paper's code does (Xavier-uniform linear layers).</summary>
+    /// <param name="options">The ViT's sizes and the mask ratio.</param>
+    /// <param name="shape">Images whose sides <see cref="MaeOptions.PatchSize"/> divides.</param>
     public MaskedAutoencoder(MaeOptions options, DataShape shape) : base("mae", options, shape)
     {
         _options = options;
@@ -70,12 +74,16 @@ public sealed class MaskedAutoencoder : Autoencoder, IInpainting, ICorrupting
         Transformers.Initialise(decoderPred);
     }
 
+    /// <summary>E, the encoder width: the representation is the mean of the encoded patches.</summary>
     public override int RepresentationSize => _options.Width;
 
+    /// <summary>The patch side p: a MAE hides and predicts whole patches.</summary>
     public int MaskUnit => _options.PatchSize;
 
+    /// <inheritdoc/>
     public double TrainingMaskFraction => _options.MaskRatio;
 
+    /// <summary>Always: predicting hidden patches is what a MAE is trained for.</summary>
     public bool CanInpaint => true;
 
     int Offset => clsToken is null ? 0 : 1;
@@ -104,6 +112,10 @@ public sealed class MaskedAutoencoder : Autoencoder, IInpainting, ICorrupting
         return Fill(x, RandomOrder(x.shape[0], generator).to(x.device), _options.VisiblePatches(Shape)).Filled;
     }
 
+    /// <summary>
+    /// Hides a random <see cref="MaeOptions.MaskRatio"/> of the patches per example, encodes the visible ones, and returns the squared error
+    /// on the hidden patches only (per element, normalised patches under <see cref="MaeOptions.NormPixLoss"/>): one term, <see cref="LossTerms.Reconstruction"/>.
+    /// </summary>
     public override LossTerms Loss(Tensor x, LossContext context)
     {
         int visible = _options.VisiblePatches(Shape);
@@ -133,7 +145,7 @@ public sealed class MaskedAutoencoder : Autoencoder, IInpainting, ICorrupting
             int visible = _patches - (int)counts[i].item<long>();
             var example = x.narrow(0, i, 1);
             if (visible == 0)
-                throw new UserInputException("the mask hides every patch, and a MAE needs some visible ones to go on; pass a smaller --mask");
+                throw new UserInputException("the mask hides every patch, and a MAE needs some visible ones to go on; hide fewer patches");
             parts.Add(visible == _patches ? example : Fill(example, VisibleFirst(hiddenPatches.narrow(0, i, 1)), visible).Filled);
         }
         var predicted = cat(parts, 0);

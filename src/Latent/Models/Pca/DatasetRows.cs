@@ -19,9 +19,14 @@ public sealed class DatasetRows(Dataset data, int blockRows = DatasetRows.Defaul
     /// <summary>The rows as one matrix when the dataset is in memory, else null.</summary>
     public Tensor? Matrix => data.IsStreamed ? null : data.Features.flatten(1);          // [N, ...shape] -> [N, F]
 
+    /// <inheritdoc/>
     public long Rows => data.Count;
+    /// <inheritdoc/>
     public long Features => data.Shape.Size;
 
+    /// <summary>
+    /// In memory, one block: the flattened matrix [N, F]; streamed, blocks of <see cref="BlockRows"/> rows [nᵢ, F] read in order.
+    /// </summary>
     public IEnumerable<Tensor> Blocks()
     {
         if (!data.IsStreamed)

@@ -24,6 +24,8 @@ public sealed class IncrementalPca : IDisposable
     double _sumOfSquares;                 // Σ‖x − μ‖² over the rows seen, updated exactly (Chan et al. 1979)
     long _seen;
 
+    /// <summary>An empty fit that will keep the top <paramref name="components"/> components.</summary>
+    /// <param name="components">K, at most the rows of the first batch.</param>
     public IncrementalPca(int components) => _components = components;
 
     /// <summary>Rows folded in so far.</summary>
@@ -91,6 +93,7 @@ public sealed class IncrementalPca : IDisposable
         return (_mean.to(ScalarType.Float32).MoveToOuterDisposeScope(), components.MoveToOuterDisposeScope(), variances, _sumOfSquares * toVariance);
     }
 
+    /// <summary>Frees the running mean and components.</summary>
     public void Dispose()
     {
         _mean?.Dispose();

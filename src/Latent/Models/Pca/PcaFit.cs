@@ -12,6 +12,7 @@ namespace Latent.Models.Pca;
 public sealed record PcaFitResult(PrincipalAxes Axes, PcaSolver Solver, IReadOnlyDictionary<string, double> Figures,
                                   IReadOnlyDictionary<string, string> Notes) : IDisposable
 {
+    /// <summary>Frees the fitted axes' tensors.</summary>
     public void Dispose() => Axes.Dispose();
 }
 

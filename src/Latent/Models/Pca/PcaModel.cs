@@ -38,6 +38,9 @@ public sealed class PcaModel : Autoencoder, IClosedForm, ILinearCode
     /// <summary>The total variance of the last fit's training data (the trace of its covariance).</summary>
     double _totalVariance;
 
+    /// <summary>An unfitted model: zero buffers of the fitted sizes, to be filled by <see cref="Fit"/> or by loading a state dict.</summary>
+    /// <param name="options">K (<see cref="ModelOptions.LatentDim"/>), whitening and the solver.</param>
+    /// <param name="shape">The shape of one example; F is its size.</param>
     public PcaModel(PcaOptions options, DataShape shape) : base("pca", options, shape)
     {
         int components = options.LatentDim, features = shape.Size;
@@ -53,6 +56,7 @@ public sealed class PcaModel : Autoencoder, IClosedForm, ILinearCode
         register_buffer("singular_values", _singularValues);
     }
 
+    /// <summary>The options the model was built from, as PCA's own record.</summary>
     public new PcaOptions Options => (PcaOptions)base.Options;
 
     /// <summary>μ [F].</summary>
@@ -79,12 +83,14 @@ public sealed class PcaModel : Autoencoder, IClosedForm, ILinearCode
         return model;
     }
 
+    /// <summary>x [B, ...shape] → z = W(x − μ) [B, K], divided by √λ_k under <see cref="PcaOptions.Whiten"/>.</summary>
     public override Tensor Encode(Tensor x)
     {
         var z = (x.flatten(1) - _mean).matmul(_components.T);                       // [B, F] -> [B, K]
         return Options.Whiten ? z / WhiteningScale() : z;
     }
 
+    /// <summary>z [B, K] → x̂ = Wᵀz + μ [B, ...shape] (z first multiplied by √λ_k under <see cref="PcaOptions.Whiten"/>).</summary>
     public override Tensor Decode(Tensor z)
     {
         var scaled = Options.Whiten ? z * WhiteningScale() : z;
@@ -108,15 +114,23 @@ public sealed class PcaModel : Autoencoder, IClosedForm, ILinearCode
         return new LossTerms(reconstruction, (LossTerms.Reconstruction, reconstruction));
     }
 
+    /// <summary>
+    /// Fits the top-K principal axes of <paramref name="train"/> with the solver <see cref="PcaOptions.Solver"/> chooses, fills the buffers, and
+    /// reports the figures of fit.json (<see cref="PcaFitKeys"/>) with a warning for zero-variance components.
+    /// </summary>
+    /// <param name="train">The training split, in memory or streamed; at least 2 rows and K rows.</param>
+    /// <exception cref="UserInputException">Fewer than 2 rows, fewer rows than K, or a NaN or infinite value in the data.</exception>
     public Diagnosis Fit(Dataset train)
     {
         using var scope = NewDisposeScope();
         int rows = train.Count, components = Options.LatentDim;
         if (rows < 2)
-            throw new UserInputException($"pca needs at least 2 training examples to estimate variances, not {rows}; add data or lower --validation-fraction");
+            throw new UserInputException($"pca needs at least 2 training examples to estimate variances, not {rows}; add data or lower {nameof(DataOptions.ValidationFraction)}",
+                nameof(DataOptions.ValidationFraction));
         if (components > rows)
             throw new UserInputException(
-                $"--components {components} is more than the {rows} training examples; pass --components {rows} or fewer, or add data");
+                $"{nameof(ModelOptions.LatentDim)} {components} is more than the {rows} training examples; pass {nameof(ModelOptions.LatentDim)} {rows} or fewer, or add data",
+                nameof(ModelOptions.LatentDim));
         using var noGrad = no_grad();
         using var fit = PcaFit.Run(new DatasetRows(train), Options);                   // rejects NaN and infinite values; streamed data stay streamed
         var axes = fit.Axes;

@@ -12,6 +12,7 @@ namespace Latent.Models.Pca;
 /// <param name="TotalVariance">tr Σ, the sum of the column variances.</param>
 public sealed record PrincipalAxes(Tensor Mean, Tensor Components, double[] Variances, double TotalVariance) : IDisposable
 {
+    /// <summary>Frees the mean and the components.</summary>
     public void Dispose()
     {
         Mean.Dispose();

@@ -23,6 +23,7 @@ namespace Latent.Models.Pca;
 /// <param name="LastGain">How much the last block raised the variance captured by K components, relative (NaN without a second block).</param>
 public sealed record RandomizedResult(Tensor Components, double[] Variances, int PowerIterations, int BlockWidth, int KrylovDimension, double LastGain) : IDisposable
 {
+    /// <summary>Frees the components.</summary>
     public void Dispose() => Components.Dispose();
 }
 

@@ -28,16 +28,22 @@ public sealed class InMemoryRows(Tensor x) : IRowBlocks
     /// <summary>X itself.</summary>
     public Tensor Matrix => x;
 
+    /// <inheritdoc/>
     public long Rows => x.shape[0];
+    /// <inheritdoc/>
     public long Features => x.shape[1];
+    /// <summary>One block: X itself.</summary>
     public IEnumerable<Tensor> Blocks() { yield return x; }
 }
 
 /// <summary>Rows read from another <see cref="IRowBlocks"/> with a vector subtracted, block by block (X − 1μᵀ without a copy of X).</summary>
 public sealed class ShiftedRows(IRowBlocks rows, Tensor shift) : IRowBlocks
 {
+    /// <inheritdoc/>
     public long Rows => rows.Rows;
+    /// <inheritdoc/>
     public long Features => rows.Features;
+    /// <summary>The underlying blocks with the shift subtracted from every row, [nᵢ, F] each.</summary>
     public IEnumerable<Tensor> Blocks()
     {
         foreach (var block in rows.Blocks())

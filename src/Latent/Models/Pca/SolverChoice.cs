@@ -1,7 +1,7 @@
 namespace Latent.Models.Pca;
 
 /// <summary>
-/// Which solver <c>--solver auto</c> takes, from a count of multiply-adds. scikit-learn's policy
+/// Which solver <see cref="PcaSolver.Auto"/> takes, from a count of multiply-adds. scikit-learn's policy
 /// (1.5) is exact for tall, narrow data (F ≤ 1000 and N ≥ 10·F) and small data (max(N, F) ≤ 500),
 /// randomized whenever K &lt; 0.8·min(N, F). Latent keeps the spirit, "randomized when K ≪ min(N, F)",
 /// and decides by cost: exact when it is affordable (at most <see cref="AffordableMultiplyAdds"/>,

@@ -36,7 +36,9 @@ public sealed class GaussianMixture : IDisposable
     /// <summary>Lower Cholesky factors of <see cref="Covariances"/> [K, D, D].</summary>
     public Tensor Cholesky { get; }
 
+    /// <summary>K, the number of components.</summary>
     public int Components => (int)Means.shape[0];
+    /// <summary>D, the dimension of the codes it models.</summary>
     public int Dimension => (int)Means.shape[1];
 
     /// <summary>Mean log-likelihood per code at the end of the fit, nats (NaN for a loaded mixture).</summary>
@@ -54,9 +56,10 @@ public sealed class GaussianMixture : IDisposable
     /// </summary>
     public static GaussianMixture Fit(Tensor codes, int components, long seed, int maxIterations = 100, double tolerance = 1e-3)
     {
-        if (components <= 0) throw new UserInputException($"--components {components} must be positive, e.g. 10");
+        if (components <= 0) throw new UserInputException($"{nameof(SamplerOptions.Components)} {components} must be positive, e.g. 10", nameof(SamplerOptions.Components));
         if (codes.shape[0] < components)
-            throw new UserInputException($"a mixture of {components} components needs at least as many codes, not {codes.shape[0]}; pass fewer --components");
+            throw new UserInputException($"a mixture of {components} components needs at least as many codes, not {codes.shape[0]}; pass fewer {nameof(SamplerOptions.Components)}",
+                nameof(SamplerOptions.Components));
         using var scope = NewDisposeScope();
         var x = codes.detach().to(ScalarType.Float64).cpu();
         var responsibilities = nn.functional.one_hot(KMeans(x, components, seed), components).to(ScalarType.Float64);   // [N, K]
@@ -179,6 +182,7 @@ public sealed class GaussianMixture : IDisposable
         return labels;
     }
 
+    /// <summary>Frees the parameter tensors.</summary>
     public void Dispose()
     {
         Weights.Dispose();

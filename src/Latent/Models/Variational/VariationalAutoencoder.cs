@@ -40,7 +40,7 @@ public sealed class VariationalAutoencoder : Autoencoder, IGenerative, IVariatio
     public static readonly MetricKey TotalCorrelationTerm = MetricKey.Term("tc", "total correlation KL(q(z) ‖ Πⱼ q(zⱼ)), nats, by minibatch-weighted sampling (β-TCVAE; without the paper's (D−1)·log N offset, so independent codes give about 0)");
     /// <summary>The dimension-wise KL of <see cref="Regulariser.TotalCorrelation"/>.</summary>
     public static readonly MetricKey DimensionWiseKlTerm = MetricKey.Term("dim_kl", "dimension-wise KL Σⱼ KL(q(zⱼ) ‖ p(zⱼ)), nats, by minibatch-weighted sampling (β-TCVAE)");
-    /// <summary>The importance-weighted bound minimised with --train-samples above 1.</summary>
+    /// <summary>The importance-weighted bound minimised with <see cref="VaeOptions.TrainSamples"/> above 1.</summary>
     public static readonly MetricKey ImportanceWeightedTerm = MetricKey.Term("iwae", "−log (1/K) Σₖ p(x, zₖ)/q(zₖ|x) per example, nats, K = --train-samples: the IWAE objective");
 
     static readonly double LogTwoPi = Math.Log(2 * Math.PI);
@@ -53,6 +53,10 @@ public sealed class VariationalAutoencoder : Autoencoder, IGenerative, IVariatio
     readonly VaeOptions _options;
     readonly Likelihood _likelihood;
 
+    /// <summary>Builds the Gaussian encoder (2D outputs for μ and log σ², plus D(D − 1)/2 Cholesky entries for a full covariance), the decoder,
+    /// the learned log σ² of the σ-VAE, a column standardiser for Gaussian tables, and the VampPrior's pseudo-inputs when asked for.</summary>
+    /// <param name="options">The VAE's options: likelihood, covariance, regulariser, prior, importance samples.</param>
+    /// <param name="shape">The shape of one example.</param>
     public VariationalAutoencoder(VaeOptions options, DataShape shape) : base("vae", options, shape)
     {
         _options = options;
@@ -76,6 +80,9 @@ public sealed class VariationalAutoencoder : Autoencoder, IGenerative, IVariatio
         RegisterComponents();
     }
 
+    /// <summary>
+    /// Fixes each table column's mean and spread from the training split (Gaussian tables only); nothing for other data.
+    /// </summary>
     public void FitTrainingSplit(Dataset train) => standardizer?.Fit(train.Features);
 
     /// <summary>x [B, ...shape] → q(z|x).</summary>
@@ -154,6 +161,7 @@ public sealed class VariationalAutoencoder : Autoencoder, IGenerative, IVariatio
         return standardizer is null ? logLikelihood : logLikelihood - standardizer.LogScaleSum;
     }
 
+    /// <summary>D, the dimension of z.</summary>
     public int LatentDimension => _options.LatentDim;
 
     /// <summary>log q(z|x) = −½[D log 2π + log det Σ + ‖ε‖²] for z = μ + Σ^½ε: noise [..., B, D] → [..., B].</summary>
@@ -215,8 +223,8 @@ public sealed class VariationalAutoencoder : Autoencoder, IGenerative, IVariatio
     /// <summary>
     /// recon + the regulariser, per example (batch mean), with the terms "recon" (−log p(x|z) for one draw)
     /// and "kl" (the exact KL against N(0, I), before any free-bits floor; one draw's estimate against the
-    /// VampPrior), and the regulariser's own terms. With --regulariser kl, λ = 1 and no warm-up or free bits,
-    /// the total is the single-sample estimate of the negative ELBO; with --train-samples K &gt; 1 it is −L_K.
+    /// VampPrior), and the regulariser's own terms. With the KL regulariser, λ = 1 and no warm-up or free bits,
+    /// the total is the single-sample estimate of the negative ELBO; with <see cref="VaeOptions.TrainSamples"/> K &gt; 1 it is −L_K.
     /// </summary>
     public override LossTerms Loss(Tensor x, LossContext context)
     {

@@ -15,7 +15,7 @@ namespace Latent.Models.VectorQuantized;
 /// </summary>
 public sealed class CodePrior : nn.Module
 {
-    /// <summary>How the transformer is trained, as the VQ-VAE's second stage (its epochs are --prior-epochs).</summary>
+    /// <summary>How the transformer is trained, as the VQ-VAE's second stage (its epochs are <see cref="VqOptions.PriorEpochs"/>).</summary>
     public static StageRecipe Recipe(int epochs) => new(epochs, BatchSize: 128, LearningRate: 2e-3, GradClip: 1.0, SeedStream: 0x5052494F52); // "PRIOR"
 
     // [P, L, K]: how often each code occurs at each position and head of the training split.
@@ -24,6 +24,13 @@ public sealed class CodePrior : nn.Module
     private readonly Tensor trained_epochs;
     private readonly CodeTransformer? transformer;
 
+    /// <summary>An unfitted prior over code grids [P, L] of K codes: zero counts and, when <paramref name="autoregressive"/>, an untrained transformer.</summary>
+    /// <param name="positions">P, the latent positions.</param>
+    /// <param name="heads">L, the codes per position.</param>
+    /// <param name="codebookSize">K, the codes in each codebook.</param>
+    /// <param name="width">The transformer's width.</param>
+    /// <param name="layers">The transformer's blocks.</param>
+    /// <param name="autoregressive">Whether to have a transformer at all (<see cref="VqOptions.PriorEpochs"/> above 0), or only the empirical counts.</param>
     public CodePrior(int positions, int heads, int codebookSize, int width, int layers, bool autoregressive)
         : base(nameof(CodePrior))
     {
@@ -36,8 +43,11 @@ public sealed class CodePrior : nn.Module
         RegisterComponents();
     }
 
+    /// <summary>P, the latent positions of a code grid.</summary>
     public int Positions { get; }
+    /// <summary>L, the codes at each position.</summary>
     public int Heads { get; }
+    /// <summary>K, the codes in each codebook.</summary>
     public int CodebookSize { get; }
 
     /// <summary>Whether the empirical distribution has been counted.</summary>
@@ -111,5 +121,5 @@ public sealed class CodePrior : nn.Module
     }
 
     static UserInputException NotFitted() => new(
-        "this run's prior over codes has not been fitted (its training did not finish); finish it with 'latent train --out DIR --resume', then sample");
+        "this run's prior over codes has not been fitted (its training did not finish); resume its training to the end, then sample");
 }

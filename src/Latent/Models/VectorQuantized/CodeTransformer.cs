@@ -28,6 +28,12 @@ public sealed class CodeTransformer : nn.Module<Tensor, Tensor>, ITrainable
     private readonly LayerNorm ln_f;
     private readonly TorchSharp.Modules.Linear lm_head;
 
+    /// <summary>A causal transformer over code sequences of <paramref name="sequenceLength"/> tokens, one vocabulary of K codes per head plus a start token.</summary>
+    /// <param name="sequenceLength">P·L, the codes of one example, position-major.</param>
+    /// <param name="heads">L; a code at head l is token l·K + code, so that heads do not share embeddings.</param>
+    /// <param name="codebookSize">K.</param>
+    /// <param name="width">The embedding width, a multiple of <see cref="AttentionHeads"/>.</param>
+    /// <param name="layers">The number of blocks.</param>
     public CodeTransformer(int sequenceLength, int heads, int codebookSize, int width, int layers) : base(nameof(CodeTransformer))
     {
         SequenceLength = sequenceLength;

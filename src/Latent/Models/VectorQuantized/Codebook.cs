@@ -49,6 +49,10 @@ public sealed class Codebook : nn.Module<Tensor, Tensor>
 
     private readonly CodebookTraining _training;
 
+    /// <summary>K codes of the given dimension, random until k-means or training moves them.</summary>
+    /// <param name="size">K, the number of codes.</param>
+    /// <param name="dimension">The dimension of one code vector.</param>
+    /// <param name="training">How the codes learn: EMA or the codebook loss, k-means initialisation, restarts, cosine search.</param>
     public Codebook(int size, int dimension, CodebookTraining training) : base(nameof(Codebook))
     {
         Size = size;

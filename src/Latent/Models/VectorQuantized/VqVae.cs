@@ -32,6 +32,10 @@ public sealed class VqVae : Autoencoder, IGenerative, IDiscreteCodes, ISecondSta
     private readonly int[] _grid;
     private readonly ConvPadding? _padding;
 
+    /// <summary>Builds the encoder to z_e at every latent position (the conv grid, or <see cref="VqOptions.Slots"/> for the MLP), the quantizer
+    /// <see cref="VqOptions.Quantizer"/> chooses, the decoder, the prior over codes, and a column standardiser for tables.</summary>
+    /// <param name="options">The VQ-VAE's options: quantizer, codebooks, heads, prior.</param>
+    /// <param name="shape">Images or tables (tokens are refused by <see cref="VqOptions.Validate"/>).</param>
     public VqVae(VqOptions options, DataShape shape) : base("vqvae", options, shape)
     {
         _options = options;
@@ -57,6 +61,7 @@ public sealed class VqVae : Autoencoder, IGenerative, IDiscreteCodes, ISecondSta
         RegisterComponents();
     }
 
+    /// <summary>Fixes each table column's mean and spread from the training split; nothing for images.</summary>
     public void FitTrainingSplit(Dataset train) => standardizer?.Fit(train.Features);
 
     /// <summary>The codebook term of the objective (without EMA).</summary>
@@ -89,6 +94,7 @@ public sealed class VqVae : Autoencoder, IGenerative, IDiscreteCodes, ISecondSta
     /// <summary>The prior over codes.</summary>
     public CodePrior Prior => prior;
 
+    /// <summary>P·D: the continuous z_e of every position, flattened (what <see cref="Encode"/> returns).</summary>
     public override int RepresentationSize => Positions * Options.LatentDim;
 
     /// <summary>x → z_q [B, P·latentDim]: the quantised representation, flattened position-major, channels last.</summary>
@@ -129,6 +135,10 @@ public sealed class VqVae : Autoencoder, IGenerative, IDiscreteCodes, ISecondSta
     /// <summary>log p(codes) under the fitted prior over codes (nats per example), or null before it is fitted.</summary>
     public Tensor? CodeLogLikelihood(Tensor codes) => prior.IsFitted ? prior.LogLikelihood(codes) : null;
 
+    /// <summary>
+    /// The reconstruction error (mean per element; in units of each column's spread for tables) plus the quantizer's own terms
+    /// (codebook and commitment losses, entropy penalties), each named; codebooks learn (k-means, EMA, restarts) on training steps only.
+    /// </summary>
     public override LossTerms Loss(Tensor x, LossContext context)
     {
         // Codebooks learn (k-means init, EMA, usage, restarts) on training steps only, never in validation.
@@ -161,11 +171,12 @@ public sealed class VqVae : Autoencoder, IGenerative, IDiscreteCodes, ISecondSta
         return DecodeCodes(prior.Sample(count)).MoveToOuterDisposeScope();
     }
 
+    /// <summary>"prior": the second stage is the prior over codes.</summary>
     public string SecondStageName => "prior";
 
     /// <summary>
     /// The second stage of a VQ-VAE: counts the training split's codes (the empirical prior) and, with
-    /// --prior-epochs, returns the transformer to train on the code sequences [N, P·L] of the training and
+    /// <see cref="VqOptions.PriorEpochs"/> above 0, returns the transformer to train on the code sequences [N, P·L] of the training and
     /// validation splits.
     /// </summary>
     public SecondStage? PrepareSecondStage(DataSplits data)
@@ -183,6 +194,7 @@ public sealed class VqVae : Autoencoder, IGenerative, IDiscreteCodes, ISecondSta
         return new SecondStage(SecondStageName, prior.Transformer, splits, CodePrior.Recipe(_options.PriorEpochs));
     }
 
+    /// <inheritdoc/>
     public void SecondStageTrained(int epochs) => prior.MarkTrained(epochs);
 
     /// <summary>x → z_e [B, P, latentDim].</summary>

@@ -346,13 +346,13 @@ public sealed class VaeVariantsTests
     // ---- options -------------------------------------------------------------------------------------------
 
     [Theory]
-    [InlineData("beta", "--beta")]
-    [InlineData("capacity-with-tc", "--capacity-max")]
-    [InlineData("pseudo-inputs-without-vamp", "--pseudo-inputs")]
-    [InlineData("iwae-with-capacity", "--train-samples")]
-    [InlineData("negative-tc", "--tc-weight")]
-    [InlineData("tc-with-vamp", "--prior standard")]
-    [InlineData("vamp-full", "--covariance diagonal")]
+    [InlineData("beta", "Beta")]
+    [InlineData("capacity-with-tc", "CapacityMax")]
+    [InlineData("pseudo-inputs-without-vamp", "PseudoInputs")]
+    [InlineData("iwae-with-capacity", "TrainSamples")]
+    [InlineData("negative-tc", "TcWeight")]
+    [InlineData("tc-with-vamp", "Prior standard")]
+    [InlineData("vamp-full", "Covariance diagonal")]
     public void Options_that_do_not_fit_the_variant_are_refused_in_one_line(string what, string named)
     {
         var tc = new VaeOptions { Regulariser = Regulariser.TotalCorrelation };
@@ -374,7 +374,7 @@ public sealed class VaeVariantsTests
     public void A_vamp_prior_with_more_pseudo_inputs_than_training_examples_is_refused()
     {
         var error = Assert.Throws<UserInputException>(() => new VaeOptions { Prior = Prior.Vamp, PseudoInputs = 500 }.ValidateTrainingSet(200));
-        Assert.Contains("--pseudo-inputs 500", error.Message);
+        Assert.Contains("PseudoInputs 500", error.Message);
         new VaeOptions { Prior = Prior.Vamp, PseudoInputs = 200 }.ValidateTrainingSet(200);
         new VaeOptions { PseudoInputs = 500 }.ValidateTrainingSet(10);
     }

@@ -294,9 +294,9 @@ public sealed class VariationalAutoencoderTests
     }
 
     [Theory]
-    [InlineData("--beta -1 must be zero or positive", -1.0, 0.0, false)]
-    [InlineData("--free-bits -0.5 must be zero", 1.0, -0.5, false)]
-    [InlineData("--learn-variance applies to the gaussian likelihood only", 1.0, 0.0, true)]
+    [InlineData("Beta -1 must be zero or positive", -1.0, 0.0, false)]
+    [InlineData("FreeBits -0.5 must be zero", 1.0, -0.5, false)]
+    [InlineData("LearnVariance applies to the gaussian likelihood only", 1.0, 0.0, true)]
     public void Nonsense_options_are_user_errors(string expected, double beta, double freeBits, bool learnVariance)
     {
         var error = Assert.Throws<UserInputException>(() =>
@@ -308,6 +308,6 @@ public sealed class VariationalAutoencoderTests
     public void An_explicit_bernoulli_likelihood_on_tables_names_the_fix()
     {
         var error = Assert.Throws<UserInputException>(() => (Small with { Likelihood = Likelihood.Bernoulli }).Validate(DataShape.Table(3)));
-        Assert.Contains("pass --likelihood gaussian", error.Message);
+        Assert.Contains("pass Likelihood gaussian", error.Message);
     }
 }

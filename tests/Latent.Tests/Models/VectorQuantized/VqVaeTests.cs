@@ -115,7 +115,7 @@ public sealed class VqVaeTests
         var data = TestData.Shapes();
         using var model = Build(Small, data.Shape);
         var error = Assert.Throws<UserInputException>(() => model.Sample(2));
-        Assert.Contains("--resume", error.Message);
+        Assert.Contains("resume its training", error.Message);
     }
 
     [Fact]
