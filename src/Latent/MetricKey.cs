@@ -37,6 +37,7 @@ public sealed partial record MetricKey
     /// <summary>What the value means, in one line (shown by reports and help).</summary>
     public string Meaning { get; }
 
+    /// <summary>Which kind of value the key holds (a loss term, a figure, a family of keys), which decides where reports show it.</summary>
     public MetricKind Kind { get; }
 
     /// <summary>The key of index <paramref name="index"/> of a <c>{j}</c> family: <c>kl_dim_{j}</c> → <c>kl_dim_3</c>.</summary>
@@ -63,20 +64,24 @@ public sealed partial record MetricKey
             : MetricKeys.All.Any(term => term.Kind == MetricKind.LossTerm && term.Name == middle);
     }
 
+    /// <summary>The key as it is written in metrics.jsonl and eval.json (<see cref="Name"/>).</summary>
     public override string ToString() => Name;
 
     [GeneratedRegex("^[a-z][a-z0-9_]*(\\{(j|term)\\}[a-z0-9_]*)?$")]
     private static partial Regex NamePattern();
 }
 
-/// <summary>Every <see cref="MetricKey"/> declared in Latent, found once by reflection over its static fields.</summary>
+/// <summary>
+/// Every <see cref="MetricKey"/> declared in Latent, found once by reflection over its static fields: each
+/// field of type <see cref="MetricKey"/>, and each of type <c>IReadOnlyList&lt;MetricKey&gt;</c> (a family's keys declared as one table).
+/// </summary>
 public static class MetricKeys
 {
     static readonly Lazy<IReadOnlyList<MetricKey>> Declared = new(() =>
         typeof(MetricKey).Assembly.GetTypes()
             .SelectMany(type => type.GetFields(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static | BindingFlags.DeclaredOnly))
-            .Where(field => field.FieldType == typeof(MetricKey))
-            .Select(field => (MetricKey)field.GetValue(null)!)
+            .SelectMany(field => field.FieldType == typeof(MetricKey) ? [(MetricKey)field.GetValue(null)!]
+                : field.FieldType == typeof(IReadOnlyList<MetricKey>) ? (IReadOnlyList<MetricKey>)field.GetValue(null)! : [])
             .DistinctBy(key => (key.Name, key.Kind))
             .ToList());
 

@@ -25,11 +25,12 @@ public sealed class UserInputException : Exception
 
     /// <summary>
     /// The message with every option of <see cref="Options"/> respelled by <paramref name="spell"/>
-    /// (whole words only, so <c>Lr</c> is not touched inside <c>LrFloor</c>).
+    /// (whole words only, so <c>Lr</c> is not touched inside <c>LrFloor</c>, nor a folder <c>Data</c> inside a path
+    /// such as <c>/home/me/Data/x.csv</c>).
     /// </summary>
     /// <param name="spell">An option's property name to the front end's name for it, e.g. <c>Lr</c> to <c>--lr</c>.</param>
     public string MessageIn(Func<string, string> spell) =>
         Options.Count == 0 ? Message
-            : Regex.Replace(Message, $@"(?<![\w-])({string.Join("|", Options.OrderByDescending(name => name.Length).Select(Regex.Escape))})(?![\w-])",
+            : Regex.Replace(Message, $@"(?<![\w\-/\\])({string.Join("|", Options.OrderByDescending(name => name.Length).Select(Regex.Escape))})(?![\w\-/\\])",
                 match => spell(match.Value));
 }

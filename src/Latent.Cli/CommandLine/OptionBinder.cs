@@ -102,6 +102,10 @@ public static class OptionBinder
     static readonly Dictionary<string, string> FlagsByLibraryName = new()
     {
         [Latent.Models.ModelOptions.FamilyOption] = "model",
+        ["RunDirectory"] = "run",   // an existing run (RunDirectory.Open), given as --run DIR
+        ["DataSplit"] = "split",    // which split is read, --split test|train|validation
+        ["outDirectory"] = "out",   // OnnxExport's destination folder, --out DIR
+        ["csvPath"] = "out",        // RunScoring's CSV file, --out FILE.csv
     };
 
     /// <summary>

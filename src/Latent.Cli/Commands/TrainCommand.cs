@@ -26,6 +26,8 @@ public sealed class TrainCommand : Command
         var training = OptionBinder.Bind(arguments, family.DefaultTraining);
         var outPath = arguments.Value("out") ?? Path.Combine("runs", family.Name);
         arguments.RejectUnknown();
+        if (family.ClosedForm) // the library says "fit it instead"; the command line names the command that does
+            throw new UserInputException($"{family.Name} is fitted in closed form, not trained; run 'latent {family.Name} --data {data.Data}' instead");
 
         var run = TrainingRun.Start(new TrainRequest(model, data, training, outPath, command), output);
         output.Line($"run written to {run.Path}");

@@ -15,10 +15,10 @@ public static class ClassSelection
     {
         var entries = classes.Split(',', StringSplitOptions.TrimEntries);
         if (entries.Any(entry => entry.Length == 0))
-            throw new UserInputException($"--classes '{classes}' has an empty entry; pass labels separated by commas, e.g. --classes 0,3");
+            throw new UserInputException($"{nameof(DataOptions.Classes)} '{classes}' has an empty entry; pass labels separated by commas, e.g. {nameof(DataOptions.Classes)} 0,3", nameof(DataOptions.Classes));
         var repeated = entries.GroupBy(entry => entry, StringComparer.OrdinalIgnoreCase).FirstOrDefault(group => group.Count() > 1);
         if (repeated is not null)
-            throw new UserInputException($"--classes '{classes}' names '{repeated.Key}' twice; name each label once");
+            throw new UserInputException($"{nameof(DataOptions.Classes)} '{classes}' names '{repeated.Key}' twice; name each label once", nameof(DataOptions.Classes));
         return entries;
     }
 
@@ -39,9 +39,9 @@ public static class ClassSelection
                 ? number
                 : labelNames is null ? -1 : IndexOf(labelNames, entry);
             if (id < 0 || id >= classCount)
-                throw new UserInputException($"--classes: '{entry}' is not a label of {data}, which has {Describe(classCount, labelNames)}; pass some of those");
+                throw new UserInputException($"{nameof(DataOptions.Classes)}: '{entry}' is not a label of {data}, which has {Describe(classCount, labelNames)}; pass some of those", nameof(DataOptions.Classes));
             if (!ids.Add(id))
-                throw new UserInputException($"--classes '{classes}' names label {id} twice; name each label once");
+                throw new UserInputException($"{nameof(DataOptions.Classes)} '{classes}' names label {id} twice; name each label once", nameof(DataOptions.Classes));
         }
         return [.. ids];
     }

@@ -31,7 +31,7 @@ public static class DataCatalog
             splits = new DataSplits(train, validation, test);
         }
         if (splits.Train.Count == 0)
-            throw new UserInputException($"{options.Data} leaves no training examples after the validation split; add data or lower --validation-fraction");
+            throw new UserInputException($"{options.Data} leaves no training examples after the validation split; add data or lower {nameof(DataOptions.ValidationFraction)}", nameof(DataOptions.ValidationFraction));
         return splits;
     }
 
@@ -39,12 +39,12 @@ public static class DataCatalog
     static Dataset KeepClasses(Dataset trainAndValidation, Dataset test, string classes, string data)
     {
         if (trainAndValidation.Labels is null)
-            throw new UserInputException($"--classes selects by label, but {data} has no labels; drop --classes");
+            throw new UserInputException($"{nameof(DataOptions.Classes)} selects by label, but {data} has no labels; drop {nameof(DataOptions.Classes)}", nameof(DataOptions.Classes));
         int classCount = Math.Max(trainAndValidation.ClassCount, test.ClassCount);
         var ids = ClassSelection.Resolve(classes, classCount, trainAndValidation.LabelNames, data);
         var kept = ClassSelection.Keep(trainAndValidation, ids);
         if (kept.Count == 0)
-            throw new UserInputException($"--classes {classes} keeps no training examples of {data}: its training split has none of those labels; pass labels it has");
+            throw new UserInputException($"{nameof(DataOptions.Classes)} {classes} keeps no training examples of {data}: its training split has none of those labels; pass labels it has", nameof(DataOptions.Classes));
         return kept;
     }
 
@@ -109,7 +109,7 @@ public static class DataCatalog
         if (colon < 0) return (spec.Trim().ToLowerInvariant(), "");
         var (kind, argument) = (spec[..colon].Trim().ToLowerInvariant(), spec[(colon + 1)..]);
         if (argument.Length == 0)
-            throw new UserInputException($"--data {spec} names no path; pass {kind}:PATH");
+            throw new UserInputException($"{nameof(DataOptions.Data)} {spec} names no path; pass {kind}:PATH", nameof(DataOptions.Data));
         return (kind, argument);
     }
 
@@ -125,6 +125,7 @@ public static class DataCatalog
             "Fashion-MNIST is not installed; run 'sudo apt-get install dataset-fashion-mnist' or put its IDX files in $LATENT_DATA/fashion-mnist");
     }
 
+    /// <summary>Whether Fashion-MNIST is at hand (<see cref="FashionMnistDirectory"/> holds its four IDX files), so that <c>fashion-mnist</c> can be loaded.</summary>
     public static bool FashionMnistInstalled()
     {
         try { FashionMnistDirectory(); return true; }

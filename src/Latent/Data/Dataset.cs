@@ -13,6 +13,12 @@ public sealed class Dataset
     Tensor? _features;
     readonly IExampleStore? _store;
 
+    /// <summary>A dataset held in memory.</summary>
+    /// <param name="features">The examples, [N, ...shape.Dimensions], float32 ([0, 1] for images; token ids for text).</param>
+    /// <param name="shape">The shape of one example.</param>
+    /// <param name="labels">One class per example, or null.</param>
+    /// <param name="labelNames">The name of each class, indexed by label, or null.</param>
+    /// <param name="factors">Generative factors by name, one value per example (for <c>shapes</c>), or null.</param>
     public Dataset(Tensor features, DataShape shape, int[]? labels = null, IReadOnlyList<string>? labelNames = null,
                    IReadOnlyDictionary<string, float[]>? factors = null)
         : this(shape, features.shape[0], labels, labelNames, factors) => _features = features;
@@ -41,6 +47,7 @@ public sealed class Dataset
     /// <see cref="Batches"/> and <see cref="Head"/> instead.
     /// </summary>
     public Tensor Features => _features ??= _store!.Gather(Enumerable.Range(0, _store.Count).ToArray()).DetachFromDisposeScope();   // kept: no caller's scope may free it
+    /// <summary>The shape of one example.</summary>
     public DataShape Shape { get; }
     /// <summary>Class of each example, or null when the data has no labels.</summary>
     public int[]? Labels { get; }
@@ -49,6 +56,7 @@ public sealed class Dataset
     /// <summary>Generative factors (for <c>shapes</c>): factor name to one value per example.</summary>
     public IReadOnlyDictionary<string, float[]>? Factors { get; }
 
+    /// <summary>Number of examples, N.</summary>
     public int Count => _store?.Count ?? (int)_features!.shape[0];
 
     /// <summary>Number of classes, or 0 without labels.</summary>
@@ -107,5 +115,6 @@ public sealed class Dataset
 /// <summary>The three splits: train for fitting, validation for model selection, test for reporting only.</summary>
 public sealed record DataSplits(Dataset Train, Dataset Validation, Dataset Test)
 {
+    /// <summary>The shape of one example, the same in every split.</summary>
     public DataShape Shape => Train.Shape;
 }

@@ -28,6 +28,7 @@ public struct SplitMix64(long seed)
 {
     ulong _state = (ulong)seed;
 
+    /// <summary>The SplitMix64 finaliser (Steele, Lea &amp; Flood 2014): a bijective scramble of 64 bits, usable alone as a hash of a counter.</summary>
     public static ulong Mix(ulong z)
     {
         z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
@@ -35,6 +36,7 @@ public struct SplitMix64(long seed)
         return z ^ (z >> 31);
     }
 
+    /// <summary>The next 64 uniformly distributed bits: the state advances by the golden-ratio increment 0x9E3779B97F4A7C15 and is mixed by <see cref="Mix"/>.</summary>
     public ulong Next() => Mix(_state += 0x9E3779B97F4A7C15UL);
 
     /// <summary>Uniform in [0, bound), by rejection so there is no modulo bias.</summary>

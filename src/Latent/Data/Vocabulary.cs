@@ -21,9 +21,13 @@ public enum TokenLevel
 /// </summary>
 public sealed partial class Vocabulary
 {
+    /// <summary>The id of <see cref="UnknownToken"/>: every token outside the vocabulary.</summary>
     public const int Unknown = 0;
+    /// <summary>The id of <see cref="MaskToken"/>: a position hidden from the model (masked and denoising autoencoders).</summary>
     public const int Mask = 1;
+    /// <summary>The text of id <see cref="Unknown"/>.</summary>
     public const string UnknownToken = "[UNK]";
+    /// <summary>The text of id <see cref="Mask"/>.</summary>
     public const string MaskToken = "[MASK]";
     /// <summary>Ids reserved before the first real token.</summary>
     public const int Reserved = 2;
@@ -65,6 +69,7 @@ public sealed partial class Vocabulary
     /// <summary>The id of <paramref name="token"/>, or <see cref="Unknown"/>.</summary>
     public int Id(string token) => _ids.GetValueOrDefault(token, Unknown);
 
+    /// <summary>The token of <paramref name="id"/>, or <see cref="UnknownToken"/> for an id outside [0, <see cref="Size"/>).</summary>
     public string Token(long id) => id >= 0 && id < _tokens.Length ? _tokens[id] : UnknownToken;
 
     /// <summary>

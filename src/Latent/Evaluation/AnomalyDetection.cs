@@ -19,7 +19,7 @@ public sealed record AnomalyThresholds(double Fpr, IReadOnlyDictionary<string, d
     {
         int count = calibration.Count == 0 ? 0 : calibration[0].Values.Length;
         if (count == 0)
-            throw new UserInputException("the run's validation split is empty, so no threshold can be calibrated on normal data; train the run with --validation-fraction 0.1 (the default)");
+            throw new UserInputException($"the run's validation split is empty, so no threshold can be calibrated on normal data; train the run with {nameof(DataOptions.ValidationFraction)} 0.1 (the default)", nameof(DataOptions.ValidationFraction));
         var thresholds = calibration.ToDictionary(column => column.Name, column => DetectionMetrics.Quantile(column.Values, 1 - fpr));
         return new AnomalyThresholds(fpr, thresholds, count);
     }
@@ -35,32 +35,55 @@ public sealed record AnomalyEvaluation(IReadOnlyList<ScoreColumn> Scores, bool[]
 /// <summary>The anomaly-detection figures of <c>eval.json</c>, one set per score.</summary>
 public static class AnomalyDetection
 {
+    /// <summary>The figure <c>anomaly_fpr</c>: false-positive rate on the validation split at which each score's anomaly threshold is calibrated.</summary>
     public static readonly MetricKey Fpr = new("anomaly_fpr", "false-positive rate on the validation split at which each score's anomaly threshold is calibrated");
+    /// <summary>The figure <c>anomaly_normal_examples</c>: test examples of a label the run was trained on (<c>Classes</c>): the normal ones.</summary>
     public static readonly MetricKey NormalExamples = new("anomaly_normal_examples", "test examples of a label the run was trained on (--classes): the normal ones");
+    /// <summary>The figure <c>anomaly_anomalous_examples</c>: test examples of a label the run was not trained on: the anomalies.</summary>
     public static readonly MetricKey AnomalousExamples = new("anomaly_anomalous_examples", "test examples of a label the run was not trained on: the anomalies");
 
+    /// <summary>The figure <c>anomaly_auroc</c>: area under the ROC curve of the reconstruction error (recon_mse) telling anomalous test examples from normal ones (0.5 is chance, 1 perfect).</summary>
     public static readonly MetricKey Auroc = new("anomaly_auroc", "area under the ROC curve of the reconstruction error (recon_mse) telling anomalous test examples from normal ones (0.5 is chance, 1 perfect)");
+    /// <summary>The figure <c>anomaly_auprc</c>: average precision of the reconstruction error with anomalies as positives (chance is their share of the test split).</summary>
     public static readonly MetricKey Auprc = new("anomaly_auprc", "average precision of the reconstruction error with anomalies as positives (chance is their share of the test split)");
+    /// <summary>The figure <c>anomaly_detection_rate</c>: fraction of anomalous test examples whose reconstruction error is above the threshold calibrated at anomaly_fpr.</summary>
     public static readonly MetricKey DetectionRate = new("anomaly_detection_rate", "fraction of anomalous test examples whose reconstruction error is above the threshold calibrated at anomaly_fpr");
+    /// <summary>The figure <c>anomaly_false_alarm_rate</c>: fraction of normal test examples whose reconstruction error is above that threshold (near anomaly_fpr when test and validation data are alike).</summary>
     public static readonly MetricKey FalseAlarmRate = new("anomaly_false_alarm_rate", "fraction of normal test examples whose reconstruction error is above that threshold (near anomaly_fpr when test and validation data are alike)");
+    /// <summary>The figure <c>anomaly_threshold</c>: the reconstruction error's threshold: its (1 − anomaly_fpr)-quantile on the validation split.</summary>
     public static readonly MetricKey Threshold = new("anomaly_threshold", "the reconstruction error's threshold: its (1 − anomaly_fpr)-quantile on the validation split");
 
+    /// <summary>The figure <c>anomaly_auroc_neg_elbo</c>: AUROC of a VAE's −ELBO per example (one posterior draw) telling anomalous test examples from normal ones.</summary>
     public static readonly MetricKey AurocNegativeElbo = new("anomaly_auroc_neg_elbo", "AUROC of a VAE's −ELBO per example (one posterior draw) telling anomalous test examples from normal ones");
+    /// <summary>The figure <c>anomaly_auprc_neg_elbo</c>: average precision of the −ELBO with anomalies as positives.</summary>
     public static readonly MetricKey AuprcNegativeElbo = new("anomaly_auprc_neg_elbo", "average precision of the −ELBO with anomalies as positives");
+    /// <summary>The figure <c>anomaly_detection_rate_neg_elbo</c>: fraction of anomalous test examples whose −ELBO is above its threshold calibrated at anomaly_fpr.</summary>
     public static readonly MetricKey DetectionRateNegativeElbo = new("anomaly_detection_rate_neg_elbo", "fraction of anomalous test examples whose −ELBO is above its threshold calibrated at anomaly_fpr");
+    /// <summary>The figure <c>anomaly_false_alarm_rate_neg_elbo</c>: fraction of normal test examples whose −ELBO is above that threshold.</summary>
     public static readonly MetricKey FalseAlarmRateNegativeElbo = new("anomaly_false_alarm_rate_neg_elbo", "fraction of normal test examples whose −ELBO is above that threshold");
+    /// <summary>The figure <c>anomaly_threshold_neg_elbo</c>: the −ELBO's threshold in nats: its (1 − anomaly_fpr)-quantile on the validation split.</summary>
     public static readonly MetricKey ThresholdNegativeElbo = new("anomaly_threshold_neg_elbo", "the −ELBO's threshold in nats: its (1 − anomaly_fpr)-quantile on the validation split");
 
+    /// <summary>The figure <c>anomaly_auroc_iwae_nll</c>: AUROC of a VAE's IWAE estimate of −log p(x) (<c>IwaeSamples</c>) telling anomalous test examples from normal ones.</summary>
     public static readonly MetricKey AurocImportanceWeighted = new("anomaly_auroc_iwae_nll", "AUROC of a VAE's IWAE estimate of −log p(x) (--iwae-samples) telling anomalous test examples from normal ones");
+    /// <summary>The figure <c>anomaly_auprc_iwae_nll</c>: average precision of the IWAE −log p(x) with anomalies as positives.</summary>
     public static readonly MetricKey AuprcImportanceWeighted = new("anomaly_auprc_iwae_nll", "average precision of the IWAE −log p(x) with anomalies as positives");
+    /// <summary>The figure <c>anomaly_detection_rate_iwae_nll</c>: fraction of anomalous test examples whose IWAE −log p(x) is above its threshold calibrated at anomaly_fpr.</summary>
     public static readonly MetricKey DetectionRateImportanceWeighted = new("anomaly_detection_rate_iwae_nll", "fraction of anomalous test examples whose IWAE −log p(x) is above its threshold calibrated at anomaly_fpr");
+    /// <summary>The figure <c>anomaly_false_alarm_rate_iwae_nll</c>: fraction of normal test examples whose IWAE −log p(x) is above that threshold.</summary>
     public static readonly MetricKey FalseAlarmRateImportanceWeighted = new("anomaly_false_alarm_rate_iwae_nll", "fraction of normal test examples whose IWAE −log p(x) is above that threshold");
+    /// <summary>The figure <c>anomaly_threshold_iwae_nll</c>: the IWAE −log p(x)'s threshold in nats: its (1 − anomaly_fpr)-quantile on the validation split.</summary>
     public static readonly MetricKey ThresholdImportanceWeighted = new("anomaly_threshold_iwae_nll", "the IWAE −log p(x)'s threshold in nats: its (1 − anomaly_fpr)-quantile on the validation split");
 
+    /// <summary>The figure <c>anomaly_auroc_code_nll</c>: AUROC of −log p(codes) under a VQ-VAE's fitted prior telling anomalous test examples from normal ones.</summary>
     public static readonly MetricKey AurocCodeNll = new("anomaly_auroc_code_nll", "AUROC of −log p(codes) under a VQ-VAE's fitted prior telling anomalous test examples from normal ones");
+    /// <summary>The figure <c>anomaly_auprc_code_nll</c>: average precision of the codes' −log p under the prior with anomalies as positives.</summary>
     public static readonly MetricKey AuprcCodeNll = new("anomaly_auprc_code_nll", "average precision of the codes' −log p under the prior with anomalies as positives");
+    /// <summary>The figure <c>anomaly_detection_rate_code_nll</c>: fraction of anomalous test examples whose codes' −log p is above its threshold calibrated at anomaly_fpr.</summary>
     public static readonly MetricKey DetectionRateCodeNll = new("anomaly_detection_rate_code_nll", "fraction of anomalous test examples whose codes' −log p is above its threshold calibrated at anomaly_fpr");
+    /// <summary>The figure <c>anomaly_false_alarm_rate_code_nll</c>: fraction of normal test examples whose codes' −log p is above that threshold.</summary>
     public static readonly MetricKey FalseAlarmRateCodeNll = new("anomaly_false_alarm_rate_code_nll", "fraction of normal test examples whose codes' −log p is above that threshold");
+    /// <summary>The figure <c>anomaly_threshold_code_nll</c>: the codes' −log p threshold in nats: its (1 − anomaly_fpr)-quantile on the validation split.</summary>
     public static readonly MetricKey ThresholdCodeNll = new("anomaly_threshold_code_nll", "the codes' −log p threshold in nats: its (1 − anomaly_fpr)-quantile on the validation split");
 
     /// <summary>The keys of one score.</summary>
@@ -91,13 +114,13 @@ public static class AnomalyDetection
     {
         options.Validate();
         var labels = test.Labels
-            ?? throw new UserInputException("--anomaly needs labels on the test split to tell anomalies from normal examples, and this data has none; evaluate on labelled data");
+            ?? throw new UserInputException($"{nameof(EvaluationOptions.Anomaly)} needs labels on the test split to tell anomalies from normal examples, and this data has none; evaluate on labelled data", nameof(EvaluationOptions.Anomaly));
         var anomalous = labels.Select(label => !normalClasses.Contains(label)).ToArray();
         int anomalies = anomalous.Count(a => a), normal = anomalous.Length - anomalies;
         if (anomalies == 0 || normal == 0)
             throw new UserInputException(anomalies == 0
-                ? "the test split holds no example of a label the run was not trained on, so there are no anomalies to detect; train with --classes on a subset of the labels"
-                : "the test split holds no example of the labels the run was trained on, so there is no normal data to compare with; evaluate on data with those labels");
+                ? $"the test split holds no example of a label the run was not trained on, so there are no anomalies to detect; train with {nameof(DataOptions.Classes)} on a subset of the labels"
+                : "the test split holds no example of the labels the run was trained on, so there is no normal data to compare with; evaluate on data with those labels", nameof(DataOptions.Classes));
         var thresholds = AnomalyThresholds.Calibrate(AnomalyScores.Compute(model, validation, options), options.Fpr);
         var scores = AnomalyScores.Compute(model, test, options);
 

@@ -16,20 +16,24 @@ namespace Latent.Evaluation;
 /// <summary>Options of anomaly scoring (<c>latent score</c>, <c>latent eval --anomaly</c>).</summary>
 public sealed record AnomalyScoreOptions
 {
+    /// <summary>False-positive rate at which each score's threshold is calibrated on the validation split (its (1 − fpr)-quantile).</summary>
     [Description("false-positive rate at which each score's threshold is calibrated on the validation split (its (1 − fpr)-quantile)")]
     public double Fpr { get; init; } = 0.01;
 
+    /// <summary>Importance samples per example for an IWAE score of a VAE (0 skips it).</summary>
     [Description("importance samples per example for an IWAE score of a VAE (0 skips it)")]
     public int IwaeSamples { get; init; }
 
+    /// <summary>Examples per forward pass.</summary>
     [Description("examples per forward pass")]
     public int BatchSize { get; init; } = Batched.DefaultBatchSize;
 
+    /// <summary>Throws a <see cref="UserInputException"/> naming the first option out of its range.</summary>
     public void Validate()
     {
-        if (!(Fpr > 0 && Fpr < 1)) throw new UserInputException($"--fpr {Fpr} is out of range; pass a false-positive rate in (0, 1), e.g. 0.01");
-        if (IwaeSamples < 0) throw new UserInputException($"--iwae-samples {IwaeSamples} must be 0 (off) or positive, e.g. 64");
-        if (BatchSize <= 0) throw new UserInputException($"--batch-size {BatchSize} must be positive");
+        if (!(Fpr > 0 && Fpr < 1)) throw new UserInputException($"{nameof(Fpr)} {Fpr} is out of range; pass a false-positive rate in (0, 1), e.g. 0.01", nameof(Fpr));
+        if (IwaeSamples < 0) throw new UserInputException($"{nameof(IwaeSamples)} {IwaeSamples} must be 0 (off) or positive, e.g. 64", nameof(IwaeSamples));
+        if (BatchSize <= 0) throw new UserInputException($"{nameof(BatchSize)} {BatchSize} must be positive", nameof(BatchSize));
     }
 }
 
@@ -76,7 +80,7 @@ public static class AnomalyScores
         if (data.Shape.Kind == DataKind.Tokens)
             throw new UserInputException("anomaly scores are reconstruction errors of images or table rows, and this run holds text tokens; score a run on images or a table");
         if (options.IwaeSamples > 0 && model is not IVariational)
-            throw new UserInputException($"--iwae-samples applies to variational autoencoders, and this is a {model.GetName()} model; drop --iwae-samples");
+            throw new UserInputException($"{nameof(AnomalyScoreOptions.IwaeSamples)} applies to variational autoencoders, and this is a {model.GetName()} model; drop {nameof(AnomalyScoreOptions.IwaeSamples)}", nameof(AnomalyScoreOptions.IwaeSamples));
         model.eval();
         var columns = new List<ScoreColumn>
         {

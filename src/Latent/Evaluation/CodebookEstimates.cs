@@ -15,6 +15,8 @@ namespace Latent.Evaluation;
 /// <param name="DeadCodes">Codes never chosen, over all heads.</param>
 public sealed record CodebookHealth(double Usage, double Perplexity, long DeadCodes)
 {
+    /// <summary>Usage, perplexity and dead codes of code counts.</summary>
+    /// <param name="counts">For each head, how often each of its K codes was chosen: [heads][K].</param>
     public static CodebookHealth Measure(long[][] counts)
     {
         long used = counts.Sum(head => head.LongCount(count => count > 0));
@@ -33,15 +35,25 @@ public sealed record CodebookHealth(double Usage, double Perplexity, long DeadCo
 /// <summary>The figures of a model with discrete codes: per epoch on the validation split, and in <c>eval.json</c>.</summary>
 public static class CodebookEstimates
 {
+    /// <summary>The figure <c>codebook_usage</c>: fraction of codebook entries chosen at least once on the split (test in eval.json, validation per epoch).</summary>
     public static readonly MetricKey Usage = new("codebook_usage", "fraction of codebook entries chosen at least once on the split (test in eval.json, validation per epoch)");
+    /// <summary>The figure <c>codebook_perplexity</c>: exp of the entropy of code usage on the split, averaged over heads (the effective number of codes).</summary>
     public static readonly MetricKey Perplexity = new("codebook_perplexity", "exp of the entropy of code usage on the split, averaged over heads (the effective number of codes)");
+    /// <summary>The figure <c>dead_codes</c>: codebook entries never chosen on the validation split, over all heads.</summary>
     public static readonly MetricKey DeadCodes = new("dead_codes", "codebook entries never chosen on the validation split, over all heads");
+    /// <summary>The figure <c>bits_per_example</c>: bits to store one example's discrete codes (what latent encode <c>Out</c> FILE.vq stores per example).</summary>
     public static readonly MetricKey Bits = new("bits_per_example", "bits to store one example's discrete codes (what latent encode --out FILE.vq stores per example)");
+    /// <summary>The figure <c>prior_bits_per_example</c>: −log2 p(codes) under the fitted prior: the size an entropy coder driven by it would reach.</summary>
     public static readonly MetricKey PriorBits = new("prior_bits_per_example", "−log2 p(codes) under the fitted prior: the size an entropy coder driven by it would reach");
+    /// <summary>The figure <c>pca_components_same_bits</c>: PCA components that fit into bits_per_example as float16 coordinates.</summary>
     public static readonly MetricKey PcaComponents = new("pca_components_same_bits", "PCA components that fit into bits_per_example as float16 coordinates");
+    /// <summary>The figure <c>pca_mse_same_bits</c>: test reconstruction error of that PCA, fitted on the training split: the linear baseline at the same rate.</summary>
     public static readonly MetricKey PcaMse = new("pca_mse_same_bits", "test reconstruction error of that PCA, fitted on the training split: the linear baseline at the same rate");
+    /// <summary>The figure <c>codebook_usage_stage_{j}</c>: residual quantizers: fraction of the codes of stage j (1 = the coarsest) chosen at least once on the split.</summary>
     public static readonly MetricKey StageUsage = new("codebook_usage_stage_{j}", "residual quantizers: fraction of the codes of stage j (1 = the coarsest) chosen at least once on the split");
+    /// <summary>The figure <c>codebook_perplexity_stage_{j}</c>: residual quantizers: codebook_perplexity of stage j alone.</summary>
     public static readonly MetricKey StagePerplexity = new("codebook_perplexity_stage_{j}", "residual quantizers: codebook_perplexity of stage j alone");
+    /// <summary>The figure <c>test_mse_stages_{j}</c>: residual quantizers: test_mse when only the first j stages' codes are decoded.</summary>
     public static readonly MetricKey StagesMse = new("test_mse_stages_{j}", "residual quantizers: test_mse when only the first j stages' codes are decoded");
 
     /// <summary>Bits of one float16 coordinate: how a continuous code is stored for the comparison at the same rate.</summary>

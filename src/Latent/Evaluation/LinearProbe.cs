@@ -135,7 +135,7 @@ public static class LinearProbe
 /// examples (a similarity-weighted vote, as in the k-NN monitor of Wu et al. 2018 without the
 /// temperature). Cosine similarity ignores the scale of a representation, so families compare fairly.
 /// </summary>
-public static class Knn
+internal static class Knn
 {
     public const int K = 10;
 
@@ -162,9 +162,13 @@ public static class Knn
 /// <summary>Linear probe and k-NN accuracy of a model's <c>Encode</c> (or of the raw features), trained on one split and scored on another.</summary>
 public static class Probes
 {
+    /// <summary>The figure <c>linear_probe_accuracy</c>: test accuracy of a linear classifier (L2 logistic regression) trained on frozen representations of the training split.</summary>
     public static readonly MetricKey LinearProbeAccuracy = new("linear_probe_accuracy", "test accuracy of a linear classifier (L2 logistic regression) trained on frozen representations of the training split");
+    /// <summary>The figure <c>knn_accuracy</c>: test accuracy of k-nearest-neighbour classification (k = <see cref="Knn.K"/>, cosine similarity) in representation space.</summary>
     public static readonly MetricKey KnnAccuracy = new("knn_accuracy", $"test accuracy of {Knn.K}-nearest-neighbour classification (cosine similarity) in representation space");
+    /// <summary>The figure <c>raw_linear_probe_accuracy</c>: linear_probe_accuracy on the raw features (pixels, table values): the baseline a representation should beat.</summary>
     public static readonly MetricKey RawLinearProbeAccuracy = new("raw_linear_probe_accuracy", "linear_probe_accuracy on the raw features (pixels, table values): the baseline a representation should beat");
+    /// <summary>The figure <c>raw_knn_accuracy</c>: knn_accuracy on the raw features: the baseline a representation should beat.</summary>
     public static readonly MetricKey RawKnnAccuracy = new("raw_knn_accuracy", "knn_accuracy on the raw features: the baseline a representation should beat");
 
     /// <summary><c>linear_probe_accuracy</c> and <c>knn_accuracy</c> of the representations the model encodes.</summary>
@@ -195,7 +199,8 @@ public static class Probes
     static (int[] Train, int[] Test, int Classes) Labels(Data.Dataset train, Data.Dataset test)
     {
         if (train.Labels is null || test.Labels is null)
-            throw new UserInputException("the data have no labels, so there is nothing for a probe to predict; drop --probe, or pass --data with labels (a folder per class, --label-column for CSV)");
+            throw new UserInputException($"the data have no labels, so there is nothing for a probe to predict; drop {nameof(EvaluationOptions.Probe)}, or pass {nameof(Data.DataOptions.Data)} with labels (a folder per class, {nameof(Data.DataOptions.LabelColumn)} for CSV)",
+                nameof(EvaluationOptions.Probe), nameof(Data.DataOptions.Data), nameof(Data.DataOptions.LabelColumn));
         return (train.Labels, test.Labels, Math.Max(train.ClassCount, test.ClassCount));
     }
 }

@@ -17,8 +17,10 @@ namespace Latent.Evaluation;
 /// </summary>
 public static class PrincipalSubspace
 {
+    /// <summary>The figure <c>pca_optimum_mse</c>: test reconstruction error of PCA with as many components as the latent dimension, fitted on the training split (the Eckart–Young optimum for linear codes).</summary>
     public static readonly MetricKey PcaOptimum = new("pca_optimum_mse",
         "test reconstruction error of PCA with as many components as the latent dimension, fitted on the training split (the Eckart–Young optimum for linear codes)");
+    /// <summary>The figure <c>principal_angle_max_deg</c>: largest principal angle between the decoder's column space and the top-K PCA subspace of the training split, in degrees (0 when a linear autoencoder has found the principal subspace).</summary>
     public static readonly MetricKey LargestAngle = new("principal_angle_max_deg",
         "largest principal angle between the decoder's column space and the top-K PCA subspace of the training split, in degrees");
 

@@ -11,20 +11,29 @@ namespace Latent.Evaluation;
 /// <summary>How well a denoising or masked autoencoder restores what it was trained to restore, in <c>eval.json</c>.</summary>
 public static class RestorationEstimates
 {
+    /// <summary>The figure <c>masked_mse</c>: mean squared error per element on the corrupted (hidden) elements of test examples, corrupted as in training with a fixed seed and restored by the model.</summary>
     public static readonly MetricKey MaskedMse = new("masked_mse",
         "mean squared error per element on the corrupted (hidden) elements of test examples, corrupted as in training with a fixed seed and restored by the model");
+    /// <summary>The figure <c>mean_fill_masked_mse</c>: the same error when the corrupted elements are filled with the per-element test mean; the baseline for <see cref="MaskedMse"/>.</summary>
     public static readonly MetricKey MeanFillMse = new("mean_fill_masked_mse",
         "the same error when the corrupted elements are filled with the per-element mean of the test split: the baseline for masked_mse");
+    /// <summary>The figure <c>masked_token_accuracy</c>: fraction of the corrupted token positions of test windows that the model restores to the original token.</summary>
     public static readonly MetricKey TokenAccuracy = new("masked_token_accuracy",
         "fraction of the corrupted token positions of test windows that the model restores to the original token");
+    /// <summary>The figure <c>unigram_masked_token_accuracy</c>: the same accuracy when every corrupted position is guessed as the most frequent test token; a baseline.</summary>
     public static readonly MetricKey UnigramTokenAccuracy = new("unigram_masked_token_accuracy",
         "the same accuracy when every corrupted position is guessed as the most frequent test token: a baseline");
+    /// <summary>The figure <c>chance_masked_token_accuracy</c>: the accuracy of a uniform guess over the real tokens, 1 / (V − reserved ids).</summary>
     public static readonly MetricKey ChanceTokenAccuracy = new("chance_masked_token_accuracy",
         "the accuracy of a uniform guess over the real tokens of the vocabulary: 1 / (V − reserved ids)");
 
     /// <summary>The seed of the corruption drawn for <c>eval.json</c>.</summary>
     public const ulong Seed = 0x5EED;
 
+    /// <summary>The restoration figures of a corrupting model (denoising or masked) on <paramref name="test"/>: its test examples corrupted as in training, with <see cref="Seed"/>, and restored.</summary>
+    /// <param name="model">The model and its corruption.</param>
+    /// <param name="test">The test split.</param>
+    /// <param name="options">The batch size.</param>
     public static Dictionary<string, double> Evaluate(ICorrupting model, Dataset test, EvaluationOptions options)
     {
         using var noGrad = no_grad();

@@ -13,6 +13,7 @@ namespace Latent.Evaluation;
 /// </summary>
 public static class TableError
 {
+    /// <summary>The figure <c>test_mse_standardized</c>: for tables, test MSE of each column divided by that column's training variance, averaged over columns (0 perfect, 1 as good as predicting the training mean).</summary>
     public static readonly MetricKey TestMseStandardized = new("test_mse_standardized",
         "tables: test MSE of each column divided by that column's variance on the training split, averaged over columns (0 perfect, 1 as good as the training mean)");
 

@@ -31,16 +31,25 @@ public sealed record VariationalMeasurements(double[] KlPerDimension, double[] A
 /// <summary>The figures of a VAE: per epoch on the validation split, and in <c>eval.json</c> on the test split.</summary>
 public static class VariationalEstimates
 {
+    /// <summary>The figure <c>test_neg_elbo_nats</c>: negative evidence lower bound per test example, in nats (an upper bound on −log p(x)), one posterior draw per example.</summary>
     public static readonly MetricKey NegativeElbo = new("test_neg_elbo_nats", "negative evidence lower bound per test example, in nats (an upper bound on −log p(x)), one posterior draw per example");
+    /// <summary>The figure <c>test_recon_nats</c>: −log p(x|z) per test example for one draw z ~ q(z|x), in nats.</summary>
     public static readonly MetricKey Reconstruction = new("test_recon_nats", "−log p(x|z) per test example for one draw z ~ q(z|x), in nats");
+    /// <summary>The figure <c>test_kl_nats</c>: KL(q(z|x) ‖ p(z)) per test example, in nats.</summary>
     public static readonly MetricKey Kl = new("test_kl_nats", "KL(q(z|x) ‖ p(z)) per test example, in nats");
+    /// <summary>The figure <c>iwae_nll_nats</c>: importance-weighted estimate of −log p(x) per test example, in nats (tighter than the ELBO).</summary>
     public static readonly MetricKey Iwae = new("iwae_nll_nats", "importance-weighted estimate of −log p(x) per test example, in nats (tighter than the ELBO)");
+    /// <summary>The figure <c>iwae_samples</c>: importance samples per example behind iwae_nll_nats.</summary>
     public static readonly MetricKey IwaeSamples = new("iwae_samples", "importance samples per example behind iwae_nll_nats");
+    /// <summary>The figure <c>active_units</c>: latent dimensions whose posterior mean varies across the data, activity Cov_x(E_q[z_j]) above <see cref="VariationalMeasurements.ActiveUnitThreshold"/> (Burda et al. 2016, §5.2).</summary>
     public static readonly MetricKey ActiveUnits = new("active_units",
         $"latent dimensions whose posterior mean varies across the data: activity Cov_x(E_q[z_j]) > {VariationalMeasurements.ActiveUnitThreshold} (Burda et al. 2016); the others are collapsed_units");
+    /// <summary>The figure <c>collapsed_units</c>: latent dimensions that are not active (the posterior mean ignores x); <c>active_units + collapsed_units = D</c>.</summary>
     public static readonly MetricKey CollapsedUnits = new("collapsed_units",
         $"latent dimensions that are not active (activity ≤ {VariationalMeasurements.ActiveUnitThreshold}): the posterior mean ignores x; active_units + collapsed_units = D");
+    /// <summary>The figure <c>kl_dim_{j}</c>: KL(q(z_j|x) ‖ p(z_j)) of latent dimension j, averaged over the examples, in nats.</summary>
     public static readonly MetricKey KlOfDimension = new("kl_dim_{j}", "KL(q(z_j|x) ‖ p(z_j)) of latent dimension j, averaged over the examples, in nats");
+    /// <summary>The figure <c>activity_dim_{j}</c>: activity of latent dimension j: the variance across the examples of its posterior mean, Cov_x(E_q[z_j]).</summary>
     public static readonly MetricKey ActivityOfDimension = new("activity_dim_{j}", "activity of latent dimension j: the variance across the examples of its posterior mean, Cov_x(E_q[z_j])");
 
     /// <summary>The seed of the noise drawn for <c>eval.json</c>, so that it is reproducible.</summary>

@@ -38,9 +38,9 @@ public static class OnnxExport
     public static string Destination(RunDirectory run, string? outDirectory)
     {
         var path = Path.TrimEndingDirectorySeparator(Path.GetFullPath(outDirectory ?? run.File("onnx")));
-        if (File.Exists(path)) throw new UserInputException($"--out '{outDirectory ?? path}' is a file; pass a folder for the export");
+        if (File.Exists(path)) throw new UserInputException($"{nameof(outDirectory)} '{outDirectory ?? path}' is a file; pass a folder for the export", nameof(outDirectory));
         if (Directory.Exists(path) && Directory.EnumerateFileSystemEntries(path).Any() && !File.Exists(Path.Combine(path, DescriptionFile)))
-            throw new UserInputException($"--out '{outDirectory ?? path}' exists and is not an export folder (it has no {DescriptionFile}); pass a new or empty folder");
+            throw new UserInputException($"{nameof(outDirectory)} '{outDirectory ?? path}' exists and is not an export folder (it has no {DescriptionFile}); pass a new or empty folder", nameof(outDirectory));
         return path;
     }
 
@@ -108,7 +108,7 @@ public static class OnnxExport
             if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
             if (!Directory.Exists(destination) && Directory.Exists(previous)) Directory.Move(previous, destination);
             if (error is IOException or UnauthorizedAccessException)
-                throw new UserInputException($"cannot write the export to '{destination}' ({error.Message.Split('\n')[0]}); pass a writable --out folder");
+                throw new UserInputException($"cannot write the export to '{destination}' ({error.Message.Split('\n')[0]}); pass a writable outDirectory folder", "outDirectory");
             throw;
         }
         return new ExportResult(destination, files);

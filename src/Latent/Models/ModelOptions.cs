@@ -65,6 +65,7 @@ public abstract record ModelOptions : IOptionApplicability
     [Description("table columns: yes standardises each with the training split's mean and spread (kept with the weights, undone on decode); no uses them as they are")]
     public Standardization Standardize { get; init; } = Standardization.Yes;
 
+    /// <summary>What the model is conditioned on: nothing, or the example's label (a CVAE); for the families that can be conditioned.</summary>
     [Description("what the model is conditioned on: none, or label (a CVAE: the one-hot label joins the encoder's input and the decoder's code, so that samples can be drawn per label)")]
     public Conditioning Condition { get; init; } = Conditioning.None;
 

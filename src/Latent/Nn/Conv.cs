@@ -8,7 +8,7 @@ namespace Latent.Nn;
 /// Convolutional stacks that halve (or double) the image side at every stage: kernel 4, stride 2,
 /// padding 1, the DCGAN-style layout most VAE code bases use for 28–64 pixel images.
 /// </summary>
-public static class ConvStack
+internal static class ConvStack
 {
     /// <summary>[B, C, H, W] → [B, channels[^1], H/2^s, W/2^s], ReLU after every stage.</summary>
     public static Sequential Down(int inChannels, IReadOnlyList<int> channels)
@@ -45,7 +45,7 @@ public static class ConvStack
 /// x [B, C, H, W] → [B, output]: a conv stack, flattened, then one linear layer. Sides that are not
 /// multiples of 2^stages are zero-padded first (<see cref="ConvPadding"/>).
 /// </summary>
-public sealed class ConvEncoder : nn.Module<Tensor, Tensor>
+internal sealed class ConvEncoder : nn.Module<Tensor, Tensor>
 {
     private readonly Sequential features;
     private readonly Linear head;
@@ -67,7 +67,7 @@ public sealed class ConvEncoder : nn.Module<Tensor, Tensor>
 /// z [B, input] → [B, C, H, W]: one linear layer to a small grid, then the mirrored conv stack, cropped
 /// to the image when its sides are not multiples of 2^stages (<see cref="ConvPadding"/>).
 /// </summary>
-public sealed class ConvDecoder : nn.Module<Tensor, Tensor>
+internal sealed class ConvDecoder : nn.Module<Tensor, Tensor>
 {
     private readonly Linear head;
     private readonly Sequential features;

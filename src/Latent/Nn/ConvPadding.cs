@@ -20,16 +20,21 @@ public sealed record ConvPadding(int Height, int Width, int Stages)
 
     /// <summary>The sides the conv stack sees.</summary>
     public int PaddedHeight => RoundUp(Height);
+    /// <summary>Image width after padding: the next multiple of 2^<see cref="Stages"/>.</summary>
     public int PaddedWidth => RoundUp(Width);
 
     /// <summary>Rows added above and below, columns to the left and right (the odd one goes below or right).</summary>
     public int Top => (PaddedHeight - Height) / 2;
+    /// <summary>Rows of zeros added below the image.</summary>
     public int Bottom => PaddedHeight - Height - Top;
+    /// <summary>Columns of zeros added left of the image.</summary>
     public int Left => (PaddedWidth - Width) / 2;
+    /// <summary>Columns of zeros added right of the image.</summary>
     public int Right => PaddedWidth - Width - Left;
 
     /// <summary>The grid after the last stage: padded side / 2^s.</summary>
     public int GridHeight => PaddedHeight >> Stages;
+    /// <summary>Columns of the grid after <see cref="Stages"/> stride-2 stages: <see cref="PaddedWidth"/> / 2^<see cref="Stages"/>.</summary>
     public int GridWidth => PaddedWidth >> Stages;
 
     /// <summary>Whether anything is padded at all.</summary>

@@ -8,7 +8,7 @@ namespace Latent.Nn;
 /// Linear → ReLU → … → Linear, as a plain <see cref="Sequential"/> so that its state-dict keys are
 /// PyTorch's (<c>0.weight</c>, <c>2.weight</c>, …). No activation after the last layer.
 /// </summary>
-public static class Mlp
+internal static class Mlp
 {
     public static Sequential Create(int input, IReadOnlyList<int> hidden, int output)
     {
@@ -26,7 +26,7 @@ public static class Mlp
 }
 
 /// <summary>x [B, ...shape] → [B, output]: flattens the example, then an MLP.</summary>
-public sealed class MlpEncoder : nn.Module<Tensor, Tensor>
+internal sealed class MlpEncoder : nn.Module<Tensor, Tensor>
 {
     private readonly Sequential layers;
 
@@ -40,7 +40,7 @@ public sealed class MlpEncoder : nn.Module<Tensor, Tensor>
 }
 
 /// <summary>z [B, input] → [B, ...dimensions]: an MLP with the hidden widths reversed, then a reshape.</summary>
-public sealed class MlpDecoder : nn.Module<Tensor, Tensor>
+internal sealed class MlpDecoder : nn.Module<Tensor, Tensor>
 {
     private readonly Sequential layers;
     private readonly long[] _dimensions;

@@ -11,7 +11,7 @@ namespace Latent.Nn;
 /// position attends to every other, as an encoder should) or causal (each position sees only itself
 /// and earlier ones, as an autoregressive model must).
 /// </summary>
-public sealed class SelfAttention : nn.Module<Tensor, Tensor>
+internal sealed class SelfAttention : nn.Module<Tensor, Tensor>
 {
     private readonly Linear qkv;
     private readonly Linear proj;
@@ -48,7 +48,7 @@ public sealed class SelfAttention : nn.Module<Tensor, Tensor>
 }
 
 /// <summary>The position-wise feed-forward network: <c>fc1</c> (E → rE), GELU, <c>fc2</c> (rE → E).</summary>
-public sealed class FeedForward : nn.Module<Tensor, Tensor>
+internal sealed class FeedForward : nn.Module<Tensor, Tensor>
 {
     private readonly Linear fc1;
     private readonly GELU act;
@@ -70,7 +70,7 @@ public sealed class FeedForward : nn.Module<Tensor, Tensor>
 /// names (<c>norm1</c>, <c>attn.qkv</c>, <c>attn.proj</c>, <c>norm2</c>, <c>mlp.fc1</c>, <c>mlp.fc2</c>).
 /// Pre-norm keeps the residual path an identity, which is what lets deep stacks train without warm-up tricks.
 /// </summary>
-public sealed class TransformerBlock : nn.Module<Tensor, Tensor>
+internal sealed class TransformerBlock : nn.Module<Tensor, Tensor>
 {
     private readonly LayerNorm norm1;
     private readonly SelfAttention attn;
@@ -94,7 +94,7 @@ public sealed class TransformerBlock : nn.Module<Tensor, Tensor>
 }
 
 /// <summary>Helpers shared by the transformer models.</summary>
-public static class Transformers
+internal static class Transformers
 {
     /// <summary><paramref name="depth"/> blocks as a list (state-dict keys <c>0.norm1.weight</c>, …); causal ones for autoregressive models.</summary>
     public static ModuleList<TransformerBlock> Blocks(int depth, int width, int heads, bool causal = false) =>
@@ -159,7 +159,7 @@ public static class Transformers
 }
 
 /// <summary>Cutting images into non-overlapping p×p patches and back, in MAE's layout.</summary>
-public static class Patches
+internal static class Patches
 {
     /// <summary>[B, C, H, W] → [B, h·w, p·p·C] with h = H/p, w = W/p; patches row-major, pixels (row, column, channel) inside.</summary>
     public static Tensor Patchify(Tensor images, int patchSize)
@@ -184,7 +184,7 @@ public static class Patches
 /// Images [B, C, H, W] → patch tokens [B, h·w, E]: a p×p convolution with stride p (<c>proj</c>), the
 /// same as a linear map of every flattened patch, as in ViT (Dosovitskiy et al. 2021) and MAE.
 /// </summary>
-public sealed class PatchEmbedding : nn.Module<Tensor, Tensor>
+internal sealed class PatchEmbedding : nn.Module<Tensor, Tensor>
 {
     private readonly Conv2d proj;
 

@@ -4,7 +4,7 @@ using System.Text;
 namespace Latent.Reporting;
 
 /// <summary>A small builder for self-contained HTML pages: inline CSS, images embedded as data URIs.</summary>
-public sealed class Html
+internal sealed class Html
 {
     readonly StringBuilder _body = new();
 

@@ -20,6 +20,7 @@ public static class ImageGrid
         Png.Save(path, pixels, width, height, channels);
     }
 
+    /// <summary>Tiles images [N, C, H, W] in [0, 1] into one picture of C channels, <paramref name="columns"/> to a row with <paramref name="padding"/> pixels between them, each enlarged <paramref name="scale"/> times; returns its bytes (row-major RGB) and size.</summary>
     public static (byte[] Pixels, int Width, int Height, int Channels) Compose(Tensor images, int columns, int padding = 2, int scale = 1)
     {
         if (images.dim() != 4) throw new ArgumentException($"expected images [N, C, H, W], got [{string.Join(", ", images.shape)}]");

@@ -20,7 +20,7 @@ public static class LatentFigures
     /// </summary>
     public static Tensor Walk(Tensor from, Tensor to, int steps, bool spherical)
     {
-        if (steps < 2) throw new UserInputException($"--steps {steps} must be at least 2 (the two ends)");
+        if (steps < 2) throw new UserInputException($"{nameof(steps)} {steps} must be at least 2 (the two ends)", nameof(steps));
         using var scope = NewDisposeScope();
         var t = linspace(0, 1, steps, dtype: from.dtype, device: from.device).reshape(1, steps, 1);     // [1, S, 1]
         var (a, b) = (from.unsqueeze(1), to.unsqueeze(1));                                                // [P, 1, D]

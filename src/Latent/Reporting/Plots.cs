@@ -3,7 +3,7 @@ using ScottPlot;
 namespace Latent.Reporting;
 
 /// <summary>The charts of runs and reports, drawn with ScottPlot and saved as PNG (written atomically).</summary>
-public static class Plots
+internal static class Plots
 {
     public const int Width = 640, Height = 400;
 

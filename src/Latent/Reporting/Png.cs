@@ -40,6 +40,12 @@ public static class Png
         return output.ToArray();
     }
 
+    /// <summary>Writes 8-bit pixels as a PNG file (atomically).</summary>
+    /// <param name="path">The file.</param>
+    /// <param name="pixels">Row-major pixels, <paramref name="channels"/> bytes each.</param>
+    /// <param name="width">Pixels per row.</param>
+    /// <param name="height">Rows.</param>
+    /// <param name="channels">1 (grey), 3 (RGB) or 4 (RGBA).</param>
     public static void Save(string path, byte[] pixels, int width, int height, int channels) =>
         Runs.AtomicFile.Write(path, stream => stream.Write(Encode(pixels, width, height, channels)));
 

@@ -12,10 +12,10 @@ namespace Latent.Reporting;
 /// <param name="BaselineValue">The baseline's figure, rounded.</param>
 /// <param name="Change">The figure relative to the baseline ("−55 %").</param>
 /// <param name="Beats">Whether the run does better than the baseline (null without one).</param>
-public sealed record Headline(string Label, string Value, string? Baseline = null, string? BaselineValue = null, string? Change = null, bool? Beats = null);
+internal sealed record Headline(string Label, string Value, string? Baseline = null, string? BaselineValue = null, string? Change = null, bool? Beats = null);
 
 /// <summary>What a report shows first about a run: its headline, a few supporting figures and its most telling picture.</summary>
-public sealed record RunCard(string Name, string Title, Headline? Headline, IReadOnlyList<string> Notes, string? Picture, string? PictureCaption);
+internal sealed record RunCard(string Name, string Title, Headline? Headline, IReadOnlyList<string> Notes, string? Picture, string? PictureCaption);
 
 /// <summary>
 /// Builds the card of a run from its <c>eval.json</c>: the figure each family is judged by against the
@@ -23,7 +23,7 @@ public sealed record RunCard(string Name, string Title, Headline? Headline, IRea
 /// codes, a PCA run of the same size in the comparison for other codes, the test mean for filling in,
 /// raw pixels for probes), chosen by the figures the run has, not by its family's name.
 /// </summary>
-public static class RunCards
+internal static class RunCards
 {
     /// <summary>One run to card, with its evaluation.</summary>
     public sealed record Entry(string Name, RunDirectory Run, Manifest Manifest, IReadOnlyDictionary<string, double> Evaluation);

@@ -82,8 +82,8 @@ public static class RunReport
     /// </summary>
     public static string Compare(IReadOnlyList<RunDirectory> runs, string path)
     {
-        if (runs.Count < 2) throw new UserInputException("--compare needs at least two runs; pass --compare DIR1 DIR2 ...");
-        UserPaths.RequireWritableFile(path, "report", "pass --out with a file in a folder");
+        if (runs.Count < 2) throw new UserInputException($"{nameof(Compare)} needs at least two runs; pass {nameof(Compare)} DIR1 DIR2 ...", nameof(Compare));
+        UserPaths.RequireWritableFile(path, "report", "pass a file in a folder");
         var manifests = runs.Select(run => run.ReadManifest()).ToList();
         foreach (var (run, manifest) in runs.Zip(manifests))
         {

@@ -46,6 +46,7 @@ public static partial class AtomicFile
         RemoveOrphans(directory, Path.GetFileName(path));
     }
 
+    /// <summary>Writes <paramref name="text"/> (UTF-8) to <paramref name="path"/> atomically: to a temporary file beside it, flushed to disk, then renamed over it, so that a reader sees the old file or the new one, never half of one.</summary>
     public static void WriteAllText(string path, string text) =>
         Write(path, stream =>
         {

@@ -11,7 +11,7 @@ namespace Latent.Runs;
 /// crash mid-write never leaves a checkpoint that cannot be resumed. Non-finite weights or moments are
 /// never written.
 /// </summary>
-public static class CheckpointFile
+internal static class CheckpointFile
 {
     const string ModelPrefix = "model.", OptimizerPrefix = "optimizer.";
 
@@ -32,23 +32,23 @@ public static class CheckpointFile
     public static TrainingState Load(string path, nn.Module model, Adam optimizer)
     {
         if (!File.Exists(path))
-            throw new UserInputException($"'{path}' does not exist, so there is nothing to resume; train the run again without --resume");
+            throw new UserInputException($"'{path}' does not exist, so there is nothing to resume; train the run afresh (without {LibraryNames.Resume})", LibraryNames.Resume);
         var (tensors, metadata) = SafeTensors.Load(path);
         try
         {
             if (!metadata.TryGetValue("state", out var json) || !metadata.TryGetValue("optimizer_steps", out var steps))
-                throw new UserInputException($"'{path}' carries no training state; train the run again without --resume");
+                throw new UserInputException($"'{path}' carries no training state; train the run afresh (without {LibraryNames.Resume})", LibraryNames.Resume);
             ModuleWeights.Load(model, Strip(tensors, ModelPrefix), path);
             var optimizerState = Strip(tensors, OptimizerPrefix);
             if (optimizer.State().Any(entry => !optimizerState.ContainsKey(entry.Name)))
-                throw new UserInputException($"'{path}' lacks optimiser state for this model; train the run again without --resume");
+                throw new UserInputException($"'{path}' lacks optimiser state for this model; train the run afresh (without {LibraryNames.Resume})", LibraryNames.Resume);
             optimizer.Load(optimizerState, long.Parse(steps, CultureInfo.InvariantCulture));
             return JsonSerializer.Deserialize<TrainingState>(json, Json.Options)
-                ?? throw new UserInputException($"'{path}' has an empty training state; train the run again without --resume");
+                ?? throw new UserInputException($"'{path}' has an empty training state; train the run afresh (without {LibraryNames.Resume})", LibraryNames.Resume);
         }
         catch (Exception error) when (error is JsonException or FormatException or OverflowException)
         {
-            throw new UserInputException($"'{path}' has unreadable training state ({error.Message.Split('\n')[0]}); train the run again without --resume");
+            throw new UserInputException($"'{path}' has unreadable training state ({error.Message.Split('\n')[0]}); train the run afresh (without {LibraryNames.Resume})", LibraryNames.Resume);
         }
         finally
         {
@@ -68,7 +68,7 @@ public static class CheckpointFile
         }
         catch (JsonException error)
         {
-            throw new UserInputException($"'{path}' has unreadable training state ({error.Message.Split('\n')[0]}); train the run again without --resume");
+            throw new UserInputException($"'{path}' has unreadable training state ({error.Message.Split('\n')[0]}); train the run afresh (without {LibraryNames.Resume})", LibraryNames.Resume);
         }
     }
 

@@ -6,6 +6,7 @@ namespace Latent.Runs;
 /// <summary>The one JSON style of every file Latent writes: snake_case keys, enums as lower-case words.</summary>
 public static class Json
 {
+    /// <summary>The settings of every JSON file Latent writes (manifest.json, eval.json, export.json): snake_case names, enums as snake_case strings, indented, NaN and ∞ allowed.</summary>
     public static readonly JsonSerializerOptions Options = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,

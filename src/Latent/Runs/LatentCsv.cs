@@ -11,6 +11,7 @@ namespace Latent.Runs;
 /// </summary>
 public static class LatentCsv
 {
+    /// <summary>Writes codes [N, D] as a CSV file with columns <c>z0 … z{D−1}</c>, and a <c>label</c> column when <paramref name="labels"/> are given (what encoding a run writes).</summary>
     public static void Write(string path, Tensor codes, int[]? labels)
     {
         using var cpu = codes.detach().cpu().to(ScalarType.Float32).contiguous();
@@ -40,7 +41,7 @@ public static class LatentCsv
     /// </summary>
     public static Tensor Read(string path, int dimension)
     {
-        const string fix = "write one with 'latent encode --out FILE.csv'";
+        const string fix = "write one by encoding with the run (LatentCsv.Write)";
         UserPaths.RequireFile(path, "latent file", fix);
         string[]? header = null;
         int[] columns = [];

@@ -16,6 +16,7 @@ public sealed record Versions(
     [property: JsonPropertyName("torchsharp")] string TorchSharp,
     [property: JsonPropertyName("libtorch")] string LibTorch)
 {
+    /// <summary>The versions of this process: Latent's informational version, TorchSharp's and libtorch's.</summary>
     public static Versions Current => new(
         typeof(Versions).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0",
         typeof(torch).Assembly.GetName().Version?.ToString(3) ?? "?",
@@ -28,18 +29,26 @@ public sealed record Versions(
 /// </summary>
 public sealed record Manifest
 {
+    /// <summary>The model family (<c>ae</c>, <c>vae</c>, <c>pca</c>, ...), which decides the type of <see cref="Model"/>.</summary>
     public required string Family { get; init; }
+    /// <summary>The model's options, of the family's own type (e.g. <c>VaeOptions</c>).</summary>
     public required ModelOptions Model { get; init; }
+    /// <summary>The data the run was trained on, with what was derived from it (a text vocabulary, what transparency became).</summary>
     public required DataOptions Data { get; init; }
+    /// <summary>The shape of one example the model takes.</summary>
     public required DataShape Shape { get; init; }
     /// <summary>Null for closed-form fits (PCA).</summary>
     public TrainingOptions? Training { get; init; }
+    /// <summary>The names of the training data's classes by label id, or null when it has none.</summary>
     public IReadOnlyList<string>? LabelNames { get; init; }
+    /// <summary>The versions of Latent, TorchSharp and libtorch that created the run.</summary>
     public required Versions Versions { get; init; }
+    /// <summary>When the run was started, in local time with its offset.</summary>
     public required DateTimeOffset Created { get; init; }
     /// <summary>The command line that created the run.</summary>
     public string? Command { get; init; }
 
+    /// <summary>The manifest as the text of manifest.json; options that do not apply to the model are left out.</summary>
     public string ToJson()
     {
         var node = new JsonObject
@@ -68,6 +77,7 @@ public sealed record Manifest
         return record;
     }
 
+    /// <summary>Reads the text of manifest.json; a damaged one is a one-line <see cref="UserInputException"/> naming <paramref name="path"/>.</summary>
     public static Manifest FromJson(string json, string path)
     {
         try

@@ -6,7 +6,7 @@ using System.Text.Json.Nodes;
 namespace Latent.Runs;
 
 /// <summary><c>metrics.jsonl</c>: one JSON object per epoch (epoch, step, train and validation terms, lr, seconds).</summary>
-public static class MetricsLog
+internal static class MetricsLog
 {
     public static void Append(string path, int epoch, long step, IReadOnlyDictionary<string, double> values)
     {
@@ -20,7 +20,7 @@ public static class MetricsLog
         }
         catch (Exception error) when (UserPaths.IsFileSystemError(error))
         {
-            throw new UserInputException($"cannot append to '{path}' ({UserPaths.Reason(error)}); make room or make it writable, then --resume");
+            throw new UserInputException($"cannot append to '{path}' ({UserPaths.Reason(error)}); make room or make it writable, then {LibraryNames.Resume}", LibraryNames.Resume);
         }
     }
 

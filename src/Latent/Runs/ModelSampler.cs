@@ -37,11 +37,12 @@ public sealed class ModelSampler : IDisposable
     {
         options.Validate();
         var kind = options.Sampler ?? (model is IGenerative ? SamplerKind.Prior
-            : throw new UserInputException($"a {family} model has no prior to sample from; pass --sampler gmm (or gaussian) to fit one to its training codes, or train --model vae"));
+            : throw new UserInputException($"a {family} model has no prior to sample from; pass {nameof(SamplerOptions.Sampler)} gmm (or gaussian) to fit one to its training codes, or train a vae", nameof(SamplerOptions.Sampler)));
         if (kind == SamplerKind.Prior && model is not IGenerative)
-            throw new UserInputException($"a {family} model has no prior to sample from; pass --sampler gmm (or gaussian) to fit one to its training codes");
+            throw new UserInputException($"a {family} model has no prior to sample from; pass {nameof(SamplerOptions.Sampler)} gmm (or gaussian) to fit one to its training codes", nameof(SamplerOptions.Sampler));
         if (kind == SamplerKind.Prior && model is IGenerative { CanSample: false })
-            throw new UserInputException($"the prior of this run has not been fitted yet (its training stopped before that); run 'latent train --resume --out {runDirectory}' to fit it, or pass --sampler gmm");
+            throw new UserInputException($"the prior of this run has not been fitted yet (its training stopped before that); resume its training ({LibraryNames.Resume}) to fit it, or pass {nameof(SamplerOptions.Sampler)} gmm",
+                LibraryNames.Resume, nameof(SamplerOptions.Sampler));
         if (kind == SamplerKind.Prior) return new ModelSampler(model, null, "the model's prior");
 
         var path = Path.Combine(runDirectory, SamplerFile.FileName(kind, options.Components));
@@ -66,5 +67,6 @@ public sealed class ModelSampler : IDisposable
         return _model.Decode(_mixture.Sample(count)).MoveToOuterDisposeScope();
     }
 
+    /// <inheritdoc/>
     public void Dispose() => _mixture?.Dispose();
 }

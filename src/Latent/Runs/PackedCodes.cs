@@ -77,7 +77,7 @@ public static class PackedCodes
     /// <summary>Reads a <c>.vq</c> file; a file that is not one, or is damaged, is a <see cref="UserInputException"/>.</summary>
     public static Content Read(string path)
     {
-        UserPaths.RequireFile(path, "codes file", "pass a .vq file written by 'latent encode --out FILE.vq'");
+        UserPaths.RequireFile(path, "codes file", "pass a .vq file written by encoding with the run (PackedCodes.Encode)");
         try
         {
             using var stream = File.OpenRead(path);
@@ -170,7 +170,7 @@ public static class PackedCodes
         using var codes = content.Codes;
         if (!content.Space.Matches(model.Space) || !content.Grid.SequenceEqual(model.Grid))
             throw new UserInputException(
-                $"'{path}' holds codes of {content.Space} on a {string.Join("×", content.Grid)} grid, but this run has {model.Space} on {string.Join("×", model.Grid)}; pass the --run that encoded it");
+                $"'{path}' holds codes of {content.Space} on a {string.Join("×", content.Grid)} grid, but this run has {model.Space} on {string.Join("×", model.Grid)}; pass the {LibraryNames.Run} that encoded it", LibraryNames.Run);
         return Batched.Apply(model.DecodeCodes, codes);
     }
 
@@ -259,5 +259,5 @@ public static class PackedCodes
     }
 
     static UserInputException Damaged(string path, string problem) =>
-        new($"'{path}' is not a readable .vq file: {problem}; encode it again with 'latent encode --out FILE.vq'");
+        new($"'{path}' is not a readable .vq file: {problem}; encode it again (PackedCodes.Encode)");
 }

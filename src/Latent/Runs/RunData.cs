@@ -2,10 +2,14 @@ using Latent.Data;
 
 namespace Latent.Runs;
 
+/// <summary>A split of a run's data: the training examples, those held out with the seed for validation, or the test split.</summary>
 public enum DataSplit
 {
+    /// <summary>The examples the model is trained on.</summary>
     Train,
+    /// <summary>The examples held out of training (<see cref="DataOptions.ValidationFraction"/>), on which checkpoints are selected and thresholds calibrated.</summary>
     Validation,
+    /// <summary>The test split: the source's own, or carved out of it with a fixed seed.</summary>
     Test,
 }
 
@@ -24,11 +28,13 @@ public static class RunData
         var dataset = split == DataSplit.Test ? DataCatalog.LoadTest(data) : Pick(DataCatalog.Load(data, seed), split);
         if (dataset.Shape != manifest.Shape)
             throw new UserInputException(
-                $"{data.Data} holds {dataset.Shape} but the run was trained on {manifest.Shape}; pass --data with data of the same shape{(data.Uses(nameof(DataOptions.ImageSize)) && manifest.Shape.Kind == DataKind.Image ? $" (or --image-size {manifest.Shape.Height})" : "")}");
+                $"{data.Data} holds {dataset.Shape} but the run was trained on {manifest.Shape}; pass {nameof(DataOptions.Data)} with data of the same shape{(data.Uses(nameof(DataOptions.ImageSize)) && manifest.Shape.Kind == DataKind.Image ? $" (or {nameof(DataOptions.ImageSize)} {manifest.Shape.Height})" : "")}",
+                nameof(DataOptions.Data), nameof(DataOptions.ImageSize));
         if (dataset.Count == 0)
             throw new UserInputException(split == DataSplit.Validation && data.ValidationFraction == 0
-                ? $"this run has no validation split (it was trained with --validation-fraction 0); pass --split train or --split test"
-                : $"{data.Data} leaves no examples in the {split.ToString().ToLowerInvariant()} split; pass another --split or more data");
+                ? $"this run has no validation split (it was trained with {nameof(DataOptions.ValidationFraction)} 0); pass {LibraryNames.Split} train or {LibraryNames.Split} test"
+                : $"{data.Data} leaves no examples in the {split.ToString().ToLowerInvariant()} split; pass another {LibraryNames.Split} or more data",
+                nameof(DataOptions.ValidationFraction), LibraryNames.Split);
         return dataset;
     }
 

@@ -18,16 +18,22 @@ public sealed class RunDirectory
 
     readonly bool _staging;
 
+    /// <summary>The run's folder, as a full path.</summary>
     public string Path { get; }
+    /// <summary><c>manifest.json</c>: the family, every option, the data and the versions.</summary>
     public string ManifestPath => File("manifest.json");
     /// <summary>The weights to use: those of the epoch with the best validation loss.</summary>
     public string ModelPath => File("model.safetensors");
+    /// <summary><c>checkpoint/</c>: the checkpoints training resumes and rolls back from.</summary>
     public string CheckpointDirectory => File("checkpoint");
     /// <summary>Everything needed to resume: weights, optimiser state, data position.</summary>
     public string LastCheckpointPath => System.IO.Path.Combine(CheckpointDirectory, "last.safetensors");
+    /// <summary><c>metrics.jsonl</c>: one line of figures per epoch (and per checkpoint step).</summary>
     public string MetricsPath => File("metrics.jsonl");
+    /// <summary><c>eval.json</c>: the test-split figures of the last evaluation.</summary>
     public string EvalPath => File("eval.json");
 
+    /// <summary>The path of <paramref name="name"/> inside the run's folder.</summary>
     public string File(string name) => System.IO.Path.Combine(Path, name);
 
     /// <summary>The numbers of eval.json by key (empty before the first 'latent eval').</summary>
@@ -35,7 +41,7 @@ public sealed class RunDirectory
     {
         var figures = new SortedDictionary<string, double>(StringComparer.Ordinal);
         if (!System.IO.File.Exists(EvalPath)) return figures;
-        var fix = $"run 'latent eval --run {Path}' again";
+        const string fix = "evaluate the run again";
         try
         {
             if (System.Text.Json.Nodes.JsonNode.Parse(System.IO.File.ReadAllText(EvalPath)) is not System.Text.Json.Nodes.JsonObject json)
@@ -57,14 +63,14 @@ public sealed class RunDirectory
     /// <summary>A new run at <paramref name="path"/>, which must not exist yet or be empty. Creates nothing yet.</summary>
     public static RunDirectory New(string path)
     {
-        UserPaths.RequireCreatableDirectory(path, "run folder", "pass --out with a new folder");
+        UserPaths.RequireCreatableDirectory(path, "run folder", $"pass {LibraryNames.Out} with a new folder", LibraryNames.Out);
         if (Directory.Exists(path) && Directory.EnumerateFileSystemEntries(path).Any(entry => !RunLock.FileNames.Contains(System.IO.Path.GetFileName(entry))))
         {
             RunLock.ThrowIfHeld(path); // being written right now: say by whom
             var hint = System.IO.File.Exists(System.IO.Path.Combine(path, "manifest.json"))
-                ? "pass --resume to continue it, or a new --out"
-                : "pass a new or empty --out folder";
-            throw new UserInputException($"'{path}' already exists and is not empty; {hint}");
+                ? $"use {LibraryNames.Resume} to continue it, or a new {LibraryNames.Out}"
+                : $"pass a new or empty {LibraryNames.Out} folder";
+            throw new UserInputException($"'{path}' already exists and is not empty; {hint}", LibraryNames.Out, LibraryNames.Resume);
         }
         return new RunDirectory(path);
     }
@@ -91,7 +97,7 @@ public sealed class RunDirectory
         }
         catch (Exception error) when (error is IOException or UnauthorizedAccessException)
         {
-            throw new UserInputException($"cannot create a run next to '{finalPath}' ({error.Message.Split('\n')[0]}); pass an --out in a writable folder");
+            throw new UserInputException($"cannot create a run next to '{finalPath}' ({error.Message.Split('\n')[0]}); pass an {LibraryNames.Out} in a writable folder", LibraryNames.Out);
         }
     }
 
@@ -115,7 +121,7 @@ public sealed class RunDirectory
         }
         catch (Exception error) when (error is IOException or UnauthorizedAccessException)
         {
-            throw new UserInputException($"cannot move the finished run into '{finalPath}' ({error.Message.Split('\n')[0]}); pass a new --out folder");
+            throw new UserInputException($"cannot move the finished run into '{finalPath}' ({error.Message.Split('\n')[0]}); pass a new {LibraryNames.Out} folder", LibraryNames.Out);
         }
         AtomicFile.SyncDirectory(System.IO.Path.GetDirectoryName(full)!);
     }
@@ -134,10 +140,10 @@ public sealed class RunDirectory
     /// </summary>
     public static RunDirectory Open(string path)
     {
-        UserPaths.RequireDirectory(path, "run directory", "pass the --out folder of a 'latent train' or 'latent pca' run");
+        UserPaths.RequireDirectory(path, "run directory", $"pass the {LibraryNames.Out} folder of a trained or fitted run", LibraryNames.Out);
         var run = new RunDirectory(path);
         if (!System.IO.File.Exists(run.ManifestPath) && !Directory.Exists(run.ManifestPath))
-            throw new UserInputException($"'{path}' is not a run (it has no manifest.json); pass the --out folder of a 'latent train' or 'latent pca' run");
+            throw new UserInputException($"'{path}' is not a run (it has no manifest.json); pass the {LibraryNames.Out} folder of a trained or fitted run", LibraryNames.Out);
         run.CheckLayout();
         return run;
     }
@@ -173,6 +179,7 @@ public sealed class RunDirectory
         }
     }
 
+    /// <summary>Reads <see cref="ManifestPath"/>; a missing, locked or damaged manifest is a one-line <see cref="UserInputException"/>.</summary>
     public Manifest ReadManifest()
     {
         string json;
@@ -184,6 +191,7 @@ public sealed class RunDirectory
         return Manifest.FromJson(json, ManifestPath);
     }
 
+    /// <summary>Writes <paramref name="manifest"/> to <see cref="ManifestPath"/> atomically, creating the folder if need be.</summary>
     public void WriteManifest(Manifest manifest)
     {
         Directory.CreateDirectory(Path);
@@ -232,7 +240,7 @@ public sealed class RunDirectory
         }
         catch (Exception error) when (error is IOException or UnauthorizedAccessException)
         {
-            throw new UserInputException($"cannot write the log '{path}' ({error.Message.Split('\n')[0]}); make the run folder writable (or remove what stands at that path) and --resume");
+            throw new UserInputException($"cannot write the log '{path}' ({error.Message.Split('\n')[0]}); make the run folder writable (or remove what stands at that path) and {LibraryNames.Resume}", LibraryNames.Resume);
         }
     }
 }

@@ -67,5 +67,6 @@ public sealed class RunLock : IDisposable
         using (Acquire(path, "latent (checking the lock)", writeNote: false)) { } // a check leaves the holder's note as it was
     }
 
+    /// <summary>Releases the lock and removes its file.</summary>
     public void Dispose() => _stream.Dispose();
 }

@@ -24,25 +24,31 @@ public sealed class RunTrainingStore(RunDirectory run, string? stage = null, Act
     /// <summary>The metrics of this stage.</summary>
     public string MetricsPath => run.File($"{Prefix}metrics.jsonl");
 
+    /// <inheritdoc/>
     public TrainingState? Load(CheckpointKind kind, nn.Module model, Adam optimizer)
     {
         var path = CheckpointPath(kind);
         return File.Exists(path) ? CheckpointFile.Load(path, model, optimizer) : null;
     }
 
+    /// <inheritdoc/>
     public void Save(CheckpointKind kind, nn.Module model, Adam optimizer, TrainingState state) =>
         CheckpointFile.Save(CheckpointPath(kind), model, optimizer, state);
 
+    /// <inheritdoc/>
     public void SaveSelected(nn.Module model, TrainingState state)
     {
         if (saveSelected is not null) saveSelected(model, state);
         else run.SaveModel(model);
     }
 
+    /// <inheritdoc/>
     public void AppendEpoch(EpochMetrics metrics) => MetricsLog.Append(MetricsPath, metrics.Epoch, metrics.Step, metrics.Values);
 
+    /// <inheritdoc/>
     public void ForgetEpochsAfter(int epochsDone) => MetricsLog.TruncateAfter(MetricsPath, epochsDone);
 
+    /// <inheritdoc/>
     public void Warn(string message) => run.AppendLog("train.log", $"{(stage is null ? "" : stage + ": ")}warning: {message}");
 
     /// <summary>Deletes this stage's checkpoints and metrics: what a stage that must start again leaves behind.</summary>

@@ -14,7 +14,7 @@ namespace Latent.Runs;
 /// the ten lines of numpy in bench/. The reader checks every declared size against the file before
 /// allocating anything.
 /// </summary>
-public static class SafeTensors
+internal static class SafeTensors
 {
     const long MaxHeaderBytes = 100_000_000;
 

@@ -16,6 +16,13 @@ public sealed class Adam : IDisposable
     readonly double _beta1, _beta2, _epsilon, _weightDecay;
     readonly bool _decoupled;
 
+    /// <summary>An optimiser over the trainable parameters of <paramref name="parameters"/>.</summary>
+    /// <param name="parameters">Named parameters (the names are the keys of the saved state); frozen ones are skipped.</param>
+    /// <param name="weightDecay">λ: added to the gradient as λ·θ (Adam), or subtracted from θ as lr·λ·θ (AdamW).</param>
+    /// <param name="decoupled">AdamW's decoupled decay (Loshchilov &amp; Hutter 2019) instead of L2.</param>
+    /// <param name="beta1">β₁, the decay of the first moment.</param>
+    /// <param name="beta2">β₂, the decay of the second moment.</param>
+    /// <param name="epsilon">ε in the denominator √v̂ + ε.</param>
     public Adam(IEnumerable<(string Name, Parameter Parameter)> parameters, double weightDecay = 0, bool decoupled = false,
                 double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-8)
     {
@@ -27,11 +34,13 @@ public sealed class Adam : IDisposable
     /// <summary>Steps taken so far (t in the paper).</summary>
     public long StepCount { get; private set; }
 
+    /// <summary>The parameters it updates, in order.</summary>
     public IEnumerable<Parameter> Parameters => _slots.Select(slot => slot.Parameter);
 
     /// <summary>Whether every gradient is finite (no NaN, no ±∞): checked before every step.</summary>
     public bool GradientsFinite() => _slots.All(slot => slot.Parameter.grad is not { } gradient || Finite.All(gradient));
 
+    /// <summary>Sets every gradient to zero before the next backward pass.</summary>
     public void ZeroGrad()
     {
         foreach (var slot in _slots) slot.Parameter.grad?.zero_();
@@ -84,6 +93,7 @@ public sealed class Adam : IDisposable
         StepCount = stepCount;
     }
 
+    /// <summary>Frees the moment tensors.</summary>
     public void Dispose()
     {
         foreach (var slot in _slots)

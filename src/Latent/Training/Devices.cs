@@ -15,13 +15,14 @@ public static class Devices
         if (name == "cpu") return torch.CPU;
         int index = 0;
         if (name != "cuda" && !(name.StartsWith("cuda:", StringComparison.Ordinal) && int.TryParse(name[5..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out index)))
-            throw new UserInputException($"--device {name} is not a device; pass cpu, cuda or cuda:N");
+            throw new UserInputException($"{nameof(TrainingOptions.Device)} {name} is not a device; pass cpu, cuda or cuda:N", nameof(TrainingOptions.Device));
         if (!torch.cuda.is_available())
             throw new UserInputException(
-                $"--device {name} needs a CUDA build of libtorch, and this program has only the CPU one; reference TorchSharp's CUDA package (libtorch-cuda-12.8-linux-x64 or libtorch-cuda-12.8-win-x64) instead of libtorch-cpu, or pass --device cpu");
+                $"{nameof(TrainingOptions.Device)} {name} needs a CUDA build of libtorch, and this program has only the CPU one; reference TorchSharp's CUDA package (libtorch-cuda-12.8-linux-x64 or libtorch-cuda-12.8-win-x64) instead of libtorch-cpu, or pass {nameof(TrainingOptions.Device)} cpu",
+                nameof(TrainingOptions.Device));
         int count = torch.cuda.device_count();
         if (index >= count)
-            throw new UserInputException($"--device {name}: this machine has {count} CUDA device{(count == 1 ? "" : "s")} (cuda:0{(count > 1 ? $" to cuda:{count - 1}" : "")}); pass one of them");
+            throw new UserInputException($"{nameof(TrainingOptions.Device)} {name}: this machine has {count} CUDA device{(count == 1 ? "" : "s")} (cuda:0{(count > 1 ? $" to cuda:{count - 1}" : "")}); pass one of them", nameof(TrainingOptions.Device));
         return torch.device(name);
     }
 }

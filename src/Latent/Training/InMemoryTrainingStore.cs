@@ -12,6 +12,7 @@ public sealed class InMemoryTrainingStore : ITrainingStore, IDisposable
 {
     sealed record Snapshot(Dictionary<string, Tensor> Weights, Dictionary<string, Tensor> Moments, long OptimizerSteps, TrainingState State) : IDisposable
     {
+        /// <summary>Frees the snapshot's tensors.</summary>
         public void Dispose()
         {
             foreach (var tensor in Weights.Values.Concat(Moments.Values)) tensor.Dispose();
@@ -38,6 +39,7 @@ public sealed class InMemoryTrainingStore : ITrainingStore, IDisposable
         return true;
     }
 
+    /// <inheritdoc/>
     public TrainingState? Load(CheckpointKind kind, nn.Module model, Adam optimizer)
     {
         if (!_checkpoints.TryGetValue(kind, out var snapshot)) return null;
@@ -47,6 +49,7 @@ public sealed class InMemoryTrainingStore : ITrainingStore, IDisposable
         return snapshot.State;
     }
 
+    /// <inheritdoc/>
     public void Save(CheckpointKind kind, nn.Module model, Adam optimizer, TrainingState state)
     {
         if (_checkpoints.Remove(kind, out var old)) old.Dispose();
@@ -54,16 +57,20 @@ public sealed class InMemoryTrainingStore : ITrainingStore, IDisposable
                                           Copy(optimizer.State()), optimizer.StepCount, state);
     }
 
+    /// <inheritdoc/>
     public void SaveSelected(nn.Module model, TrainingState state)
     {
         if (_selected is not null) foreach (var tensor in _selected.Values) tensor.Dispose();
         _selected = Copy(model.state_dict().Select(pair => (pair.Key, pair.Value)));
     }
 
+    /// <inheritdoc/>
     public void AppendEpoch(EpochMetrics metrics) => _epochs.Add(metrics);
 
+    /// <inheritdoc/>
     public void ForgetEpochsAfter(int epochsDone) => _epochs.RemoveAll(metrics => metrics.Epoch > epochsDone);
 
+    /// <inheritdoc/>
     public void Warn(string message) => _warnings.Add(message);
 
     static Dictionary<string, Tensor> Copy(IEnumerable<(string Name, Tensor Tensor)> tensors)
@@ -72,6 +79,7 @@ public sealed class InMemoryTrainingStore : ITrainingStore, IDisposable
         return tensors.ToDictionary(entry => entry.Name, entry => entry.Tensor.detach().clone());
     }
 
+    /// <summary>Frees the checkpoints and the selected weights it holds.</summary>
     public void Dispose()
     {
         foreach (var snapshot in _checkpoints.Values) snapshot.Dispose();

@@ -35,13 +35,21 @@ public sealed class Trainer(TrainingOptions options, ITrainingObserver observer,
     /// <summary>Rollbacks after divergences before training gives up.</summary>
     public const int MaxRollbacks = 4;
 
+    /// <summary>The metrics.jsonl key <c>train_loss</c>: the minimised objective, averaged over the epoch's training batches.</summary>
     public static readonly MetricKey TrainLoss = new("train_loss", "the minimised objective, averaged over the epoch's training batches");
+    /// <summary>The metrics.jsonl key <c>val_loss</c>: the final objective (no warm-up, no schedule) on the validation split; the selected weights have its lowest value.</summary>
     public static readonly MetricKey ValidationLoss = new("val_loss", "the final objective (no warm-up, no schedule) on the validation split; the selected weights have its lowest value");
+    /// <summary>The metrics.jsonl key <c>train_{term}</c>: a named term of the objective, averaged over the epoch's training batches.</summary>
     public static readonly MetricKey TrainTerm = new("train_{term}", "a named term of the objective, averaged over the epoch's training batches");
+    /// <summary>The metrics.jsonl key <c>val_{term}</c>: a named term of the final objective on the validation split.</summary>
     public static readonly MetricKey ValidationTerm = new("val_{term}", "a named term of the final objective on the validation split");
+    /// <summary>The metrics.jsonl key <c>lr</c>: the learning rate of the epoch's last step.</summary>
     public static readonly MetricKey LearningRate = new("lr", "the learning rate of the epoch's last step");
+    /// <summary>The metrics.jsonl key <c>seconds</c>: wall-clock seconds the epoch took, validation included.</summary>
     public static readonly MetricKey Seconds = new("seconds", "wall-clock seconds the epoch took, validation included");
+    /// <summary>The metrics.jsonl key <c>epoch</c>: 1-based epoch.</summary>
     public static readonly MetricKey Epoch = new("epoch", "1-based epoch");
+    /// <summary>The metrics.jsonl key <c>step</c>: optimiser steps taken when the epoch ended.</summary>
     public static readonly MetricKey Step = new("step", "optimiser steps taken when the epoch ended");
 
     /// <summary>
@@ -206,7 +214,8 @@ public sealed class Trainer(TrainingOptions options, ITrainingObserver observer,
         if (rollbacks > MaxRollbacks)
             throw new UserInputException(
                 $"training keeps diverging ({divergence.Terms} non-finite at step {divergence.Step} after {MaxRollbacks} rollbacks to ever lower learning rates); " +
-                "lower --lr, pass --grad-clip 1, or check the data, then --resume");
+                $"lower {nameof(TrainingOptions.Lr)}, pass {nameof(TrainingOptions.GradClip)} 1, or check the data, then {LibraryNames.Resume}",
+                nameof(TrainingOptions.Lr), nameof(TrainingOptions.GradClip), LibraryNames.Resume);
         var state = restored with { Rollbacks = rollbacks, LearningRateScale = Math.Min(reached.LearningRateScale, restored.LearningRateScale) / 2 };
         session.Store.ForgetEpochsAfter(state.Epoch);
         session.Store.Save(CheckpointKind.Latest, session.Module, session.Optimizer, state);

@@ -37,5 +37,6 @@ public interface ITrainingObserver
 /// <summary>An observer that ignores everything.</summary>
 public sealed class SilentObserver : ITrainingObserver
 {
+    /// <summary>The one instance.</summary>
     public static readonly SilentObserver Instance = new();
 }

@@ -2,6 +2,7 @@ using System.ComponentModel;
 
 namespace Latent.Training;
 
+/// <summary>The optimiser of <see cref="TrainingOptions.Optimizer"/>.</summary>
 public enum OptimizerKind
 {
     /// <summary>Adam (Kingma &amp; Ba 2015); weight decay, if any, is added to the gradient (L2).</summary>
@@ -10,6 +11,7 @@ public enum OptimizerKind
     AdamW,
 }
 
+/// <summary>The learning-rate schedule of <see cref="TrainingOptions.Schedule"/>.</summary>
 public enum ScheduleKind
 {
     /// <summary>Linear warm-up, then a half cosine from the base rate down to the floor (<see cref="TrainingOptions.LrFloor"/>, zero by default).</summary>
@@ -21,39 +23,51 @@ public enum ScheduleKind
 /// <summary>How a model is trained; every field is recorded in the run's manifest.</summary>
 public sealed record TrainingOptions
 {
+    /// <summary>Passes over the training split.</summary>
     [Description("passes over the training split")]
     public int Epochs { get; init; } = 10;
 
+    /// <summary>Examples per optimiser step.</summary>
     [Description("examples per optimiser step")]
     public int BatchSize { get; init; } = 128;
 
+    /// <summary>Base learning rate.</summary>
     [Description("base learning rate")]
     public double Lr { get; init; } = 1e-3;
 
+    /// <summary>Optimiser: adam or adamw.</summary>
     [Description("optimiser: adam or adamw")]
     public OptimizerKind Optimizer { get; init; } = OptimizerKind.Adam;
 
+    /// <summary>Weight decay (L2 for adam, decoupled for adamw).</summary>
     [Description("weight decay (L2 for adam, decoupled for adamw)")]
     public double WeightDecay { get; init; }
 
+    /// <summary>Learning-rate schedule after warm-up: cosine or constant.</summary>
     [Description("learning-rate schedule after warm-up: cosine or constant")]
     public ScheduleKind Schedule { get; init; } = ScheduleKind.Cosine;
 
+    /// <summary>Cosine schedule: the fraction of <see cref="Lr"/> it decays to by the last step (0: to zero).</summary>
     [Description("cosine schedule: the fraction of --lr it decays to by the last step (0: to zero)")]
     public double LrFloor { get; init; }
 
+    /// <summary>Fraction of all steps spent raising the learning rate linearly from zero.</summary>
     [Description("fraction of all steps spent raising the learning rate linearly from zero")]
     public double Warmup { get; init; } = 0.02;
 
+    /// <summary>Clip the global gradient norm to this value; 0 turns clipping off.</summary>
     [Description("clip the global gradient norm to this value; 0 turns clipping off")]
     public double GradClip { get; init; }
 
+    /// <summary>Seed for initial weights, the validation split, data order and every random draw.</summary>
     [Description("seed for initial weights, the validation split, data order and every random draw")]
     public int Seed { get; init; } = 1;
 
+    /// <summary>Also checkpoint every this many steps (0: only at the end of each epoch).</summary>
     [Description("also checkpoint every this many steps (0: only at the end of each epoch)")]
     public int CheckpointEvery { get; init; }
 
+    /// <summary>Device to train on: cpu, or cuda where a TorchSharp CUDA package is referenced.</summary>
     [Description("device to train on: cpu, or cuda where a TorchSharp CUDA package is referenced")]
     public string Device { get; init; } = "cpu";
 

@@ -19,9 +19,11 @@ namespace Latent.Workflows;
 /// <summary>Options of <c>latent demo</c>.</summary>
 public sealed record DemoOptions
 {
+    /// <summary>Folder for the demo's runs; a previous demo there is replaced.</summary>
     [System.ComponentModel.Description("folder for the demo's runs; a previous demo there is replaced")]
     public string Out { get; init; } = Path.Combine("runs", "demo");
 
+    /// <summary>Train longer, for publication-quality figures.</summary>
     [System.ComponentModel.Description("train longer, for publication-quality figures")]
     public bool Full { get; init; }
 }
@@ -37,6 +39,7 @@ public static class Demo
     /// <summary>One demo run: a name, the data it uses, what to train (no training options: fitted in closed form).</summary>
     public sealed record Entry(string Name, DataOptions Data, ModelOptions Model, TrainingOptions? Training);
 
+    /// <summary>The runs a demo makes, in order: every family on <c>shapes</c>, and on Fashion-MNIST when it is installed; longer with <see cref="DemoOptions.Full"/>.</summary>
     public static IReadOnlyList<Entry> Plan(DemoOptions options)
     {
         var datasets = new List<(string Name, DataOptions Data, int Epochs)> { ("shapes", new DataOptions { Data = "shapes" }, options.Full ? 30 : 4) };
@@ -104,11 +107,11 @@ public static class Demo
     /// <summary>Empties the demo folder, but only if it is one a demo made (it carries the marker file).</summary>
     static void Prepare(string folder)
     {
-        UserPaths.RequireCreatableDirectory(folder, "demo folder", "pass --out with a new folder");
+        UserPaths.RequireCreatableDirectory(folder, "demo folder", $"pass {nameof(DemoOptions.Out)} with a new folder", nameof(DemoOptions.Out));
         if (Directory.Exists(folder) && Directory.EnumerateFileSystemEntries(folder).Any())
         {
             if (!File.Exists(Path.Combine(folder, Marker)))
-                throw new UserInputException($"'{folder}' exists and was not made by 'latent demo'; pass --out with a new folder");
+                throw new UserInputException($"'{folder}' exists and was not made by a demo; pass {nameof(DemoOptions.Out)} with a new folder", nameof(DemoOptions.Out));
             Directory.Delete(folder, recursive: true);
         }
         Directory.CreateDirectory(folder);

@@ -26,15 +26,22 @@ public sealed record FitResult(RunDirectory Run, double Seconds, int Examples, i
 /// </summary>
 public static class FitRun
 {
+    /// <summary>The warnings of the fit (also in fit.log), as a list of lines.</summary>
+    public static readonly MetricKey Warnings = new("warnings", "warnings the fit raised (also in fit.log), one line each; empty when there were none");
+
+    /// <summary>The fit.json key <c>fit_seconds</c>: seconds the closed-form fit itself took (data loading excluded).</summary>
     public static readonly MetricKey FitSeconds = new("fit_seconds", "seconds the closed-form fit itself took (data loading excluded)");
+    /// <summary>The fit.json key <c>train_examples</c>: rows of the training split the model was fitted on.</summary>
     public static readonly MetricKey TrainExamples = new("train_examples", "rows of the training split the model was fitted on");
+    /// <summary>The fit.json key <c>features</c>: features of one example (C·H·W for images).</summary>
     public static readonly MetricKey Features = new("features", "features of one example (C·H·W for images)");
 
+    /// <summary>Fits a closed-form family (PCA) into a new run at <see cref="FitRequest.Out"/>: checks the options and data before anything is written, fits on the training split, writes the manifest, model and fit figures.</summary>
     public static FitResult Start(FitRequest request)
     {
         var family = ModelCatalog.Of(request.Model);
         if (!family.ClosedForm)
-            throw new UserInputException($"{family.Name} is trained by gradient descent; run 'latent train --model {family.Name}' instead");
+            throw new UserInputException($"{family.Name} is trained by gradient descent, not fitted; train it ({nameof(TrainingRun)}.{nameof(TrainingRun.Start)}) instead");
         var run = RunDirectory.New(request.Out);
         request = request with { Data = DataCatalog.Resolve(request.Data) }; // e.g. what transparency became, kept in the manifest
         var data = DataCatalog.Load(request.Data, seed: 0);
@@ -66,7 +73,7 @@ public static class FitRun
                 };
                 foreach (var (name, value) in diagnosis.Figures) fit[name] = double.IsFinite(value) ? value : null;
                 foreach (var (name, text) in diagnosis.Notes ?? new Dictionary<string, string>()) fit[name] = text;
-                fit["warnings"] = new JsonArray(diagnosis.Warnings.Select(warning => (JsonNode?)warning).ToArray());
+                fit[Warnings.Name] = new JsonArray(diagnosis.Warnings.Select(warning => (JsonNode?)warning).ToArray());
                 AtomicFile.WriteAllText(staging.File("fit.json"), fit.ToJsonString(Json.Options));
                 foreach (var warning in diagnosis.Warnings) staging.AppendLog("fit.log", $"warning: {warning}");
 

@@ -47,9 +47,10 @@ public static class RunEvaluation
     static int[] NormalClasses(DataOptions data, Dataset test)
     {
         if (data.Classes is null)
-            throw new UserInputException("--anomaly needs a run trained on some of the labels ('latent train --classes 0,3 ...'); this run saw every label, so no test example is an anomaly");
+            throw new UserInputException($"{nameof(EvaluationOptions.Anomaly)} needs a run trained on some of the labels ({nameof(DataOptions.Classes)} 0,3, say); this run saw every label, so no test example is an anomaly",
+                nameof(EvaluationOptions.Anomaly), nameof(DataOptions.Classes));
         if (test.Labels is null)
-            throw new UserInputException($"--anomaly needs labels on the test split, and {data.Data} has none; evaluate on labelled data");
+            throw new UserInputException($"{nameof(EvaluationOptions.Anomaly)} needs labels on the test split, and {data.Data} has none; evaluate on labelled data", nameof(EvaluationOptions.Anomaly));
         return DataCatalog.SelectedClasses(data, test)!;
     }
 }

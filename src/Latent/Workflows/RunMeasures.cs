@@ -38,7 +38,9 @@ public sealed class RunMeasures : IDisposable
     {
         options.Validate();
         if (samplerGiven && !options.SampleQuality)
-            throw new UserInputException("--sampler and --components choose the samples of --sample-quality; add --sample-quality or drop them");
+            throw new UserInputException(
+                $"{nameof(SamplerOptions.Sampler)} and {nameof(SamplerOptions.Components)} choose the samples of {nameof(EvaluationOptions.SampleQuality)}; add {nameof(EvaluationOptions.SampleQuality)} or drop them",
+                nameof(SamplerOptions.Sampler), nameof(SamplerOptions.Components), nameof(EvaluationOptions.SampleQuality));
         if (options.Disentanglement) DisentanglementEvaluation.CheckApplies(model, test);
         ModelSampler? chosen = null;
         if (options.SampleQuality)
@@ -77,5 +79,6 @@ public sealed class RunMeasures : IDisposable
     static Dataset Training(EvaluationOptions options) =>
         options.TrainingSplit?.Value ?? throw new ArgumentException("sample quality needs the training split: set EvaluationOptions.TrainingSplit", nameof(options));
 
+    /// <inheritdoc/>
     public void Dispose() => _sampler?.Dispose();
 }

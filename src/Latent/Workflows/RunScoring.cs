@@ -25,7 +25,7 @@ public static class RunScoring
     {
         options.Validate();
         if (!csvPath.EndsWith(".csv", StringComparison.OrdinalIgnoreCase))
-            throw new UserInputException($"--out '{csvPath}' is not a .csv file; pass --out FILE.csv (the thresholds go beside it, in FILE.thresholds.json)");
+            throw new UserInputException($"{nameof(csvPath)} '{csvPath}' is not a .csv file; pass {nameof(csvPath)} FILE.csv (the thresholds go beside it, in FILE.thresholds.json)", nameof(csvPath));
         var manifest = run.ReadManifest();
         var scored = RunData.Load(manifest, data, split);
         // The thresholds come from the data the run was selected on, whatever is scored.

@@ -25,11 +25,12 @@ public sealed record TrainRequest(ModelOptions Model, DataOptions Data, Training
 /// </summary>
 public static class TrainingRun
 {
+    /// <summary>Starts a new run at <see cref="TrainRequest.Out"/> and trains it to the end, reporting progress to <paramref name="observer"/>; returns the finished run.</summary>
     public static RunDirectory Start(TrainRequest request, ITrainingObserver observer)
     {
         var family = ModelCatalog.Of(request.Model);
         if (family.ClosedForm)
-            throw new UserInputException($"{family.Name} is fitted in closed form, not trained; run 'latent {family.Name} --data {request.Data.Data}' instead");
+            throw new UserInputException($"{family.Name} is fitted in closed form, not trained; fit it ({nameof(FitRun)}.{nameof(FitRun.Start)}) instead");
         request.Training.Validate();
         Devices.Resolve(request.Training.Device);
         var run = RunDirectory.New(request.Out);
@@ -77,7 +78,8 @@ public static class TrainingRun
             training = training with { Epochs = more };
             training.Validate();
             if (more < done)
-                throw new UserInputException($"'{path}' has already trained {done} epochs, so --epochs {more} would do nothing; pass --epochs {done} or more (or leave it out)");
+                throw new UserInputException($"'{path}' has already trained {done} epochs, so {nameof(TrainingOptions.Epochs)} {more} would do nothing; pass {nameof(TrainingOptions.Epochs)} {done} or more (or leave it out)",
+                    nameof(TrainingOptions.Epochs));
         }
         Devices.Resolve(training.Device);
         var data = DataCatalog.Load(manifest.Data, training.Seed);

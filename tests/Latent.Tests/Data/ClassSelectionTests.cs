@@ -75,6 +75,6 @@ public sealed class ClassSelectionTests
         var options = new DataOptions { Data = "csv:" + path, LabelColumn = "y", Classes = "2" };
         Assert.Contains(2, DataCatalog.LoadTest(options).Labels!);
         var error = Assert.Throws<UserInputException>(() => DataCatalog.Load(options, seed: 1));
-        Assert.Contains("--classes 2 keeps no training examples", error.Message);
+        Assert.Contains("Classes 2 keeps no training examples", error.Message);
     }
 }

@@ -86,7 +86,7 @@ public sealed class CsvSourceTests
         Assert.Equal(new[] { "cat", "dog" }, data.LabelNames);
         var error = Assert.Throws<UserInputException>(() => CsvSource.Load(folder.File("t.csv"), labelColumn: "kind"));
         Assert.Contains("has no header row", error.Message);
-        Assert.Contains("--header yes", error.Message);
+        Assert.Contains("Header yes", error.Message);
     }
 
     [Theory]
@@ -126,7 +126,7 @@ public sealed class CsvSourceTests
         int Rows(DataOptions o) => DataCatalog.Load(o, seed: 1).Train.Count + DataCatalog.LoadTest(o).Count;
         Assert.Equal(20, Rows(options));
         Assert.Equal(19, Rows(options with { Header = CsvHeader.Yes }));
-        Assert.Contains("--header does not apply to --data shapes", Assert.Throws<UserInputException>(() => new DataOptions { Header = CsvHeader.No }.Validate()).Message);
+        Assert.Contains("Header does not apply to Data shapes", Assert.Throws<UserInputException>(() => new DataOptions { Header = CsvHeader.No }.Validate()).Message);
     }
 
     [Fact]

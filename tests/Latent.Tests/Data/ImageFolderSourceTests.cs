@@ -33,7 +33,7 @@ public sealed class ImageFolderSourceTests
         WriteGrey(folder.File("small.png"), 8, 8, 100);
         WriteGrey(folder.File("large.png"), 16, 12, 200);
         var error = Assert.Throws<UserInputException>(() => ImageFolderSource.Load(folder.Path, imageSize: null));
-        Assert.Contains("--image-size", error.Message);
+        Assert.Contains("pass ImageSize N", error.Message);
 
         var data = ImageFolderSource.Load(folder.Path, imageSize: 4);
         Assert.Equal(DataShape.Image(1, 4, 4), data.Shape);

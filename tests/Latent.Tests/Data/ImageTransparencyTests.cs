@@ -114,7 +114,7 @@ public sealed class ImageTransparencyTests
         var keep = DataCatalog.Resolve(new DataOptions { Data = "images:/some/folder", Alpha = AlphaHandling.Keep });
         Assert.Equal((AlphaHandling.Keep, (Background?)null), (keep.Alpha, keep.Background));
         var error = Assert.Throws<UserInputException>(() => new DataOptions { Data = "images:x", Alpha = AlphaHandling.Keep, Background = Background.White }.Validate());
-        Assert.Contains("--background does not apply with --alpha keep", error.Message);
+        Assert.Contains("Background does not apply with Alpha keep", error.Message);
     }
 
     [Fact]

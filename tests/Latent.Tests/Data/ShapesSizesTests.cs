@@ -152,19 +152,19 @@ public sealed class ShapesSizesTests
     }
 
     [Theory]
-    [InlineData("csv:/tmp/x.csv", "--examples")]
-    [InlineData("fashion-mnist", "--examples")]
+    [InlineData("csv:/tmp/x.csv", "Examples")]
+    [InlineData("fashion-mnist", "Examples")]
     public void Examples_is_refused_for_sources_other_than_shapes(string data, string option)
     {
         var error = Assert.Throws<UserInputException>(() => DataCatalog.Load(new DataOptions { Data = data, Examples = 10 }, seed: 1));
-        Assert.Contains(option, error.Message);
-        Assert.Contains($"--examples does not apply to --data {data}; drop it", error.Message);   // DataOptions.Uses
+        Assert.Contains(option, error.Options);
+        Assert.Contains($"Examples does not apply to Data {data}; drop it", error.Message);   // DataOptions.Uses
     }
 
     [Fact]
     public void Alpha_and_background_are_refused_for_shapes()
     {
         var error = Assert.Throws<UserInputException>(() => DataCatalog.Load(new DataOptions { Data = "shapes", Background = Background.Black }, seed: 1));
-        Assert.Contains("--background does not apply to --data shapes; drop it", error.Message);
+        Assert.Contains("Background does not apply to Data shapes; drop it", error.Message);
     }
 }

@@ -77,7 +77,7 @@ public sealed class StreamedDataTests
     public void Storage_is_refused_for_sources_that_do_not_stream()
     {
         var error = Assert.Throws<UserInputException>(() => new DataOptions { Data = "csv:x.csv", Storage = DataStorage.Stream }.Validate());
-        Assert.Contains("--storage does not apply to --data csv:x.csv", error.Message);
+        Assert.Contains("Storage does not apply to Data csv:x.csv", error.Message);
     }
 
     [Fact]

@@ -62,7 +62,7 @@ public sealed class AnomalyScoresTests
         var data = TestData.Shapes();
         using var model = ModelContractTests.Build("ae", Architecture.Mlp, data.Shape);
         var error = Assert.Throws<UserInputException>(() => AnomalyScores.Compute(model, data.Test, Options with { IwaeSamples = 4 }));
-        Assert.Contains("drop --iwae-samples", error.Message);
+        Assert.Contains("drop IwaeSamples", error.Message);
     }
 
     [Fact]

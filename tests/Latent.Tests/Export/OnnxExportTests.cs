@@ -38,7 +38,7 @@ public sealed class OnnxExportTests
         using var model = Latent.Tests.Models.VectorQuantized.QuantizerSeamTests.Build(
             Latent.Tests.Models.VectorQuantized.QuantizerSeamTests.OptionsOf(quantizer), Latent.Data.DataShape.Image(1, 16, 16));
         var error = Assert.Throws<UserInputException>(() => OnnxExport.Plan(model, "vqvae"));
-        Assert.StartsWith($"cannot export a --quantizer {quantizer} VQ-VAE to ONNX yet", error.Message);
+        Assert.StartsWith($"cannot export a Quantizer {quantizer} VQ-VAE to ONNX yet", error.Message);
         Assert.DoesNotContain("\n", error.Message);
     }
 

@@ -75,7 +75,7 @@ public sealed class DivergenceTests
         var error = Assert.Throws<UserInputException>(() =>
             new Trainer(Options, SilentObserver.Instance).Fit(model, data, new RunTrainingStore(RunDirectory.New(folder.File("run"))), resume: false));
         Assert.Contains("keeps diverging", error.Message);
-        Assert.Contains("--lr", error.Message);
+        Assert.Contains("lower Lr", error.Message);
     }
 
     sealed class Recorder(List<string> warnings) : ITrainingObserver

@@ -27,6 +27,10 @@ public static class CsvSource
 {
     const string Fix = "pass csv:FILE with a comma-separated table of numbers";
 
+    /// <summary>Reads a CSV file of numbers into [N, F] table rows, with labels when <paramref name="labelColumn"/> names a column (by header name or 0-based index); a malformed file is a one-line <see cref="UserInputException"/> naming its line.</summary>
+    /// <param name="path">The CSV file.</param>
+    /// <param name="labelColumn">The label column, or null for none.</param>
+    /// <param name="header">Whether the first row is a header (<see cref="CsvHeader.Auto"/> decides from its cells).</param>
     public static Dataset Load(string path, string? labelColumn, CsvHeader header = CsvHeader.Auto)
     {
         UserPaths.RequireFile(path, "CSV file", Fix);
@@ -40,8 +44,8 @@ public static class CsvSource
         int rowCount = hasHeader ? scan.Rows - 1 : scan.Rows;
         if (rowCount == 0)
             throw new UserInputException(hasHeader
-                ? $"'{path}' has a header but no rows; add rows of numbers{(header == CsvHeader.Auto ? " (or pass --header no if its first row is data)" : "")}"
-                : $"'{path}' is empty; pass a CSV file with at least one row of numbers");
+                ? $"'{path}' has a header but no rows; add rows of numbers{(header == CsvHeader.Auto ? $" (or pass {nameof(DataOptions.Header)} no if its first row is data)" : "")}"
+                : $"'{path}' is empty; pass a CSV file with at least one row of numbers", nameof(DataOptions.Header));
         string[] names = hasHeader ? scan.First : Enumerable.Range(0, scan.First.Length).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray();
 
         int labelIndex = labelColumn is null ? -1 : LabelIndex(names, hasHeader, header, labelColumn, path);
@@ -117,10 +121,10 @@ public static class CsvSource
         if (int.TryParse(labelColumn, CultureInfo.InvariantCulture, out int index) && index >= 0 && index < names.Length) return index;
         if (!hasHeader)
             throw new UserInputException(header == CsvHeader.Auto
-                ? $"'{path}' has no header row (its first row reads as data), so it has no column '{Shorten(labelColumn)}'; pass --label-column with a 0-based index below {names.Length}, or --header yes"
-                : $"'{path}' is read without a header, so it has no column '{Shorten(labelColumn)}'; pass --label-column with a 0-based index below {names.Length}");
+                ? $"'{path}' has no header row (its first row reads as data), so it has no column '{Shorten(labelColumn)}'; pass {nameof(DataOptions.LabelColumn)} with a 0-based index below {names.Length}, or {nameof(DataOptions.Header)} yes"
+                : $"'{path}' is read without a header, so it has no column '{Shorten(labelColumn)}'; pass {nameof(DataOptions.LabelColumn)} with a 0-based index below {names.Length}", nameof(DataOptions.LabelColumn), nameof(DataOptions.Header));
         throw new UserInputException(
-            $"'{path}' has no column '{labelColumn}'; pass --label-column with one of: {string.Join(", ", names.Take(12).Select(Shorten))}");
+            $"'{path}' has no column '{labelColumn}'; pass {nameof(DataOptions.LabelColumn)} with one of: {string.Join(", ", names.Take(12).Select(Shorten))}", nameof(DataOptions.LabelColumn));
     }
 
     /// <summary>Integer labels as they are when all are small non-negative integers, else sorted names.</summary>

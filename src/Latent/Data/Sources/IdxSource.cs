@@ -11,6 +11,7 @@ namespace Latent.Data.Sources;
 /// </summary>
 public static class IdxSource
 {
+    /// <summary>The ten Fashion-MNIST classes by label id (T-shirt/top, trouser, ..., ankle boot), as Xiao et al. 2017 name them.</summary>
     public static readonly string[] FashionMnistLabelNames =
         ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"];
 
@@ -22,6 +23,9 @@ public static class IdxSource
     /// says so (by default past <see cref="StorageChoice.MemoryLimitBytes"/>), read batch by batch from the
     /// memory-mapped file: a raw file in place, a gzip one from its decompressed <see cref="PreparedCache"/> copy.
     /// </summary>
+    /// <param name="directory">The folder of the four IDX files (MNIST layout: train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], t10k-...).</param>
+    /// <param name="labelNames">Names of the classes by id, or null.</param>
+    /// <param name="storage">Whether the splits are held in memory or streamed.</param>
     public static (Dataset Train, Dataset Test) Load(string directory, IReadOnlyList<string>? labelNames, DataStorage storage = DataStorage.Memory)
     {
         UserPaths.RequireDirectory(directory, "data folder", "pass idx:DIR with the folder that holds train-images-idx3-ubyte[.gz]");

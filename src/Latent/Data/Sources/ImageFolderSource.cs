@@ -24,6 +24,11 @@ public static class ImageFolderSource
     /// The folder's images, held in memory or, when <paramref name="storage"/> says so (by default when they
     /// would take more than <see cref="StorageChoice.MemoryLimitBytes"/>), decoded batch by batch from their files.
     /// </summary>
+    /// <param name="directory">The folder (a sub-folder per class gives labels) of PNG or JPEG images.</param>
+    /// <param name="imageSize">A side length every image is resized to, or null to keep their (common) size.</param>
+    /// <param name="alpha">What transparency becomes.</param>
+    /// <param name="background">The colour transparent pixels are composited over.</param>
+    /// <param name="storage">Whether the images are held in memory or decoded batch by batch.</param>
     public static Dataset Load(string directory, int? imageSize, AlphaHandling alpha = AlphaHandling.Composite, Background background = Background.White,
                                DataStorage storage = DataStorage.Memory)
     {
@@ -49,7 +54,7 @@ public static class ImageFolderSource
             var sizes = infos.Select(info => (info.Height, info.Width)).Distinct().ToArray();
             if (sizes.Length > 1)
                 throw new UserInputException(
-                    $"'{directory}' mixes image sizes ({sizes[0].Width}×{sizes[0].Height}, {sizes[1].Width}×{sizes[1].Height}, …); pass --image-size N to resize them all");
+                    $"'{directory}' mixes image sizes ({sizes[0].Width}×{sizes[0].Height}, {sizes[1].Width}×{sizes[1].Height}, …); pass {nameof(DataOptions.ImageSize)} N to resize them all", nameof(DataOptions.ImageSize));
             (height, width) = sizes[0];
         }
 

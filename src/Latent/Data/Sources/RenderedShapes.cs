@@ -8,7 +8,7 @@ namespace Latent.Data.Sources;
 /// (seed, i), so a batch in any order is bit for bit the images <see cref="ShapesSource.Generate(ShapesSpec, int, long)"/>
 /// would have held, and memory does not grow with the number of examples.
 /// </summary>
-public sealed class RenderedShapes : IExampleStore
+internal sealed class RenderedShapes : IExampleStore
 {
     readonly ShapesSpec _spec;
     readonly ShapeFactors[] _draws;   // one per example of this store, in order

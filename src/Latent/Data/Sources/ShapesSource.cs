@@ -31,6 +31,7 @@ public static class ShapesSource
     public const int TrainCount = 20000;
     /// <summary>Test examples, whatever <c>--examples</c> says, so every run is tested on the same images.</summary>
     public const int TestCount = 2000;
+    /// <summary>The shape classes of <c>shapes</c>, by label id.</summary>
     public static readonly string[] ShapeNames = ["square", "ellipse", "heart", "triangle"];
     /// <summary>The factors of grey images.</summary>
     public static readonly string[] FactorNames = ["shape", "scale", "rotation", "x", "y"];

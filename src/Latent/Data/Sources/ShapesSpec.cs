@@ -43,7 +43,7 @@ public sealed record ShapesSpec(int Size, bool Colour)
                 spec = spec with { Size = size };
             else
                 throw new UserInputException(
-                    $"--data shapes:{argument}: '{raw}' is neither a side length ({MinSize}–{MaxSize}) nor rgb/grey; pass e.g. shapes:64:rgb");
+                    $"{nameof(DataOptions.Data)} shapes:{argument}: '{raw}' is neither a side length ({MinSize}–{MaxSize}) nor rgb/grey; pass e.g. shapes:64:rgb", nameof(DataOptions.Data));
         }
         return spec;
     }

@@ -1,7 +1,7 @@
 namespace Latent.Data.Sources;
 
 /// <summary>A half-open range [Start, Start + Length) of token positions in a text.</summary>
-public readonly record struct TokenRange(int Start, int Length)
+internal readonly record struct TokenRange(int Start, int Length)
 {
     public int End => Start + Length;
 }
@@ -28,7 +28,7 @@ public readonly record struct TokenRange(int Start, int Length)
 /// <param name="Validation">Start of every validation window.</param>
 /// <param name="Test">Start of every test window.</param>
 /// <param name="TrainingText">The training text of every part, validation blocks included (what the vocabulary is built from).</param>
-public sealed record TextLayout(int[] Train, int[] Validation, int[] Test, IReadOnlyList<TokenRange> TrainingText)
+internal sealed record TextLayout(int[] Train, int[] Validation, int[] Test, IReadOnlyList<TokenRange> TrainingText)
 {
     /// <summary>Windows per validation block, at most: short blocks spread validation over the text; each block costs the training split about one window of tokens at its edges.</summary>
     public const int MaxBlockWindows = 4;
@@ -83,7 +83,7 @@ public sealed record TextLayout(int[] Train, int[] Validation, int[] Test, IRead
             int testLength = Math.Max(window, (int)Math.Round(length * DataCatalog.TestFraction) / window * window);
             if (length - testLength < 2 * window)
                 throw new UserInputException(
-                    $"'{path}' has {tokenCount} tokens, too few for windows of {window} with a test part held out; pass a smaller --window (at most {tokenCount / 4}) or a longer text");
+                    $"'{path}' has {tokenCount} tokens, too few for windows of {window} with a test part held out; pass a smaller {nameof(DataOptions.Window)} (at most {tokenCount / 4}) or a longer text", nameof(DataOptions.Window));
             training.Add(new TokenRange(start, length - testLength));
             test.Add(new TokenRange(start + length - testLength, testLength));
         }

@@ -98,10 +98,15 @@ public static class DisentanglementEvaluation
     public const int MaxDimensions = 256;
 
     // The eval.json keys written here, with their meanings.
+    /// <summary>The figure <c>mig</c>: mutual information gap (Chen et al. 2018) on the test split: for each generative factor, the mutual information of the best code dimension minus the second best (codes in 20-bin histograms), over the factor's entropy, averaged over factors; 1 = each factor in one dimension of its own.</summary>
     public static readonly MetricKey MigKey = new("mig", "mutual information gap (Chen et al. 2018) on the test split: for each generative factor, the mutual information of the best code dimension minus the second best (codes in 20-bin histograms), over the factor's entropy, averaged over factors; 1 = each factor in one dimension of its own");
+    /// <summary>The figure <c>dci_disentanglement</c>: DCI disentanglement (Eastwood &amp; Williams 2018): 1 − the entropy over factors of each code dimension's importance (gradient-boosted trees, one classifier per factor, fitted on the first 2/3 of the test split), weighted by the dimension's share of importance.</summary>
     public static readonly MetricKey DciDisentanglementKey = new("dci_disentanglement", "DCI disentanglement (Eastwood & Williams 2018): 1 − the entropy over factors of each code dimension's importance (gradient-boosted trees, one classifier per factor, fitted on the first 2/3 of the test split), weighted by the dimension's share of importance");
+    /// <summary>The figure <c>dci_completeness</c>: DCI completeness: 1 − the entropy over code dimensions of each factor's importances, weighted by the factor's share; 1 = each factor captured by a single dimension.</summary>
     public static readonly MetricKey DciCompletenessKey = new("dci_completeness", "DCI completeness: 1 − the entropy over code dimensions of each factor's importances, weighted by the factor's share; 1 = each factor captured by a single dimension");
+    /// <summary>The figure <c>dci_informativeness</c>: DCI informativeness: mean accuracy, on the last third of the test split, of the gradient-boosted trees (100 stages, depth 3, learning rate 0.1) that predict each factor from the codes.</summary>
     public static readonly MetricKey DciInformativenessKey = new("dci_informativeness", "DCI informativeness: mean accuracy, on the last third of the test split, of the gradient-boosted trees (100 stages, depth 3, learning rate 0.1) that predict each factor from the codes");
+    /// <summary>The figure <c>sap</c>: separated attribute predictability (Kumar et al. 2018): for each factor, the held-out accuracy of a linear SVM (C = 0.01, balanced) on the best single code dimension minus that of the second best, averaged over factors.</summary>
     public static readonly MetricKey SapKey = new("sap", "separated attribute predictability (Kumar et al. 2018): for each factor, the held-out accuracy of a linear SVM (C = 0.01, balanced) on the best single code dimension minus that of the second best, averaged over factors");
 
     /// <summary>Throws the one-line error a user gets when <paramref name="test"/> or <paramref name="model"/> cannot be scored, before any work.</summary>
@@ -109,13 +114,15 @@ public static class DisentanglementEvaluation
     {
         GroundTruthFactors.Discretise(test);
         if (model is IDiscreteCodes)
-            throw new UserInputException("--disentanglement scores the dimensions of a continuous code, and this model's codes are discrete (codebook indices); evaluate an ae, vae, linear or pca run");
+            throw new UserInputException($"{nameof(EvaluationOptions.Disentanglement)} scores the dimensions of a continuous code, and this model's codes are discrete (codebook indices); evaluate an ae, vae, linear or pca run", nameof(EvaluationOptions.Disentanglement));
         if (model.RepresentationSize < 2)
-            throw new UserInputException($"--disentanglement compares code dimensions with each other; this run's code has {model.RepresentationSize}, train one with --latent-dim 2 or more");
+            throw new UserInputException($"{nameof(EvaluationOptions.Disentanglement)} compares code dimensions with each other; this run's code has {model.RepresentationSize}, train one with {nameof(ModelOptions.LatentDim)} 2 or more",
+                nameof(EvaluationOptions.Disentanglement), nameof(ModelOptions.LatentDim));
         if (model.RepresentationSize > MaxDimensions)
-            throw new UserInputException($"--disentanglement scores each dimension of a continuous code, at most {MaxDimensions}; this run's representation has {model.RepresentationSize} (a VQ-VAE's grid of code vectors, or a wide code); evaluate a model with --latent-dim {MaxDimensions} or less");
+            throw new UserInputException($"{nameof(EvaluationOptions.Disentanglement)} scores each dimension of a continuous code, at most {MaxDimensions}; this run's representation has {model.RepresentationSize} (a VQ-VAE's grid of code vectors, or a wide code); evaluate a model with {nameof(ModelOptions.LatentDim)} {MaxDimensions} or less",
+                nameof(EvaluationOptions.Disentanglement), nameof(ModelOptions.LatentDim));
         if (test.Count < 6)
-            throw new UserInputException($"--disentanglement needs a test split of at least 6 examples to fit and score its classifiers; this one has {test.Count}");
+            throw new UserInputException($"{nameof(EvaluationOptions.Disentanglement)} needs a test split of at least 6 examples to fit and score its classifiers; this one has {test.Count}", nameof(EvaluationOptions.Disentanglement));
     }
 
     /// <summary>MIG, DCI and SAP of <paramref name="model"/>'s codes against the factors of <paramref name="test"/>.</summary>

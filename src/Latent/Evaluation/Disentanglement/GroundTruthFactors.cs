@@ -41,8 +41,9 @@ public static class GroundTruthFactors
     {
         if (!Known(data))
             throw new UserInputException(data.Factors is null
-                ? "--disentanglement needs data with known generative factors, and this data has none; evaluate a run trained on --data shapes"
-                : $"--disentanglement knows the factors of shapes ({string.Join(", ", ShapesSource.FactorNames)}), not [{string.Join(", ", data.Factors.Keys)}]; evaluate a run trained on --data shapes");
+                ? $"{nameof(EvaluationOptions.Disentanglement)} needs data with known generative factors, and this data has none; evaluate a run trained on {nameof(DataOptions.Data)} shapes"
+                : $"{nameof(EvaluationOptions.Disentanglement)} knows the factors of shapes ({string.Join(", ", ShapesSource.FactorNames)}), not [{string.Join(", ", data.Factors.Keys)}]; evaluate a run trained on {nameof(DataOptions.Data)} shapes",
+                nameof(EvaluationOptions.Disentanglement), nameof(DataOptions.Data));
         var factors = data.Factors!;
         var shapes = factors["shape"].Select(value => (int)value).ToArray();
         var phases = factors["rotation"].Select((angle, i) => RotationPhase(angle, ShapesSource.RotationalSymmetry[shapes[i]])).ToArray();

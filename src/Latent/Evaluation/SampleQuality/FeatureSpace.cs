@@ -48,6 +48,7 @@ public abstract class FeatureSpace : IDisposable
     /// <summary>One batch of examples → its features.</summary>
     protected abstract Tensor Map(Tensor batch);
 
+    /// <summary>Frees the tensors and networks of the feature space.</summary>
     public abstract void Dispose();
 
     /// <summary>
@@ -65,7 +66,7 @@ public abstract class FeatureSpace : IDisposable
         {
             DataKind.Image => new PrincipalFeatures(training()),
             DataKind.Table => new StandardisedFeatures(training()),
-            _ => throw new UserInputException($"--sample-quality compares images or table rows, not {test.Shape}"),
+            _ => throw new UserInputException($"{nameof(EvaluationOptions.SampleQuality)} compares images or table rows, not {test.Shape}", nameof(EvaluationOptions.SampleQuality)),
         };
     }
 }
@@ -79,6 +80,10 @@ public sealed class NetworkFeatures : FeatureSpace
     readonly FeatureNetwork _network;
     readonly int _code;
 
+    /// <summary>The features of a fixed classifier network.</summary>
+    /// <param name="network">The network, with its weights loaded.</param>
+    /// <param name="metadata">The metadata of its weights file (what it was trained on, its accuracy).</param>
+    /// <param name="code">Width of its penultimate layer, the feature vector.</param>
     public NetworkFeatures(FeatureNetwork network, IReadOnlyDictionary<string, string> metadata, int code)
     {
         _network = network;
@@ -89,13 +94,17 @@ public sealed class NetworkFeatures : FeatureSpace
     /// <summary>How the network was trained (data, epochs, seed, test accuracy of each head, the command).</summary>
     public IReadOnlyDictionary<string, string> Metadata { get; }
 
+    /// <inheritdoc/>
     public override string Description =>
         $"the 128 penultimate activations of Latent's {Metadata.GetValueOrDefault("data", "?")} classifier (test accuracy {Metadata.GetValueOrDefault("test_accuracy", "?")})";
 
+    /// <inheritdoc/>
     public override int Code => _code;
 
+    /// <inheritdoc/>
     protected override Tensor Map(Tensor batch) => _network.Features(batch);
 
+    /// <inheritdoc/>
     public override void Dispose() => _network.Dispose();
 
     /// <summary>A network embedded in the library, by file name.</summary>
@@ -114,19 +123,24 @@ public sealed class PrincipalFeatures : FeatureSpace
 {
     readonly PcaModel _pca;
 
+    /// <summary>A PCA of <paramref name="training"/>'s rows, for tables that no fixed network covers.</summary>
     public PrincipalFeatures(Dataset training)
     {
         int components = Math.Min(FallbackComponents, Math.Min(training.Shape.Size, training.Count - 1));
-        if (components < 1) throw new UserInputException("--sample-quality needs at least two training examples to fit its feature space");
+        if (components < 1) throw new UserInputException($"{nameof(EvaluationOptions.SampleQuality)} needs at least two training examples to fit its feature space", nameof(EvaluationOptions.SampleQuality));
         _pca = PcaModel.Fitted(training, components);
     }
 
+    /// <inheritdoc/>
     public override string Description => $"the coordinates in the top {_pca.Options.LatentDim} principal components of the training split";
 
+    /// <inheritdoc/>
     public override int Code => 3;
 
+    /// <inheritdoc/>
     protected override Tensor Map(Tensor batch) => _pca.Encode(batch);
 
+    /// <inheritdoc/>
     public override void Dispose() => _pca.Dispose();
 }
 
@@ -135,6 +149,7 @@ public sealed class StandardisedFeatures : FeatureSpace
 {
     readonly Tensor _mean, _scale;
 
+    /// <summary>The rows of a table standardised by <paramref name="training"/>'s column means and deviations.</summary>
     public StandardisedFeatures(Dataset training)
     {
         using var scope = NewDisposeScope();
@@ -144,12 +159,16 @@ public sealed class StandardisedFeatures : FeatureSpace
         _scale = where(deviation > 0, deviation, ones_like(deviation)).MoveToOuterDisposeScope();
     }
 
+    /// <inheritdoc/>
     public override string Description => "the raw features, standardised by the training split's mean and standard deviation";
 
+    /// <inheritdoc/>
     public override int Code => 4;
 
+    /// <inheritdoc/>
     protected override Tensor Map(Tensor batch) => (batch.reshape(batch.shape[0], -1).to(ScalarType.Float64) - _mean) / _scale;
 
+    /// <inheritdoc/>
     public override void Dispose()
     {
         _mean.Dispose();

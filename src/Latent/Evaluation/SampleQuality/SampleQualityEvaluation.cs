@@ -30,32 +30,50 @@ public static class SampleQualityEvaluation
     const int SampleBatch = 500;
 
     // The eval.json keys written here, with their meanings.
+    /// <summary>The figure <c>sample_fd</c>: Fréchet distance (FID's formula, Heusel et al. 2017) between generated samples and the test split, in the feature space sample_feature_space names; 0 = the same mean and covariance; comparable only at the same sample_count.</summary>
     public static readonly MetricKey SampleFd = new("sample_fd", "Fréchet distance (FID's formula, Heusel et al. 2017) between generated samples and the test split, in the feature space sample_feature_space names; 0 = the same mean and covariance; comparable only at the same sample_count");
+    /// <summary>The figure <c>sample_precision</c>: k-NN precision (Kynkäänniemi et al. 2019, k = 3): fraction of samples inside the manifold of the test features (do samples look real).</summary>
     public static readonly MetricKey SamplePrecision = new("sample_precision", "k-NN precision (Kynkäänniemi et al. 2019, k = 3): fraction of samples inside the manifold of the test features (do samples look real)");
+    /// <summary>The figure <c>sample_recall</c>: k-NN recall (k = 3): fraction of test examples inside the manifold of the sample features (is the variety of the data covered).</summary>
     public static readonly MetricKey SampleRecall = new("sample_recall", "k-NN recall (k = 3): fraction of test examples inside the manifold of the sample features (is the variety of the data covered)");
+    /// <summary>The figure <c>sample_count</c>: samples drawn, as many as the test split has examples, and the N behind every sample_* and reference figure.</summary>
     public static readonly MetricKey SampleCount = new("sample_count", "samples drawn, as many as the test split has examples, and the N behind every sample_* and reference figure");
+    /// <summary>The figure <c>sample_feature_space</c>: the features compared: 1 Latent's Fashion-MNIST classifier (128 penultimate activations), 2 its shapes classifier, 3 the top 64 principal components of the training split (other images), 4 standardised table features.</summary>
     public static readonly MetricKey SampleFeatureSpace = new("sample_feature_space", "the features compared: 1 Latent's Fashion-MNIST classifier (128 penultimate activations), 2 its shapes classifier, 3 the top 64 principal components of the training split (other images), 4 standardised table features");
+    /// <summary>The figure <c>train_split_fd</c>: the Fréchet distance of train_split_count training examples (not samples) to the test split: what a generator that reproduced the data exactly would score at this N.</summary>
     public static readonly MetricKey TrainSplitFd = new("train_split_fd", "the Fréchet distance of train_split_count training examples (not samples) to the test split: what a generator that reproduced the data exactly would score at this N");
+    /// <summary>The figure <c>train_split_precision</c>: precision of train_split_count training examples against the test split (the value for a perfect generator).</summary>
     public static readonly MetricKey TrainSplitPrecision = new("train_split_precision", "precision of train_split_count training examples against the test split (the value for a perfect generator)");
+    /// <summary>The figure <c>train_split_recall</c>: recall of train_split_count training examples against the test split (the value for a perfect generator).</summary>
     public static readonly MetricKey TrainSplitRecall = new("train_split_recall", "recall of train_split_count training examples against the test split (the value for a perfect generator)");
+    /// <summary>The figure <c>train_split_count</c>: training examples behind the train_split_* figures, drawn with a fixed seed: sample_count, or the whole training split when it is smaller (then the figures are biased upwards against sample_fd).</summary>
     public static readonly MetricKey TrainSplitCount = new("train_split_count", "training examples behind the train_split_* figures, drawn with a fixed seed: sample_count, or the whole training split when it is smaller (then the figures are biased upwards against sample_fd)");
+    /// <summary>The figure <c>baseline_fd_test_halves</c>: Fréchet distance between two random halves of the test split: the sampling noise floor at half the size.</summary>
     public static readonly MetricKey BaselineFdTestHalves = new("baseline_fd_test_halves", "Fréchet distance between two random halves of the test split: the sampling noise floor at half the size");
+    /// <summary>The figure <c>baseline_precision_test_halves</c>: precision of one half of the test split against the other.</summary>
     public static readonly MetricKey BaselinePrecisionTestHalves = new("baseline_precision_test_halves", "precision of one half of the test split against the other");
+    /// <summary>The figure <c>baseline_recall_test_halves</c>: recall of one half of the test split against the other.</summary>
     public static readonly MetricKey BaselineRecallTestHalves = new("baseline_recall_test_halves", "recall of one half of the test split against the other");
+    /// <summary>The figure <c>baseline_fd_shuffled_pixels</c>: Fréchet distance between the test split and the same images with each one's pixels shuffled (same intensities, no structure).</summary>
     public static readonly MetricKey BaselineFdShuffledPixels = new("baseline_fd_shuffled_pixels", "Fréchet distance between the test split and the same images with each one's pixels shuffled (same intensities, no structure)");
+    /// <summary>The figure <c>baseline_precision_shuffled_pixels</c>: precision of the pixel-shuffled test images against the test split.</summary>
     public static readonly MetricKey BaselinePrecisionShuffledPixels = new("baseline_precision_shuffled_pixels", "precision of the pixel-shuffled test images against the test split");
+    /// <summary>The figure <c>baseline_recall_shuffled_pixels</c>: recall of the pixel-shuffled test images against the test split.</summary>
     public static readonly MetricKey BaselineRecallShuffledPixels = new("baseline_recall_shuffled_pixels", "recall of the pixel-shuffled test images against the test split");
+    /// <summary>The figure <c>baseline_fd_noise</c>: Fréchet distance between the test split and as many images of uniform noise.</summary>
     public static readonly MetricKey BaselineFdNoise = new("baseline_fd_noise", "Fréchet distance between the test split and as many images of uniform noise");
+    /// <summary>The figure <c>baseline_precision_noise</c>: precision of uniform-noise images against the test split.</summary>
     public static readonly MetricKey BaselinePrecisionNoise = new("baseline_precision_noise", "precision of uniform-noise images against the test split");
+    /// <summary>The figure <c>baseline_recall_noise</c>: recall of uniform-noise images against the test split.</summary>
     public static readonly MetricKey BaselineRecallNoise = new("baseline_recall_noise", "recall of uniform-noise images against the test split");
 
     /// <summary>Throws the one-line error a user gets when <paramref name="test"/> cannot be scored, before any work.</summary>
     public static void CheckApplies(Dataset test)
     {
         if (test.Shape.Kind == DataKind.Tokens)
-            throw new UserInputException($"--sample-quality compares images or table rows, not {test.Shape}");
+            throw new UserInputException($"{nameof(EvaluationOptions.SampleQuality)} compares images or table rows, not {test.Shape}", nameof(EvaluationOptions.SampleQuality));
         if (test.Count <= PrecisionRecall.Neighbours + 1)
-            throw new UserInputException($"--sample-quality needs more than {PrecisionRecall.Neighbours + 1} test examples for its k-NN manifolds; this test split has {test.Count}");
+            throw new UserInputException($"{nameof(EvaluationOptions.SampleQuality)} needs more than {PrecisionRecall.Neighbours + 1} test examples for its k-NN manifolds; this test split has {test.Count}", nameof(EvaluationOptions.SampleQuality));
     }
 
     /// <summary>

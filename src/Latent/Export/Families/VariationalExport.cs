@@ -21,7 +21,8 @@ internal sealed class VariationalExport : IFamilyExport
     {
         var options = (VaeOptions)model.Options;
         if (options.Prior == Prior.Vamp)
-            throw new UserInputException("cannot export a VAE with --prior vamp to ONNX: its prior is a mixture over the posteriors of learned pseudo-inputs, which export.json's latent_prior (N(0, I), uniform codes or none) cannot describe; train with --prior standard to export");
+            throw new UserInputException($"cannot export a VAE with {nameof(VaeOptions.Prior)} vamp to ONNX: its prior is a mixture over the posteriors of learned pseudo-inputs, which export.json's latent_prior (N(0, I), uniform codes or none) cannot describe; train with {nameof(VaeOptions.Prior)} standard to export",
+                nameof(VaeOptions.Prior));
         int dimension = options.LatentDim;
         var graph = new OnnxGraph("encoder", "x → q(z|x) = N(mean, Σ): the posterior's parameters");
         var x = graph.Input(FamilyExports.DataSpec(model.Shape, "x", FamilyExports.DataMeaning(model.Shape)));

@@ -25,7 +25,8 @@ internal sealed class VectorQuantizedExport : IFamilyExport
         var codes = (IDiscreteCodes)model;
         if (codes.Space.Quantizer != QuantizerKind.Vq)
             throw new UserInputException(
-                $"cannot export a --quantizer {OptionNames.Kebab(codes.Space.Quantizer)} VQ-VAE to ONNX yet; only --quantizer vq (learned codebooks, --cosine included) is covered");
+                $"cannot export a {nameof(VqOptions.Quantizer)} {OptionNames.Kebab(codes.Space.Quantizer)} VQ-VAE to ONNX yet; only {nameof(VqOptions.Quantizer)} vq (learned codebooks, {nameof(VqOptions.Cosine)} included) is covered",
+                nameof(VqOptions.Quantizer), nameof(VqOptions.Cosine));
         if (NnLowering.Child(model, "quantizer") is not VectorQuantizer quantizer)
             throw NnLowering.Unsupported(NnLowering.Child(model, "quantizer"), "quantizer", "only nearest-code quantisers are covered");
         int positions = codes.Grid.Aggregate(1, (a, b) => a * b), heads = codes.Heads, channels = model.Options.LatentDim;

@@ -39,7 +39,7 @@ public static class PcaFitKeys
     public const string ExactSeconds = "exact_check_seconds";
 
     /// <summary>Every key's one-line meaning, for the report's table and for readers of fit.json.</summary>
-    public static readonly IReadOnlyDictionary<string, string> Descriptions = new Dictionary<string, string>
+    static readonly IReadOnlyDictionary<string, string> Descriptions = new Dictionary<string, string>
     {
         [Solver] = "the solver that ran: exact (eigendecomposition of the covariance, or thin SVD when N < F), randomized (block Krylov) or incremental",
         [SolverRequested] = "the --solver asked for (auto, exact, randomized, incremental)",
@@ -59,4 +59,7 @@ public static class PcaFitKeys
         [AngleVsExact] = "largest principal angle between the fitted and the exact K-dim subspaces, in degrees (large when λ_K ≈ λ_K+1, whatever the solver)",
         [ExactSeconds] = "seconds the exact reference fit took (not part of fit_seconds)",
     };
+
+    /// <summary>The keys as declarations, found with every other <see cref="MetricKey"/> (<see cref="MetricKeys.All"/>).</summary>
+    public static readonly IReadOnlyList<MetricKey> Declarations = Descriptions.Select(pair => new MetricKey(pair.Key, pair.Value)).ToArray();
 }

@@ -54,6 +54,6 @@ public sealed class GroundTruthFactorsTests
     {
         var data = new Latent.Data.Dataset(TorchSharp.torch.zeros(4, 3), Latent.Data.DataShape.Table(3));
         var error = Assert.Throws<UserInputException>(() => GroundTruthFactors.Discretise(data));
-        Assert.Contains("evaluate a run trained on --data shapes", error.Message);
+        Assert.Contains("evaluate a run trained on Data shapes", error.Message);
     }
 }
