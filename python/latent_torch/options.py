@@ -7,7 +7,8 @@ changes. tests/Latent.Tests/Runs/DistributedTrainingTests.cs compares this table
 import json
 import sys
 
-MODEL = {"arch": "mlp", "latent_dim": 32, "hidden": [512, 256], "channels": [32, 64], "standardize": "yes"}  # ModelOptions
+MODEL = {"arch": "mlp", "latent_dim": 32, "hidden": [512, 256], "channels": [32, 64], "standardize": "yes",
+         "condition": "none", "condition_classes": 0}  # ModelOptions
 
 FAMILY_MODEL = {
     "ae": {"init": "torch"},

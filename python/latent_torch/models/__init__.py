@@ -26,4 +26,7 @@ def build(manifest):
     if manifest["family"] in ("ae", "vae", "vqvae") and manifest["shape"]["kind"] == "table" and model.get("standardize", "yes") == "yes":
         # Nn/ColumnStandardizer.cs (buffers standardizer.mean, standardizer.scale) is not ported yet
         raise ValueError(f"latent_torch does not standardise table columns for {manifest['family']} yet; write the manifest with \"standardize\": \"no\"")
+    if model.get("condition", "none") != "none":
+        # Models/LabelCondition.cs (the one-hot label beside x and z) is not ported yet
+        raise ValueError(f"latent_torch does not rebuild a run conditioned on labels (condition {model['condition']}) yet; train it with Latent")
     return FAMILIES[manifest["family"]](manifest["model"], manifest["shape"])

@@ -300,7 +300,7 @@ public sealed class VaeVariantsTests
         using var model = Build(Vamp, DataShape.Table(4));
         model.eval();
         var error = Assert.Throws<UserInputException>(() => OnnxExport.Graphs(model));
-        Assert.Contains("--prior vamp", error.Message);
+        Assert.Contains("Prior vamp", error.Message);
         Assert.DoesNotContain('\n', error.Message);
     }
 
