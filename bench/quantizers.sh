@@ -31,6 +31,10 @@ rows=(
   "vq-2^14|--codebook-size 16384"
   "fsq-2^14|--quantizer fsq --codebook-size 16384"
   "lfq-2^14|--quantizer lfq --codebook-size 16384"
+  "fsq-2^12|--quantizer fsq --codebook-size 4096"
+  "lfq-2^12|--quantizer lfq --codebook-size 4096"
+  "fsq-2^16|--quantizer fsq --codebook-size 65536"
+  "lfq-2^16|--quantizer lfq --codebook-size 65536"
 )
 
 # A number from eval.json, or "-" when it is absent.

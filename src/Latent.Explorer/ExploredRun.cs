@@ -100,6 +100,8 @@ public sealed class ExploredRun : IDisposable
         var manifest = run.ReadManifest();
         if (manifest.Shape.Kind != DataKind.Image)
             throw new UserInputException($"'{path}' is a model of {manifest.Shape}; the explorer shows images, so pass --run with an image run");
+        if (manifest.Model.Uses(nameof(ModelOptions.Condition)) && manifest.Model.Condition == Conditioning.Label)
+            throw new UserInputException($"'{path}' is conditioned on labels ({nameof(ModelOptions.Condition)} label), which the explorer does not offer yet; sample it per label with 'latent sample --run {path} --label N'", nameof(ModelOptions.Condition));
         var data = dataSpec is null ? manifest.Data : manifest.Data with { Data = dataSpec };
         var test = RunData.Load(manifest, data, DataSplit.Test);
         if (test.Count == 0) throw new UserInputException($"{data.Data} has no test examples to explore; pass --data with a test split");

@@ -13,7 +13,7 @@ public sealed class SampleCommand : Command
 {
     public override string Name => "sample";
     public override string Summary => "generate new examples (the model's prior, or a Gaussian/GMM fitted to its codes) as a PNG grid";
-    public override string Usage => "latent sample --run DIR [--count N] [--seed S] [--sampler prior|gaussian|gmm] [--components K] [--out FILE.png]";
+    public override string Usage => "latent sample --run DIR [--count N] [--seed S] [--label L] [--sampler prior|gaussian|gmm] [--components K] [--out FILE.png]";
 
     public override int Run(Arguments arguments, Output output)
     {
@@ -24,6 +24,7 @@ public sealed class SampleCommand : Command
         var options = OptionBinder.Bind(arguments, new SamplerOptions());
         bool componentsGiven = arguments.Has("components");
         var outPath = arguments.OutputFile("out", run.File("samples.png"), "samples.png");
+        var label = arguments.Value("label");
         arguments.RejectUnknown();
         options.Validate();
 
@@ -39,7 +40,13 @@ public sealed class SampleCommand : Command
         if (kind == SamplerKind.Gaussian && componentsGiven)
             throw new UserInputException("--components applies to --sampler gmm; drop it for --sampler gaussian (a single component)");
 
+        if (label is not null && model.Condition is null)
+            throw new UserInputException($"--label applies to runs trained with --condition label, and '{run.Path}' is unconditional; drop --label");
         using var noGrad = no_grad();
+        // A conditioned run draws the class asked for, or every class in equal shares (in blocks, one per row of a grid of K·n).
+        using var labels = model.Condition is not { } condition ? null
+            : label is null ? condition.EqualShares(count) : full(count, condition.Resolve(label, manifest.LabelNames), dtype: ScalarType.Int64);
+        using var given = model.Given(labels);
         Tensor samples;
         if (kind == SamplerKind.Prior)
         {
@@ -70,6 +77,7 @@ public sealed class SampleCommand : Command
 
     protected override string OptionsHelp(Arguments arguments) =>
         $"\n  --run {"DIR",-17} the run to sample from\n  --count {"N",-15} how many examples [default: 64]\n  --seed {"S",-16} seed of the draws [default: 0]\n" +
+        $"  --label {"L",-15} a run trained with --condition label: draw this class, by number or name (e.g. 7, sneaker) [default: every class, in equal shares]\n" +
         $"  --out {"FILE.png",-17} where to write the grid [default: DIR/samples.png]\n" +
         OptionBinder.Help(typeof(SamplerOptions), new SamplerOptions());
 }

@@ -105,7 +105,7 @@ public static class AnomalyScores
     {
         using var noGrad = no_grad();
         var errors = new List<double>(data.Count);
-        foreach (var batch in data.Batches(batchSize))
+        foreach (var batch in Batched.WithLabels(model as Autoencoder, data, batchSize))
         {
             using var scope = NewDisposeScope();
             // [B, ...shape] -> [B, F] -> [B]
@@ -125,7 +125,7 @@ public static class AnomalyScores
         using var noGrad = no_grad();
         manual_seed(VariationalEstimates.EvaluationSeed);
         var values = new List<double>(data.Count);
-        foreach (var batch in data.Batches(batchSize))
+        foreach (var batch in Batched.WithLabels(model as Autoencoder, data, batchSize))
         {
             using var scope = NewDisposeScope();
             var posterior = model.Infer(batch);
@@ -146,7 +146,7 @@ public static class AnomalyScores
     public static double[] ImportanceWeightedNlls(IVariational model, Dataset data, AnomalyScoreOptions options)
     {
         var values = new List<double>(data.Count);
-        foreach (var batch in data.Batches(options.BatchSize))
+        foreach (var batch in Batched.WithLabels(model as Autoencoder, data, options.BatchSize))
         {
             using var logLikelihood = VariationalEstimates.ImportanceWeightedLogLikelihood(model, batch, options.IwaeSamples);
             values.AddRange(logLikelihood.neg().to(ScalarType.Float64).data<double>().ToArray());

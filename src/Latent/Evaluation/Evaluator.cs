@@ -12,8 +12,8 @@ public sealed record EvaluationOptions
     [Description("importance samples per test example for the IWAE estimate of −log p(x) (0 skips it)")]
     public int IwaeSamples { get; init; }
 
-    /// <summary>Also fit a linear probe and k-NN on frozen representations of the training split.</summary>
-    [Description("also fit a linear probe and k-NN on frozen representations of the training split")]
+    /// <summary>Also fit a linear probe and k-NN on frozen representations of the training split (and check a label-conditioned model's samples per label).</summary>
+    [Description("also fit a linear probe and k-NN on frozen representations of the training split (and, for a model conditioned on labels, check its samples per label with a probe on the raw training examples)")]
     public bool Probe { get; init; }
 
     /// <summary>Also fit the probes on the raw features (pixels), the baseline for <see cref="Probe"/>.</summary>
@@ -106,6 +106,7 @@ public static class Evaluator
                 ?? throw new ArgumentException("the probes are fitted on the training split: set EvaluationOptions.TrainingSplit", nameof(options));
             if (options.Probe) Add(Probes.Evaluate(model, train, test, options.BatchSize));
             if (options.ProbeRaw) Add(Probes.EvaluateRaw(train, test));
+            if (options.Probe) Add(ConditionalSamples.Evaluate(model, train));
         }
         return figures;
     }
@@ -148,7 +149,7 @@ public static class Evaluator
     {
         double sum = 0;
         using var noGrad = no_grad();
-        foreach (var batch in data.Batches(batchSize))
+        foreach (var batch in Batched.WithLabels(model, data, batchSize))
         {
             using var scope = NewDisposeScope();
             sum += (model.Reconstruct(batch) - batch).square().sum().item<float>();

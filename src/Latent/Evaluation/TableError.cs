@@ -26,7 +26,7 @@ public static class TableError
         using var scope = NewDisposeScope();
         var variance = train.Features.to(ScalarType.Float64).var(0, unbiased: false);     // [F]
         var squared = zeros(test.Shape.Width, dtype: ScalarType.Float64);
-        foreach (var batch in test.Batches(options.BatchSize))
+        foreach (var batch in Batched.WithLabels(model, test, options.BatchSize))
             squared += (model.Reconstruct(batch) - batch).to(ScalarType.Float64).square().sum([0]);        // [B, F] -> [F]
         // A constant column has nothing to explain: it counts with unit variance, as the standardiser treats it.
         var spread = where(variance > 1e-24, variance, ones_like(variance));

@@ -66,7 +66,7 @@ public static class VariationalEstimates
         double reconstruction = 0;
         var klSum = new double[dimension];
         var means = new List<Tensor>();
-        foreach (var batch in data.Batches(batchSize))
+        foreach (var batch in Batched.WithLabels(model as Autoencoder, data, batchSize))
         {
             using var scope = NewDisposeScope();
             var posterior = model.Infer(batch);
@@ -128,7 +128,7 @@ public static class VariationalEstimates
         {
             using var noGrad = no_grad();
             double sum = 0;
-            foreach (var batch in test.Batches(options.BatchSize))
+            foreach (var batch in Batched.WithLabels(model as Autoencoder, test, options.BatchSize))
             {
                 using var logLikelihood = ImportanceWeightedLogLikelihood(model, batch, options.IwaeSamples);
                 sum += logLikelihood.sum().item<double>();

@@ -50,6 +50,8 @@ public static class OnnxExport
         var destination = Destination(run, outDirectory);
         var manifest = run.ReadManifest();
         using var runLock = RunLock.Acquire(run.Path, "latent export");
+        if (manifest.Model.Uses(nameof(ModelOptions.Condition)) && manifest.Model.Condition == Conditioning.Label)
+            throw new UserInputException($"'{run.Path}' is conditioned on labels ({nameof(ModelOptions.Condition)} label), and the ONNX export has no label input yet; export a run trained with {nameof(ModelOptions.Condition)} none", nameof(ModelOptions.Condition));
         using var model = run.LoadModel(manifest);
         var plan = Plan(model, manifest.Family);
         var description = Describe(plan, model, manifest, run);
@@ -66,6 +68,8 @@ public static class OnnxExport
     /// <summary>The family's graphs for a model in evaluation mode (a layer without a lowering is a one-line <see cref="UserInputException"/>).</summary>
     internal static FamilyExportPlan Plan(Autoencoder model, string family)
     {
+        if (model.Condition is not null)
+            throw new UserInputException($"a model conditioned on labels ({nameof(ModelOptions.Condition)} label) has no ONNX export yet (its graphs would need a label input); export a model with {nameof(ModelOptions.Condition)} none", nameof(ModelOptions.Condition));
         model.eval();
         using var noGrad = no_grad();
         return FamilyExports.For(model, family).Plan(model);

@@ -19,7 +19,30 @@ public abstract class Autoencoder : nn.Module<Tensor, Tensor>, ITrainable
     {
         Options = options;
         Shape = shape;
+        Condition = options.Uses(nameof(ModelOptions.Condition)) && options.Condition == Conditioning.Label ? new LabelCondition(options.ConditionClasses) : null;
     }
+
+    /// <summary>The label conditioning of a model built with <c>Condition label</c> (a CVAE); null for an unconditional model.</summary>
+    public LabelCondition? Condition { get; }
+
+    /// <summary>
+    /// Gives the examples' labels [B] (int64) to a conditioned model until the result is disposed: encoding, decoding,
+    /// reconstructing, the loss and sampling then use them (<c>using (model.Given(labels)) z = model.Encode(x);</c>).
+    /// An unconditional model ignores them (so callers may always pass the data's labels); null gives none.
+    /// </summary>
+    public IDisposable? Given(Tensor? labels) => Condition is null || labels is null ? null : Condition.Given(labels);
+
+    /// <summary>The shape the encoder network reads: the data's, or with the one-hot label joined (<see cref="LabelCondition.EncoderShape"/>).</summary>
+    protected DataShape EncoderShape => Condition?.EncoderShape(Options, Shape) ?? Shape;
+
+    /// <summary>Inputs of the decoder network per example: D, plus K for a conditioned model.</summary>
+    protected int DecoderInputs(int latentDimension) => latentDimension + (Condition?.ClassCount ?? 0);
+
+    /// <summary>The encoder network's input: x, or [x, y] for a conditioned model.</summary>
+    protected Tensor EncoderInput(Tensor x) => Condition?.AppendToInput(x, Options.Arch) ?? x;
+
+    /// <summary>The decoder network's input: z, or [z, y] for a conditioned model.</summary>
+    protected Tensor DecoderInput(Tensor z) => Condition?.AppendToCode(z) ?? z;
 
     /// <summary>The options the model was built from.</summary>
     public ModelOptions Options { get; }

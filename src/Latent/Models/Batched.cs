@@ -37,7 +37,7 @@ public static class Batched
     {
         using var noGrad = no_grad();
         var parts = new List<Tensor>();
-        foreach (var batch in data.Batches(batchSize))
+        foreach (var batch in WithLabels(model, data, batchSize))
         {
             // One scope per batch: a deep encoder's intermediates would otherwise wait for the GC (tens of GB over 60k images).
             using var scope = NewDisposeScope();
@@ -51,5 +51,36 @@ public static class Batched
         {
             foreach (var part in parts) part.Dispose();
         }
+    }
+
+    /// <summary>
+    /// <paramref name="data"/>'s batches in order (<see cref="Dataset.Batches"/>), each with its labels given to a
+    /// conditioned <paramref name="model"/> (<see cref="Autoencoder.Given"/>); other models (or null) get the plain batches while the caller holds the batch.
+    /// </summary>
+    public static IEnumerable<Tensor> WithLabels(Autoencoder? model, Dataset data, int batchSize)
+    {
+        if (model?.Condition is null)
+        {
+            foreach (var batch in data.Batches(batchSize)) yield return batch;
+            yield break;
+        }
+        int start = 0;
+        foreach (var batch in data.Batches(batchSize))
+        {
+            int length = (int)batch.shape[0];
+            using var labels = LabelCondition.LabelsOf(data, start, length);
+            using var given = model.Given(labels);
+            yield return batch;
+            start += length;
+        }
+    }
+
+    /// <summary>The first <paramref name="count"/> examples of <paramref name="data"/> (all when there are fewer) through <paramref name="function"/>, with their labels given to a conditioned model.</summary>
+    public static Tensor OnHead(Autoencoder model, Dataset data, int count, Func<Tensor, Tensor> function)
+    {
+        var head = data.Head(count);
+        using var labels = model.Condition is null ? null : LabelCondition.LabelsOf(data, 0, (int)head.shape[0]);
+        using var given = model.Given(labels);
+        return function(head);
     }
 }

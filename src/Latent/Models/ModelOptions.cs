@@ -65,6 +65,13 @@ public abstract record ModelOptions : IOptionApplicability
     [Description("table columns: yes standardises each with the training split's mean and spread (kept with the weights, undone on decode); no uses them as they are")]
     public Standardization Standardize { get; init; } = Standardization.Yes;
 
+    /// <summary>What the model is conditioned on: nothing, or the example's label (a CVAE); for the families that can be conditioned.</summary>
+    [Description("what the model is conditioned on: none, or label (a CVAE: the one-hot label joins the encoder's input and the decoder's code, so that samples can be drawn per label)")]
+    public Conditioning Condition { get; init; } = Conditioning.None;
+
+    /// <summary>K, the classes of the data a <see cref="Conditioning.Label"/> model is conditioned on: set from the data when training starts, recorded in the manifest.</summary>
+    public int ConditionClasses { get; init; }
+
     /// <summary>
     /// How <c>--arch conv</c> pads images of this shape to multiples of 2^stages (the manifest records
     /// it and training prints it when it pads); null for other architectures and data.
@@ -83,11 +90,15 @@ public abstract record ModelOptions : IOptionApplicability
         nameof(Hidden) => Arch == Architecture.Mlp,
         nameof(Channels) => Arch == Architecture.Conv,
         nameof(Standardize) => StandardizesTables && Arch == Architecture.Mlp,
+        nameof(Condition) => ConditionsOnLabels,
+        nameof(ConditionClasses) => ConditionsOnLabels && Condition == Conditioning.Label,
         _ => true,
     };
 
     /// <summary>Whether the family standardises table columns (<see cref="Standardize"/>); the families that do say so.</summary>
     protected virtual bool StandardizesTables => false;
+    /// <summary>Whether the family can be conditioned on labels (<see cref="Condition"/>); the families that can say so.</summary>
+    protected virtual bool ConditionsOnLabels => false;
     /// <summary>
     /// For help: when an option that the defaults do not use applies once another option is set, which one
     /// (e.g. "with --regulariser capacity"); null when there is no such condition.
@@ -122,6 +133,8 @@ public abstract record ModelOptions : IOptionApplicability
             throw new UserInputException($"{nameof(Hidden)} {string.Join(",", Hidden)} needs positive widths; pass e.g. 512,256", nameof(Hidden));
         if (Uses(nameof(Channels)) && (Channels.Length == 0 || Channels.Any(count => count <= 0)))
             throw new UserInputException($"{nameof(Channels)} {string.Join(",", Channels)} needs positive counts; pass e.g. 32,64", nameof(Channels));
+        if (Uses(nameof(ConditionClasses)) && ConditionClasses < 2)
+            throw new UserInputException($"{nameof(Condition)} label needs data with at least two labels, but these have {ConditionClasses}; pass {nameof(Condition)} none or data with labels", nameof(Condition));
         if (Arch == Architecture.Conv)
         {
             if (shape.Kind != DataKind.Image)

@@ -36,6 +36,8 @@ public static class DisentanglementFigures
         // Row j, column s: the first code with z_j = sweep[j, s]: [D, steps, D] -> [D·steps, D]
         var grid = codes[0].reshape(1, 1, dimensions).expand(dimensions, steps, dimensions).clone();
         for (int j = 0; j < dimensions; j++) grid.select(0, j).select(1, j).copy_(sweeps[j]);
+        using var label = model.Condition is null ? null : LabelCondition.LabelsOf(test, 0, 1);          // a conditioned model decodes with the first example's label
+        using var given = model.Given(label);
         ImageGrid.Save(path, model.Decode(grid.reshape(dimensions * steps, dimensions)), columns: steps, scale: 2);
         return true;
     }

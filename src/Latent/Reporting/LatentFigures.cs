@@ -56,13 +56,23 @@ public static class LatentFigures
         return (order[..pairs], order[pairs..(2 * pairs)]);
     }
 
-    /// <summary>A grid of <paramref name="count"/> draws from a generative model's prior, seeded; false for other models or non-images.</summary>
+    /// <summary>
+    /// A grid of <paramref name="count"/> draws from a generative model's prior, seeded; for a label-conditioned
+    /// model one row of 8 per label instead. False for other models or non-images.
+    /// </summary>
     public static bool SaveSamples(string path, Autoencoder model, int count = 64, long seed = 0)
     {
         if (model is not IGenerative { CanSample: true } generative || model.Shape.Kind != DataKind.Image) return false;
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         manual_seed(seed);
+        if (model.Condition is { } condition)
+        {
+            const int perLabel = 8;
+            using var rows = model.Given(condition.EqualShares(perLabel * condition.ClassCount));   // [K·8]: label k in row k
+            ImageGrid.Save(path, generative.Sample(perLabel * condition.ClassCount), columns: perLabel);
+            return true;
+        }
         ImageGrid.SaveSquare(path, generative.Sample(count));
         return true;
     }
@@ -74,7 +84,7 @@ public static class LatentFigures
     /// </summary>
     public static bool SaveManifold(string path, Autoencoder model, Dataset data, int side = 20)
     {
-        if (model.RepresentationSize != 2 || data.Shape.Kind != DataKind.Image || data.Count == 0) return false;
+        if (model.RepresentationSize != 2 || data.Shape.Kind != DataKind.Image || data.Count == 0 || model.Condition is not null) return false;
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var codes = Batched.Encode(model, data.Take(10_000));

@@ -99,6 +99,6 @@ internal static class Plots
     static void Save(Plot plot, string path)
     {
         var bytes = plot.GetImageBytes(Width, Height, ImageFormat.Png);
-        Runs.AtomicFile.Write(path, stream => stream.Write(bytes));
+        AtomicFile.Write(path, stream => stream.Write(bytes));
     }
 }

@@ -47,7 +47,7 @@ public static class Png
     /// <param name="height">Rows.</param>
     /// <param name="channels">1 (grey), 3 (RGB) or 4 (RGBA).</param>
     public static void Save(string path, byte[] pixels, int width, int height, int channels) =>
-        Runs.AtomicFile.Write(path, stream => stream.Write(Encode(pixels, width, height, channels)));
+        AtomicFile.Write(path, stream => stream.Write(Encode(pixels, width, height, channels)));
 
     static void Chunk(Stream output, string type, byte[] data)
     {

@@ -19,7 +19,7 @@ public static class RunFigures
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var originals = data.Features.narrow(0, 0, Math.Min(count, data.Count));
-        var reconstructions = model.Reconstruct(originals);
+        var reconstructions = Batched.OnHead(model, data, count, model.Reconstruct);
         ImageGrid.Save(path, ImageGrid.Pairs(originals, reconstructions, columns), columns, scale: 2);
         return true;
     }
@@ -78,7 +78,8 @@ public static class RunFigures
     /// <summary>Four straight walks between test examples drawn with seed 0 (what 'latent interpolate' draws by default).</summary>
     public static bool SaveInterpolations(string path, Autoencoder model, Dataset test, int pairs = 4, int steps = 10)
     {
-        if (test.Shape.Kind != DataKind.Image || test.Count < 2 * pairs) return false;
+        // A conditioned model's walk between two examples of different classes has no one label to decode with.
+        if (test.Shape.Kind != DataKind.Image || test.Count < 2 * pairs || model.Condition is not null) return false;
         var (first, second) = LatentFigures.RandomPairs(test.Count, pairs, seed: 0);
         using var images = LatentFigures.Interpolations(model, test.Subset(first).Features, test.Subset(second).Features, steps, spherical: false);
         ImageGrid.Save(path, images, columns: steps + 2, scale: 2);

@@ -52,7 +52,8 @@ public static class RunReport
         page.Open("div", "cards").Card(card, null).Close("div");
         page.Heading(2, "Figures");
         foreach (var (file, caption) in StandardFigures.Concat(AnomalyFigures.Captions(run, evaluation)).Concat(OtherFigures(run)))
-            if (File.Exists(run.File(file))) page.Figure(Path.GetFileNameWithoutExtension(file), File.ReadAllBytes(run.File(file)), caption);
+            if (File.Exists(run.File(file)))
+                page.Figure(Path.GetFileNameWithoutExtension(file), File.ReadAllBytes(run.File(file)), file == "samples.png" ? ConditionedSamplesCaption(manifest) ?? caption : caption);
         AddEvaluation(page, evaluation);
         page.Details("Options");
         page.Table(["option", "value"], Options(manifest));
@@ -62,6 +63,16 @@ public static class RunReport
         path ??= run.File("report.html");
         AtomicFile.WriteAllText(path, page.Page($"Latent report: {manifest.Family} on {manifest.Data.Data}"));
         return path;
+    }
+
+    /// <summary>For a run conditioned on labels: what the rows of samples.png are (one per label, named); null otherwise.</summary>
+    static string? ConditionedSamplesCaption(Manifest manifest)
+    {
+        var options = manifest.Model;
+        if (!options.Uses(nameof(ModelOptions.Condition)) || options.Condition != Conditioning.Label) return null;
+        var labels = Enumerable.Range(0, options.ConditionClasses)
+            .Select(k => manifest.LabelNames is { } names && k < names.Count ? $"{k} {names[k]}" : k.ToString(CultureInfo.InvariantCulture));
+        return $"New examples, one row per label ({string.Join(", ", labels)}, top to bottom): draws from the prior decoded with that label.";
     }
 
     /// <summary>

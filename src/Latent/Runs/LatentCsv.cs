@@ -71,6 +71,31 @@ public static class LatentCsv
         return tensor(values.ToArray(), [values.Count / dimension, dimension]);
     }
 
+    /// <summary>The <c>label</c> column that <see cref="Write"/> adds when the labels are known, one whole number per row; null when the file has none.</summary>
+    public static int[]? ReadLabels(string path)
+    {
+        const string fix = "write one with 'latent encode --out FILE.csv'";
+        UserPaths.RequireFile(path, "latent file", fix);
+        int column = -2;
+        var labels = new List<int>();
+        CsvFile.ForEachRow(path, fix, (row, line) =>
+        {
+            if (column == -2)
+            {
+                column = -1;
+                for (int c = 0; c < row.ColCount; c++)
+                    if (CsvFile.Text(row[c]) == "label") column = c;
+                return;
+            }
+            if (column < 0 || column >= row.ColCount) return;
+            var cell = row[column].Span;
+            if (!int.TryParse(cell, NumberStyles.Integer, CultureInfo.InvariantCulture, out int label) || label < 0)
+                throw new UserInputException($"'{path}' line {line}, column label: '{Shorten(cell)}' is not a label (a whole number from 0); fix the file or encode again");
+            labels.Add(label);
+        });
+        return column < 0 ? null : [.. labels];
+    }
+
     /// <summary>A cell as a message may quote it: one line, at most 40 characters.</summary>
     static string Shorten(ReadOnlySpan<char> cell)
     {

@@ -63,6 +63,7 @@ public sealed class ModelSampler : IDisposable
         using var noGrad = no_grad();
         if (_mixture is null) return ((IGenerative)_model).Sample(count);
         using var scope = NewDisposeScope();
+        using var shares = _model.Condition is { HasLabels: false } condition ? condition.Given(condition.EqualShares(count)) : null;  // a conditioned model: every class in equal shares
         return _model.Decode(_mixture.Sample(count)).MoveToOuterDisposeScope();
     }
 

@@ -1,3 +1,4 @@
+using Latent.Nn;
 using Latent.Families;
 using Latent.Models;
 using static TorchSharp.torch;

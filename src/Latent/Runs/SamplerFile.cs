@@ -1,3 +1,4 @@
+using Latent.Nn;
 using System.Globalization;
 using System.Security.Cryptography;
 using Latent.Models.Sampling;

@@ -119,6 +119,9 @@ public sealed class Trainer(TrainingOptions options, ITrainingObserver observer,
         {
             using var x = reader.Read(batch);
             int count = (int)x.shape[0];
+            // A model conditioned on labels gets this batch's (order[start..start + count]) for the step.
+            using var labels = session.Model is Autoencoder { Condition: not null } ? LabelCondition.LabelsOf(data.Train, order.AsSpan(batch * options.BatchSize, count)) : null;
+            using var given = (session.Model as Autoencoder)?.Given(labels);
             double learningRate = options.LearningRate(state.Step, totalSteps) * state.LearningRateScale;
             var context = LossContext.Training(new TrainingPosition(epoch, state.Step, session.StepsPerEpoch), data.Train.Count);
             TrainStep(session, x, context, learningRate, sums);
@@ -231,7 +234,8 @@ public sealed class Trainer(TrainingOptions options, ITrainingObserver observer,
         using (no_grad())
         {
             torch.manual_seed(Shuffle.Derive(options.Seed, ValidationStream));
-            foreach (var batch in validation.Batches(Math.Max(options.BatchSize, 512)))
+            int batchSize = Math.Max(options.BatchSize, 512);
+            foreach (var batch in session.Model is Autoencoder model ? Batched.WithLabels(model, validation, batchSize) : validation.Batches(batchSize))
             {
                 using var scope = NewDisposeScope();
                 var loss = session.Model.Loss(batch.to(Devices.Resolve(options.Device)), LossContext.Final(trainingExamples));

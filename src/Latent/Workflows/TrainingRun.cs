@@ -36,6 +36,8 @@ public static class TrainingRun
         var run = RunDirectory.New(request.Out);
         request = request with { Data = DataCatalog.Resolve(request.Data) }; // e.g. a text vocabulary, kept in the manifest
         var data = DataCatalog.Load(request.Data, request.Training.Seed);
+        if (request.Model.Uses(nameof(ModelOptions.Condition)) && request.Model.Condition == Conditioning.Label)
+            request = request with { Model = request.Model with { ConditionClasses = ConditionClasses(data) } };
         family.Validate(request.Model, data.Shape);
         request.Model.ValidateTrainingSet(data.Train.Count);
 
@@ -54,6 +56,11 @@ public static class TrainingRun
         Finish(run, data, request.Training, observer, firstStageChanged: true);
         return run;
     }
+
+    /// <summary>K for <c>Condition label</c>: the classes of the data (over every split); a one-line refusal for data without labels.</summary>
+    static int ConditionClasses(DataSplits data) => data.Train.Labels is null
+        ? throw new UserInputException($"{nameof(ModelOptions.Condition)} label needs data with labels, and {data.Shape} from this source have none; pass {nameof(ModelOptions.Condition)} none, or data with labels (shapes, fashion-mnist, a csv with a label column)", nameof(ModelOptions.Condition))
+        : new[] { data.Train, data.Validation, data.Test }.Max(split => split.ClassCount);
 
     /// <summary>Continues a run from its latest checkpoint; <paramref name="epochs"/> may extend it (never shorten it).</summary>
     public static RunDirectory Resume(string path, int? epochs, ITrainingObserver observer)

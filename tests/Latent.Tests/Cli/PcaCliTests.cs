@@ -1,3 +1,4 @@
+using Latent.Nn;
 using System.Text.Json.Nodes;
 using Latent.Runs;
 using Latent.Tests.Models;

@@ -1,3 +1,4 @@
+using Latent.Nn;
 using System.IO.Compression;
 using System.Text;
 using System.Text.Json.Nodes;

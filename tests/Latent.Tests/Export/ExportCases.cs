@@ -14,7 +14,7 @@ namespace Latent.Tests.Export;
 
 /// <summary>
 /// Small seeded models of every family × architecture in the catalogue, plus the variants whose
-/// graphs differ (full covariance, whitening, tied weights, several codebook heads with projections,
+/// graphs differ (full covariance, whitening, tied weights, several codebook heads with projections, every quantizer,
 /// tables and tokens, learned mask values, MAE without class token and with norm-pix-loss), each with
 /// a batch of inputs.
 /// </summary>
@@ -46,6 +46,12 @@ public static class ExportCases
         ["vqvae/conv/heads"] = options => (VqOptions)options with { Heads = 2, CodeDim = 3, CodebookSize = 16 },
         ["vqvae/mlp/heads"] = options => (VqOptions)options with { Heads = 2, CodebookSize = 16, Slots = 4 },
         ["vqvae/conv/cosine"] = options => (VqOptions)options with { Cosine = true },
+        ["vqvae/conv/fsq"] = options => (VqOptions)options with { Quantizer = QuantizerKind.Fsq, Levels = [5, 4, 3, 2], CodebookSize = 120, Heads = 2 },
+        ["vqvae/mlp/fsq-projected"] = options => (VqOptions)options with { Quantizer = QuantizerKind.Fsq, CodebookSize = 1 << 12 },
+        ["vqvae/conv/lfq"] = options => (VqOptions)options with { Quantizer = QuantizerKind.Lfq, CodebookSize = 256 },
+        ["vqvae/mlp/lfq-heads"] = options => (VqOptions)options with { Quantizer = QuantizerKind.Lfq, Heads = 2, CodebookSize = 64 },
+        ["vqvae/conv/rvq"] = options => (VqOptions)options with { Quantizer = QuantizerKind.Rvq, Stages = 3 },
+        ["vqvae/mlp/rvq-shared-heads"] = options => (VqOptions)options with { Quantizer = QuantizerKind.Rvq, Stages = 2, SharedCodebook = true, Heads = 2, CodeDim = 3, CodebookSize = 16 },
         ["dae/mlp/learned-mask"] = options => (DaeOptions)options with { LearnMaskValue = true },
         ["dae/conv/gaussian"] = options => (DaeOptions)options with { Noise = "gaussian:0.3" },
         ["dae/mlp/table"] = options => options,

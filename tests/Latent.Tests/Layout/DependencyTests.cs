@@ -24,8 +24,8 @@ public sealed class DependencyTests
         ["Workflows"] = ["Reporting", "Runs", "Evaluation", "Families", "Training", "Models", "Nn", "Data"],
     };
 
-    /// <summary>Known crossings, each to be removed, never added to: the feature networks read their embedded weights with Runs' safetensors reader (the format belongs below Runs).</summary>
-    static readonly HashSet<string> KnownCrossings = ["Latent.Evaluation.SampleQuality.FeatureNetwork"];
+    /// <summary>Known crossings, each to be removed, never added to (none today).</summary>
+    static readonly HashSet<string> KnownCrossings = [];
 
     public static TheoryData<string> Rooms => [.. MayUse.Keys];
 

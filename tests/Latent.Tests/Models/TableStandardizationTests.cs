@@ -1,3 +1,4 @@
+using Latent.Nn;
 using Latent.Data;
 using Latent.Families;
 using Latent.Models;
@@ -106,12 +107,12 @@ public sealed class TableStandardizationTests
 
         using var directory = new TempDirectory();
         var path = directory.File("model.safetensors");
-        Latent.Runs.SafeTensors.Save(path, Latent.Runs.ModuleWeights.Of(model));
+        Latent.Nn.SafeTensors.Save(path, Latent.Nn.ModuleWeights.Of(model));
         manual_seed(99);
         using var loaded = ModelCatalog.Find(family).Create(options, data.Shape);
         Assert.False(loaded.state_dict()["standardizer.mean"].allclose(state["standardizer.mean"]));
-        var (tensors, _) = Latent.Runs.SafeTensors.Load(path);
-        Latent.Runs.ModuleWeights.Load(loaded, tensors, path);
+        var (tensors, _) = Latent.Nn.SafeTensors.Load(path);
+        Latent.Nn.ModuleWeights.Load(loaded, tensors, path);
         loaded.eval();
         using var noGrad = no_grad();
         var x = data.Test.Features.narrow(0, 0, 8);

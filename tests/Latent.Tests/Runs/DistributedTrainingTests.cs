@@ -1,3 +1,4 @@
+using Latent.Nn;
 using System.Text.Json.Nodes;
 using Latent.Data;
 using Latent.Families;

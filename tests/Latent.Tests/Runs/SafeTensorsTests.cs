@@ -1,3 +1,4 @@
+using Latent.Nn;
 using System.Text;
 using Latent.Runs;
 using static TorchSharp.torch;

@@ -1,3 +1,4 @@
+using Latent.Nn;
 using Latent.Data;
 using Latent.Models;
 using Latent.Models.Plain;

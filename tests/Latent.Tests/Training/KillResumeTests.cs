@@ -1,3 +1,4 @@
+using Latent.Nn;
 using System.Diagnostics;
 using Latent.Runs;
 using Latent.Training;

@@ -16,10 +16,10 @@
 // seeded) and saves it; Latent ships the two it trained (Networks/*.safetensors, embedded in the
 // library), so that every user scores samples in the same feature space.
 
+using Latent.Nn;
 using System.Diagnostics;
 using System.Globalization;
 using Latent.Data;
-using Latent.Runs;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

@@ -23,8 +23,8 @@ public sealed class PlainAutoencoder : Autoencoder, IFitsTrainingSplit
     /// <param name="shape">The shape of one example.</param>
     public PlainAutoencoder(PlainOptions options, DataShape shape) : base("ae", options, shape)
     {
-        encoder = Networks.Encoder(options, shape, options.LatentDim);
-        decoder = Networks.Decoder(options, shape, options.LatentDim);
+        encoder = Networks.Encoder(options, EncoderShape, options.LatentDim);
+        decoder = Networks.Decoder(options, shape, DecoderInputs(options.LatentDim));
         if (options.Init == Initialisation.He)
         {
             HeInitialisation.Apply(encoder);
@@ -37,15 +37,15 @@ public sealed class PlainAutoencoder : Autoencoder, IFitsTrainingSplit
     /// <summary>Fixes each table column's mean and spread from the training split before training; nothing for other data.</summary>
     public void FitTrainingSplit(Dataset train) => standardizer?.Fit(train.Features);
 
-    /// <summary>x [B, ...shape] → z [B, D] (table columns standardised first).</summary>
-    public override Tensor Encode(Tensor x) => encoder.forward(standardizer?.Standardize(x) ?? x);
+    /// <summary>x [B, ...shape] → z [B, D] (table columns standardised first; a conditioned model joins the label).</summary>
+    public override Tensor Encode(Tensor x) => encoder.forward(EncoderInput(standardizer?.Standardize(x) ?? x));
 
     /// <summary>
     /// z [B, D] → x̂ [B, ...shape] in data units: through a sigmoid for data in [0, 1], back to each column's units for tables.
     /// </summary>
     public override Tensor Decode(Tensor z)
     {
-        var output = decoder.forward(z);
+        var output = decoder.forward(DecoderInput(z));
         if (standardizer is not null) return standardizer.Restore(output);
         return Shape.IsUnitRange ? output.sigmoid() : output;
     }
@@ -55,7 +55,7 @@ public sealed class PlainAutoencoder : Autoencoder, IFitsTrainingSplit
     {
         var reconstruction = standardizer is null
             ? nn.functional.mse_loss(Reconstruct(x), x)
-            : nn.functional.mse_loss(decoder.forward(Encode(x)), standardizer.Standardize(x));
+            : nn.functional.mse_loss(decoder.forward(DecoderInput(Encode(x))), standardizer.Standardize(x));
         return new LossTerms(reconstruction, (LossTerms.Reconstruction, reconstruction));
     }
 }

@@ -15,4 +15,6 @@ public sealed record PlainOptions : ModelOptions
 
     /// <summary>The plain autoencoder standardises table columns (<see cref="ModelOptions.Standardize"/>).</summary>
     protected override bool StandardizesTables => true;
+    /// <summary>A label-conditioned decoder (and encoder): the CVAE of Sohn et al. 2015.</summary>
+    protected override bool ConditionsOnLabels => true;
 }

@@ -104,6 +104,8 @@ public sealed record VaeOptions : ModelOptions
 
     /// <summary>The VAE standardises table columns (<see cref="ModelOptions.Standardize"/>).</summary>
     protected override bool StandardizesTables => true;
+    /// <summary>A label-conditioned decoder (and encoder): the CVAE of Sohn et al. 2015.</summary>
+    protected override bool ConditionsOnLabels => true;
 
     /// <summary>
     /// The likelihood on data of <paramref name="shape"/>: the one asked for, else the one the data call for:
@@ -238,6 +240,8 @@ public sealed record VaeOptions : ModelOptions
         if (Regulariser == Regulariser.TotalCorrelation && Covariance != Covariance.Diagonal)
             throw new UserInputException($"{nameof(Regulariser)} total-correlation estimates q(z) from diagonal posteriors; pass {nameof(Covariance)} diagonal",
                 nameof(Regulariser), nameof(Covariance));
+        if (Prior == Prior.Vamp && Condition == Conditioning.Label)
+            throw new UserInputException($"{nameof(Prior)} vamp has pseudo-inputs without labels, so it cannot be conditioned; pass {nameof(Prior)} standard with {nameof(Condition)} label", nameof(Prior), nameof(Condition));
         if (Prior == Prior.Vamp && Covariance != Covariance.Diagonal)
             throw new UserInputException($"{nameof(Prior)} vamp mixes diagonal posteriors; pass {nameof(Covariance)} diagonal", nameof(Prior), nameof(Covariance));
         if (Covariance == Covariance.Full && LatentDim > 256)

@@ -64,8 +64,8 @@ public sealed class VariationalAutoencoder : Autoencoder, IGenerative, IVariatio
         // Encoder outputs per example: [μ (D) | log-variance (D)] for a diagonal Σ, followed by the
         // D(D−1)/2 strictly-lower entries of the Cholesky factor for a full one.
         int outputs = 2 * dimension + (options.Covariance == Covariance.Full ? dimension * (dimension - 1) / 2 : 0);
-        encoder = Networks.Encoder(options, shape, outputs);
-        decoder = Networks.Decoder(options, shape, dimension);
+        encoder = Networks.Encoder(options, EncoderShape, outputs);
+        decoder = Networks.Decoder(options, shape, DecoderInputs(dimension));
         if (options.Init == Initialisation.He)
         {
             HeInitialisation.Apply(encoder);
@@ -89,7 +89,7 @@ public sealed class VariationalAutoencoder : Autoencoder, IGenerative, IVariatio
     public GaussianPosterior Infer(Tensor x)
     {
         int dimension = _options.LatentDim;
-        var outputs = encoder.forward(standardizer?.Standardize(x) ?? x);
+        var outputs = encoder.forward(EncoderInput(standardizer?.Standardize(x) ?? x));
         var mean = outputs.narrow(1, 0, dimension);
         var logVariance = outputs.narrow(1, dimension, dimension);
         if (_options.Covariance == Covariance.Diagonal) return new GaussianPosterior(mean, logVariance, null);
@@ -180,7 +180,7 @@ public sealed class VariationalAutoencoder : Autoencoder, IGenerative, IVariatio
     public Tensor? PseudoInputs() => vamp_prior?.PseudoInputs();
 
     /// <summary>z → the decoder's raw output: logits of Bernoulli pixels, or the mean of a Gaussian (of standardised columns for a table); <see cref="LogLikelihood"/> reads it.</summary>
-    public Tensor DecoderOutput(Tensor z) => decoder.forward(z);
+    public Tensor DecoderOutput(Tensor z) => decoder.forward(DecoderInput(z));
 
     /// <summary>The posterior mean μ(x): the deterministic representation.</summary>
     public override Tensor Encode(Tensor x) => Infer(x).Mean;
@@ -188,7 +188,7 @@ public sealed class VariationalAutoencoder : Autoencoder, IGenerative, IVariatio
     /// <summary>The mean of p(x|z): probabilities for Bernoulli pixels, x̂ for a Gaussian.</summary>
     public override Tensor Decode(Tensor z)
     {
-        var output = decoder.forward(z);
+        var output = decoder.forward(DecoderInput(z));
         if (standardizer is not null) return standardizer.Restore(output);
         return Shape.IsUnitRange ? output.sigmoid() : output;
     }
@@ -205,10 +205,11 @@ public sealed class VariationalAutoencoder : Autoencoder, IGenerative, IVariatio
         return randn(count, _options.LatentDim, dtype: parameter.dtype, device: parameter.device);
     }
 
-    /// <summary>Decodes z ~ p(z).</summary>
+    /// <summary>Decodes z ~ p(z); a conditioned model decodes them with the labels given (<see cref="Autoencoder.Given"/>), else in equal shares of every class.</summary>
     public Tensor Sample(int count)
     {
         using var scope = NewDisposeScope();
+        using var shares = Condition is { HasLabels: false } condition ? condition.Given(condition.EqualShares(count)) : null;
         return Decode(SamplePrior(count)).MoveToOuterDisposeScope();
     }
 
@@ -238,7 +239,7 @@ public sealed class VariationalAutoencoder : Autoencoder, IGenerative, IVariatio
             var negativeBound = -bound.LogBound.mean();
             return new LossTerms(negativeBound, (LossTerms.Reconstruction, bound.Reconstruction), (KlTerm, kl), (ImportanceWeightedTerm, negativeBound));
         }
-        var reconstruction = -LogLikelihood(decoder.forward(z), x).mean();
+        var reconstruction = -LogLikelihood(DecoderOutput(z), x).mean();
         switch (_options.Regulariser)
         {
             case Regulariser.Capacity:

@@ -107,11 +107,21 @@ public sealed class FiniteScalarQuantizer : nn.Module, IQuantizer
     /// <summary>f(z) per channel [.., d]: the bounded values whose rounding takes exactly L_i integer values.</summary>
     Tensor Bound(Tensor z)
     {
-        var halfLevels = _levels.Select(level => (level - 1) * (1 - BoundEpsilon) / 2).ToArray();
-        var offsets = _levels.Select(level => level % 2 == 0 ? 0.5 : 0.0).ToArray();
-        var shifts = offsets.Zip(halfLevels, (offset, half) => Math.Tan(offset / half)).ToArray();
+        var (shifts, halfLevels, offsets) = BoundConstants(_levels);
         return (z + Constant(shifts, z.device)).tanh() * Constant(halfLevels, z.device) - Constant(offsets, z.device);
     }
+
+    /// <summary>The bound's constants per channel [d]: the shifts s_i, the scales h_i and the offsets o_i of f(z_i) = tanh(z_i + s_i)·h_i − o_i (the ONNX export uses the same).</summary>
+    internal static (double[] Shifts, double[] HalfLevels, double[] Offsets) BoundConstants(IReadOnlyList<int> levels)
+    {
+        var halfLevels = levels.Select(level => (level - 1) * (1 - BoundEpsilon) / 2).ToArray();
+        var offsets = levels.Select(level => level % 2 == 0 ? 0.5 : 0.0).ToArray();
+        var shifts = offsets.Zip(halfLevels, (offset, half) => Math.Tan(offset / half)).ToArray();
+        return (shifts, halfLevels, offsets);
+    }
+
+    /// <summary>Π_{j&lt;i} L_j per channel [d]: the place value of each channel's digit in a code.</summary>
+    internal IReadOnlyList<long> Basis => _basis;
 
     /// <summary>Rounded bounded values [B, P, L, d] (integers ⌊−L_i/2⌋ … ⌊(L_i − 1)/2⌋) → mixed-radix codes [B, P, L].</summary>
     Tensor IndexOf(Tensor rounded)

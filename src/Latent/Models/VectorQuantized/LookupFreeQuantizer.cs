@@ -8,10 +8,12 @@
 //   p(c|z) ∝ exp(−‖z − c‖²/τ) over the codes c.
 //   Because every code has ‖c‖² = d, p factorises over channels: p(c_i = 1 | z) = σ(4z_i/τ). So the per-sample
 //   entropy is exactly Σ_i H(σ(4z_i/τ)), and no step ever forms the 2^d distances. The batch entropy of the average
-//   assignment does not factorise; it is computed exactly over groups of at most 4 channels (2⁴ patterns each) and
-//   summed over the groups, which equals it when the groups are used independently and bounds it from above
-//   otherwise (the factorisation into sub-codebooks that Open-MAGVIT2 uses for large LFQ codebooks, with smaller
-//   groups). A step therefore costs O(d) per vector: the codebook size changes nothing but d.
+//   assignment H(E_z[p(·|z)]) is computed exactly, over the whole codebook, as vector-quantize-pytorch's LFQ does: with
+//   the bits cut into a low and a high half, p(c|z) = a(c_low|z)·b(c_high|z), so the batch's average over N vectors is
+//   one matrix product per head, Aᵀ B / N of [N, 2^⌈d/2⌉] and [N, 2^⌊d/2⌋] — O(N·2^d) multiply-adds and O(N·2^(d/2))
+//   memory instead of the N × 2^d softmax. (A sum of entropies over small groups of channels would cost O(N·d) but is
+//   only an upper bound of it, which is at its maximum however correlated the groups' patterns are: it does not ask
+//   for the whole codebook to be used.)
 
 using static TorchSharp.torch;
 
@@ -30,9 +32,6 @@ public sealed record EntropyPenalty(double SampleEntropyWeight, double BatchEntr
 /// </summary>
 public sealed class LookupFreeQuantizer : nn.Module, IQuantizer
 {
-    /// <summary>Channels whose joint average assignment is entropy-counted together: 2⁴ patterns per group, whatever d.</summary>
-    public const int MaxGroupBits = 4;
-
     private readonly TorchSharp.Modules.Linear? project_in;
     private readonly TorchSharp.Modules.Linear? project_out;
 
@@ -104,17 +103,24 @@ public sealed class LookupFreeQuantizer : nn.Module, IQuantizer
         var (logOne, logMinusOne) = (nn.functional.logsigmoid(logits), nn.functional.logsigmoid(-logits));
         var one = logOne.exp();
         var sample = -(one * logOne + (1 - one) * logMinusOne).sum(-1).mean();   // Σ_i H(p_i), mean over vectors and heads
-        Tensor batch = zeros(1, device: projected.device).squeeze();
-        foreach (var (first, count) in Groups(_bits))
-        {
-            // log p(pattern | z) of the group's 2^count patterns b: Σ_i b_i·log p_i + (1 − b_i)·log(1 − p_i), one product
-            var patterns = Patterns(count, projected.device);                                       // [2^count, count]
-            var logPattern = logOne.narrow(2, first, count).matmul(patterns.t())
-                           + logMinusOne.narrow(2, first, count).matmul((1 - patterns).t());        // [N, L, 2^count]
-            var average = logPattern.exp().mean([0]);                                                // [L, 2^count]
-            batch = batch - (average * average.clamp_min(1e-30).log()).sum(-1).mean();
-        }
+        // p(c | z) = a(c_low | z)·b(c_high | z): the average over the batch is Aᵀ B / N per head
+        int low = (_bits + 1) / 2, high = _bits - low;
+        var lowPatterns = PatternProbabilities(logOne, logMinusOne, 0, low);                                // [N, L, 2^low]
+        var highPatterns = high == 0 ? ones_like(lowPatterns.narrow(2, 0, 1)) : PatternProbabilities(logOne, logMinusOne, low, high); // [N, L, 2^high]
+        // [L, 2^low, N] x [L, N, 2^high] -> [L, 2^low, 2^high]
+        var average = lowPatterns.permute(1, 2, 0).bmm(highPatterns.permute(1, 0, 2)) / logits.shape[0];
+        var batch = -(average * average.clamp_min(1e-30).log()).sum([1, 2]).mean();
         return (sample, batch);
+    }
+
+    /// <summary>
+    /// p(pattern | z) of the 2^count patterns b of channels first … first + count − 1, from log p(c_i = ±1 | z) [N, L, d]:
+    /// exp Σ_i b_i·log p_i + (1 − b_i)·log(1 − p_i), as one product → [N, L, 2^count]. Pattern k sets channel first + i to bit i of k.
+    /// </summary>
+    static Tensor PatternProbabilities(Tensor logOne, Tensor logMinusOne, int first, int count)
+    {
+        var patterns = Patterns(count, logOne.device); // [2^count, count]
+        return (logOne.narrow(2, first, count).matmul(patterns.t()) + logMinusOne.narrow(2, first, count).matmul((1 - patterns).t())).exp();
     }
 
     /// <summary>Every pattern of <paramref name="count"/> bits as rows of 0/1 [2^count, count], bit i of pattern k in column i.</summary>
@@ -122,18 +128,6 @@ public sealed class LookupFreeQuantizer : nn.Module, IQuantizer
         arange(1 << count, ScalarType.Int64, device).unsqueeze(1)
             .bitwise_and(tensor(Enumerable.Range(0, count).Select(bit => 1L << bit).ToArray(), device: device))
             .gt(0).to_type(ScalarType.Float32);
-
-    /// <summary>The channel groups of the batch entropy: ⌈d / 4⌉ groups of near-equal size, as (first channel, count).</summary>
-    public static IEnumerable<(int First, int Count)> Groups(int bits)
-    {
-        int groups = (bits + MaxGroupBits - 1) / MaxGroupBits, first = 0;
-        for (int group = 0; group < groups; group++)
-        {
-            int count = bits / groups + (group < bits % groups ? 1 : 0);
-            yield return (first, count);
-            first += count;
-        }
-    }
 
     /// <summary>The code values ±1 (0 counts as −1: a code is 1 where z_i &gt; 0).</summary>
     static Tensor Signs(Tensor projected) => projected.gt(0).to_type(ScalarType.Float32) * 2 - 1;

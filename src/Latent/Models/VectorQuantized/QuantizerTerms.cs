@@ -19,5 +19,5 @@ public static class QuantizerTerms
 
     /// <summary>lfq: batch entropy, pushed up (the term is its negative).</summary>
     public static readonly MetricKey BatchEntropy = MetricKey.Term("batch_entropy",
-        "lfq: minus the entropy of the batch's average code assignment in nats (summed over groups of ≤ 4 channels), times --batch-entropy-weight (minimised: all codes used)");
+        "lfq: minus the entropy of the batch's average code assignment in nats over the whole codebook, times --batch-entropy-weight (minimised: all codes used)");
 }

@@ -1,3 +1,4 @@
+using Latent.Nn;
 using TorchSharp;
 using Latent.Data;
 using Latent.Evaluation;

@@ -1,3 +1,4 @@
+using Latent.Nn;
 using Latent.Models.VectorQuantized;
 using Latent.Runs;
 using static TorchSharp.torch;

@@ -1,3 +1,4 @@
+using Latent.Nn;
 using Latent.Data;
 using Latent.Evaluation;
 using Latent.Families;
@@ -155,7 +156,7 @@ public sealed class QuantizerSeamTests
         foreach (IDiscreteCodes other in new IDiscreteCodes[] { lfq, vq, rvq })
         {
             var error = Assert.Throws<UserInputException>(() => PackedCodes.Decode(other, path));
-            Assert.Contains("pass the --run that encoded it", error.Message);
+            Assert.Contains("that encoded it", error.Message);
             Assert.Contains("fsq", error.Message);
         }
         PackedCodes.Encode(rvq, data.Test.Take(3), path);

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 
-namespace Latent.Runs;
+namespace Latent;
 
 /// <summary>
 /// Writes a file so that a crash at any moment leaves either the old file or the new one, never a

@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace Latent.Runs;
+namespace Latent.Nn;
 
 /// <summary>A module's state dict as named tensors, and back: what model files and checkpoints hold.</summary>
 public static class ModuleWeights
