@@ -275,8 +275,10 @@ public sealed class ExplorerRequestTests(ExplorerFixture fixture)
     public async Task The_explore_command_serves_until_sigint_then_exits_cleanly()
     {
         var cli = Path.Combine(AppContext.BaseDirectory, "Latent.Cli.dll");
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[] { cli, "explore", "--run", fixture.Plain, "--run", fixture.Discrete, "--port", "0", "--threads", "1" }) info.ArgumentList.Add(arg);
+        // Through env --default-signal=INT: a suite started in the background (nohup … &) passes SIGINT on ignored,
+        // and an ignored SIGINT stays ignored across exec; a user's terminal delivers it with its default disposition.
+        var info = new ProcessStartInfo("env") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in new[] { "--default-signal=INT", "dotnet", cli, "explore", "--run", fixture.Plain, "--run", fixture.Discrete, "--port", "0", "--threads", "1" }) info.ArgumentList.Add(arg);
         using var process = Process.Start(info)!;
         var line = await process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromMinutes(2));
         Assert.NotNull(line);
