@@ -33,9 +33,25 @@ public static class DetectionMetrics
         CheckLengths(scores, anomalous);
         long positives = anomalous.LongCount(a => a);
         if (positives == 0) return double.NaN;
-        var order = Descending(scores);
         double precisionSum = 0;
-        long truePositives = 0, falsePositives = 0, previousTruePositives = 0;
+        long previousTruePositives = 0;
+        foreach (var (truePositives, falsePositives) in Thresholds(scores, anomalous))
+        {
+            // One threshold per distinct score: recall rises by (TP − previous TP)/P at precision TP/(TP + FP).
+            precisionSum += (truePositives - previousTruePositives) * ((double)truePositives / (truePositives + falsePositives));
+            previousTruePositives = truePositives;
+        }
+        return precisionSum / positives;
+    }
+
+    /// <summary>
+    /// The counts (TP, FP) of examples at or above each distinct score, from the highest score down: one
+    /// threshold per distinct score, ties counted together.
+    /// </summary>
+    static IEnumerable<(long TruePositives, long FalsePositives)> Thresholds(IReadOnlyList<double> scores, IReadOnlyList<bool> anomalous)
+    {
+        var order = Descending(scores);
+        long truePositives = 0, falsePositives = 0;
         for (int start = 0; start < order.Length;)
         {
             int end = start;
@@ -45,12 +61,9 @@ public static class DetectionMetrics
                 else falsePositives++;
                 end++;
             }
-            // One threshold per distinct score: recall rises by (TP − previous TP)/P at precision TP/(TP + FP).
-            precisionSum += (truePositives - previousTruePositives) * ((double)truePositives / (truePositives + falsePositives));
-            previousTruePositives = truePositives;
+            yield return (truePositives, falsePositives);
             start = end;
         }
-        return precisionSum / positives;
     }
 
     /// <summary>
@@ -62,21 +75,11 @@ public static class DetectionMetrics
         CheckLengths(scores, anomalous);
         long positives = anomalous.LongCount(a => a), negatives = anomalous.Count - positives;
         if (positives == 0 || negatives == 0) return ([], []);
-        var order = Descending(scores);
         var (falsePositiveRates, truePositiveRates) = (new List<double> { 0 }, new List<double> { 0 });
-        long truePositives = 0, falsePositives = 0;
-        for (int start = 0; start < order.Length;)
+        foreach (var (truePositives, falsePositives) in Thresholds(scores, anomalous))
         {
-            int end = start;
-            while (end < order.Length && scores[order[end]] == scores[order[start]])
-            {
-                if (anomalous[order[end]]) truePositives++;
-                else falsePositives++;
-                end++;
-            }
             falsePositiveRates.Add((double)falsePositives / negatives);
             truePositiveRates.Add((double)truePositives / positives);
-            start = end;
         }
         return ([.. falsePositiveRates], [.. truePositiveRates]);
     }
