@@ -34,7 +34,7 @@ TRAINING = {"epochs": 10, "batch_size": 128, "lr": 1e-3, "optimizer": "adam", "w
 FAMILY_TRAINING = {"linear": {"lr": 1e-2}}  # ModelCatalog's DefaultTraining (LinearOptions.RecommendedLearningRate)
 
 DATA = {"data": "shapes", "image_size": None, "examples": None, "storage": "auto", "alpha": None, "background": None,
-        "classes": None, "label_column": None, "header": "auto", "validation_fraction": 0.1, "limit": None,
+        "classes": None, "label_column": None, "header": "auto", "validation_fraction": 0.1, "validation_limit": 2000, "limit": None,
         "tokens": "char", "window": 64, "stride": None, "max_vocabulary": None, "vocabulary": None}
 
 
@@ -48,8 +48,12 @@ def defaults(family):
 
 
 def completed(family, section, given):
-    """`given` (a manifest section) over the family's defaults: what Latent would read from it."""
-    return {**defaults(family)[section], **(given or {})}
+    """`given` (a manifest section) over the family's defaults: what Latent would read from it. A manifest written
+    before validation_limit existed held out the whole fraction (Manifest.ReadData)."""
+    values = {**defaults(family)[section], **(given or {})}
+    if section == "data" and given is not None and "validation_limit" not in given:
+        values["validation_limit"] = 0
+    return values
 
 
 if __name__ == "__main__":

@@ -92,15 +92,20 @@ def image_shape(features):
             "width": int(features.shape[3]), "vocabulary_size": 0}
 
 
-def split(data, fraction, seed):
-    """DataCatalog.Split: (the rest, a `fraction` of the examples), both in index order."""
+def validation_count(examples, options):
+    """DataOptions.ValidationCount: the fraction of the examples, capped by validation_limit (0: no cap)."""
+    count = int(round(examples * options["validation_fraction"]))
+    return min(count, options["validation_limit"]) if options["validation_limit"] > 0 else count
+
+
+def split(data, part_count, seed):
+    """DataCatalog.Split: (the rest, `part_count` of the examples), both in index order."""
     order = shuffle.permutation(data.count, seed)
-    part_count = int(round(data.count * fraction))
     return data.subset(np.sort(order[part_count:])), data.subset(np.sort(order[:part_count]))
 
 
 def carve_test(all_data):
-    rest, test = split(all_data, TEST_FRACTION, TEST_SEED)
+    rest, test = split(all_data, int(round(all_data.count * TEST_FRACTION)), TEST_SEED)
     if test.count == 0:
         raise UserError(f"the data has only {all_data.count} examples, too few to hold out a test split; add more examples")
     return rest, test
@@ -118,7 +123,7 @@ def load(options, seed):
         train_and_validation, test, shape, label_names, vocabulary = source(options)
         if options["limit"] is not None:
             train_and_validation = train_and_validation.take(options["limit"])
-        train, validation = split(train_and_validation, options["validation_fraction"], seed)
+        train, validation = split(train_and_validation, validation_count(train_and_validation.count, options), seed)
     if train.count == 0:
         raise UserError(f"{options['data']} leaves no training examples after the validation split; add data or lower --validation-fraction")
     return Splits(train, validation, test, shape, label_names, vocabulary)

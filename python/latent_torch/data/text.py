@@ -65,11 +65,13 @@ def parts(token_count, window, path):
     return training, test
 
 
-def validation_blocks(training, window, fraction, seed):
+def validation_blocks(training, window, fraction, seed, limit=0):
     """TextLayout.ValidationBlocks: blocks of whole windows laid end to end from each part's start, of which the
     seed's permutation draws enough for about `fraction` of the training tokens; sorted; one block at least stays training text."""
     training_tokens = sum(length for _, length in training)
     wanted = int(round(fraction * training_tokens / window))
+    if limit > 0:
+        wanted = min(wanted, limit)
     if wanted == 0:
         return []
     block_windows = min(MAX_BLOCK_WINDOWS, wanted)
@@ -86,10 +88,10 @@ def add_windows(starts, start, length, window, stride):
     starts.extend(range(start, start + length - window + 1, stride))
 
 
-def layout(token_count, window, stride, fraction, seed, limit, path):
+def layout(token_count, window, stride, fraction, seed, limit, path, validation_limit=0):
     """TextLayout.Of: (train starts, validation starts, test starts, training text ranges)."""
     training, test = parts(token_count, window, path)
-    blocks = validation_blocks(training, window, fraction, seed)
+    blocks = validation_blocks(training, window, fraction, seed, validation_limit)
     train, validation = [], []
     for part_start, part_length in training:
         segment_start, part_end = part_start, part_start + part_length
@@ -131,7 +133,7 @@ def load(path, options, seed):
     window, stride = options["window"], options["stride"] or options["window"]
     tokens = read_tokens(path, options["tokens"])
     train, validation, test, training_text = layout(len(tokens), window, stride, options["validation_fraction"], seed,
-                                                    options["limit"], path)
+                                                    options["limit"], path, options["validation_limit"])
     vocabulary = options["vocabulary"] or build_vocabulary(
         [token for start, length in training_text for token in tokens[start:start + length]], options["max_vocabulary"])
     if any(token is None for token in vocabulary):

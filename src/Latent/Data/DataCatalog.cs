@@ -19,7 +19,7 @@ public static class DataCatalog
         options.Validate();
         DataSplits splits;
         if (ParseSpec(options.Data) is ("text", var path))
-            splits = TextSource.Load(path, TextSettings(options), options.ValidationFraction, seed, options.Limit); // validation as blocks of text
+            splits = TextSource.Load(path, TextSettings(options), options.ValidationFraction, seed, options.Limit, options.ValidationLimit); // validation as blocks of text
         else
         {
             var (trainAndValidation, test) = LoadSource(options);
@@ -27,7 +27,7 @@ public static class DataCatalog
             // split keeps every label and the validation split holds only the kept ones; --limit counts kept examples.
             if (options.Classes is string classes) trainAndValidation = KeepClasses(trainAndValidation, test, classes, options.Data);
             if (options.Limit is int limit) trainAndValidation = trainAndValidation.Take(limit);
-            var (train, validation) = Split(trainAndValidation, options.ValidationFraction, seed);
+            var (train, validation) = Split(trainAndValidation, options.ValidationCount(trainAndValidation.Count), seed);
             splits = new DataSplits(train, validation, test);
         }
         if (splits.Train.Count == 0)
@@ -135,17 +135,16 @@ public static class DataCatalog
     /// <summary>Holds out <see cref="TestFraction"/> with a fixed seed, the same for every run.</summary>
     static (Dataset, Dataset) CarveTest(Dataset all)
     {
-        var (rest, test) = Split(all, TestFraction, seed: 0x7E57);
+        var (rest, test) = Split(all, (int)Math.Round(all.Count * TestFraction), seed: 0x7E57);
         if (test.Count == 0)
             throw new UserInputException($"the data has only {all.Count} examples, too few to hold out a test split; add more examples");
         return (rest, test);
     }
 
-    /// <summary>A seeded random split: (the rest, a <paramref name="fraction"/> of the examples).</summary>
-    internal static (Dataset Remainder, Dataset Part) Split(Dataset data, double fraction, int seed)
+    /// <summary>A seeded random split: (the rest, <paramref name="partCount"/> of the examples).</summary>
+    internal static (Dataset Remainder, Dataset Part) Split(Dataset data, int partCount, int seed)
     {
         var order = Shuffle.Permutation(data.Count, seed);
-        int partCount = (int)Math.Round(data.Count * fraction);
         if (partCount == 0) return (data, data.Subset([])); // the whole set, not a copy of it
         var part = order[..partCount];
         var rest = order[partCount..];

@@ -42,6 +42,24 @@ public sealed record DataOptions : IOptionApplicability
     [Description("fraction of the training split held out, with the seed, for validation")]
     public double ValidationFraction { get; init; } = 0.1;
 
+    /// <summary>
+    /// Hold out at most this many examples for validation, whatever <see cref="ValidationFraction"/> gives (0: no cap).
+    /// A few thousand examples select a checkpoint and calibrate a threshold as well as tens of thousands do, and on a
+    /// large set every example kept for training counts (bench/textbook/RESULTS.md measures it).
+    /// </summary>
+    [Description("hold out at most this many examples for validation, whatever the fraction gives (0: no cap)")]
+    public int ValidationLimit { get; init; } = DefaultValidationLimit;
+
+    /// <summary>The default of <see cref="ValidationLimit"/>.</summary>
+    public const int DefaultValidationLimit = 2000;
+
+    /// <summary>How many of <paramref name="examples"/> are held out for validation: the fraction, capped by the limit.</summary>
+    public int ValidationCount(int examples)
+    {
+        int count = (int)Math.Round(examples * ValidationFraction);
+        return ValidationLimit > 0 ? Math.Min(count, ValidationLimit) : count;
+    }
+
     /// <summary>Keep only these labels in the training and validation splits, by id or name (e.g. 0,3); the test split keeps them all.</summary>
     [Description("keep only these labels in the training and validation splits, by id or name (e.g. 0,3); the test split keeps them all")]
     public string? Classes { get; init; }
@@ -106,6 +124,8 @@ public sealed record DataOptions : IOptionApplicability
             throw new UserInputException($"{nameof(ImageSize)} {ImageSize} is out of range; pass a side length between 1 and 4096 pixels", nameof(ImageSize));
         if (ValidationFraction is < 0 or >= 1 || double.IsNaN(ValidationFraction))
             throw new UserInputException($"{nameof(ValidationFraction)} {ValidationFraction} is out of range; pass a fraction in [0, 1), e.g. 0.1", nameof(ValidationFraction));
+        if (ValidationLimit < 0)
+            throw new UserInputException($"{nameof(ValidationLimit)} {ValidationLimit} must be zero (no cap) or a number of examples, e.g. {DefaultValidationLimit}", nameof(ValidationLimit));
         if (Classes is not null) ClassSelection.Entries(Classes);
         if (Limit is <= 0)
             throw new UserInputException($"{nameof(Limit)} {Limit} must be positive; pass a number of training examples or leave it out", nameof(Limit));

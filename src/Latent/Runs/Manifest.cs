@@ -77,6 +77,16 @@ public sealed record Manifest
         return record;
     }
 
+    /// <summary>
+    /// The data options of a manifest; one written before <see cref="DataOptions.ValidationLimit"/> existed held out
+    /// the whole fraction, and reading it back keeps that split.
+    /// </summary>
+    static DataOptions ReadData(JsonNode? node)
+    {
+        var data = node.Deserialize<DataOptions>(Json.Options) ?? throw new JsonException("missing 'data'");
+        return node!["validation_limit"] is null ? data with { ValidationLimit = 0 } : data;
+    }
+
     /// <summary>Reads the text of manifest.json; a damaged one is a one-line <see cref="UserInputException"/> naming <paramref name="path"/>.</summary>
     public static Manifest FromJson(string json, string path)
     {
@@ -89,7 +99,7 @@ public sealed record Manifest
             {
                 Family = family.Name,
                 Model = (ModelOptions)(node["model"].Deserialize(family.OptionsType, Json.Options) ?? throw new JsonException("missing 'model'")),
-                Data = Read<DataOptions>("data"),
+                Data = ReadData(node["data"]),
                 Shape = Read<DataShape>("shape"),
                 Training = node["training"].Deserialize<TrainingOptions>(Json.Options),
                 LabelNames = node["label_names"].Deserialize<string[]>(Json.Options),

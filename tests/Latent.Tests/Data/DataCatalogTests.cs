@@ -53,4 +53,33 @@ public sealed class DataCatalogTests
         Assert.Equal(400, splits.Train.Count);
         Assert.Equal(100, splits.Validation.Count);
     }
+    [Fact]
+    public void The_validation_limit_caps_the_held_out_examples_and_zero_lifts_the_cap()
+    {
+        using var folder = new TempDirectory();
+        var table = "csv:" + WriteTable(folder, 200);
+        var capped = DataCatalog.Load(new DataOptions { Data = table, ValidationFraction = 0.2, ValidationLimit = 10 }, seed: 4);
+        var uncapped = DataCatalog.Load(new DataOptions { Data = table, ValidationFraction = 0.2, ValidationLimit = 0 }, seed: 4);
+        Assert.Equal(10, capped.Validation.Count);
+        Assert.Equal(170, capped.Train.Count);
+        Assert.Equal(36, uncapped.Validation.Count);
+        // The cap takes fewer of the same seeded permutation: the capped validation is part of the uncapped one.
+        var ids = (Dataset split) => split.Features[.., 0].data<float>().ToArray();
+        Assert.Subset(ids(uncapped.Validation).ToHashSet(), ids(capped.Validation).ToHashSet());
+    }
+
+    [Fact]
+    public void A_manifest_written_before_the_validation_limit_keeps_its_whole_validation_fraction()
+    {
+        var manifest = new Latent.Runs.Manifest
+        {
+            Family = "ae", Model = new Latent.Models.Plain.PlainOptions(), Data = new DataOptions { Data = "shapes" },
+            Shape = DataShape.Image(1, 28, 28), Versions = Latent.Runs.Versions.Current, Created = DateTimeOffset.UnixEpoch,
+        };
+        var json = manifest.ToJson();
+        Assert.Equal(DataOptions.DefaultValidationLimit, Latent.Runs.Manifest.FromJson(json, "manifest.json").Data.ValidationLimit);
+        var older = System.Text.RegularExpressions.Regex.Replace(json, @"""validation_limit"":\s*\d+,?", "");
+        Assert.DoesNotContain("validation_limit", older);
+        Assert.Equal(0, Latent.Runs.Manifest.FromJson(older, "manifest.json").Data.ValidationLimit);
+    }
 }

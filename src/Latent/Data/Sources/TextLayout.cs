@@ -35,12 +35,13 @@ internal sealed record TextLayout(int[] Train, int[] Validation, int[] Test, IRe
 
     /// <summary>
     /// The layout of a text of <paramref name="tokenCount"/> tokens; <paramref name="limit"/> keeps only
-    /// the first windows of train and validation together (in text order). <paramref name="path"/> names the text in errors.
+    /// the first windows of train and validation together (in text order), and <paramref name="validationLimit"/> (when positive)
+    /// caps the validation windows. <paramref name="path"/> names the text in errors.
     /// </summary>
-    public static TextLayout Of(int tokenCount, int window, int stride, double validationFraction, int seed, int? limit, string path)
+    public static TextLayout Of(int tokenCount, int window, int stride, double validationFraction, int seed, int? limit, string path, int validationLimit = 0)
     {
         var (training, test) = Parts(tokenCount, window, path);
-        var blocks = ValidationBlocks(training, window, validationFraction, seed);
+        var blocks = ValidationBlocks(training, window, validationFraction, validationLimit, seed);
         var train = new List<int>();
         var validation = new List<int>();
         foreach (var part in training)
@@ -95,10 +96,11 @@ internal sealed record TextLayout(int[] Train, int[] Validation, int[] Test, IRe
     /// the seed draws enough to hold about <paramref name="fraction"/> of the training tokens; sorted.
     /// At least one block stays training text.
     /// </summary>
-    static List<TokenRange> ValidationBlocks(List<TokenRange> training, int window, double fraction, int seed)
+    static List<TokenRange> ValidationBlocks(List<TokenRange> training, int window, double fraction, int limit, int seed)
     {
         long trainingTokens = training.Sum(part => (long)part.Length);
         int wanted = (int)Math.Round(fraction * trainingTokens / window); // validation windows
+        if (limit > 0) wanted = Math.Min(wanted, limit);
         if (wanted == 0) return [];
         int blockWindows = Math.Min(MaxBlockWindows, wanted);
         var candidates = training.SelectMany(part => Enumerable.Range(0, part.Length / (blockWindows * window))

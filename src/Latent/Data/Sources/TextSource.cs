@@ -22,11 +22,14 @@ public sealed record TextSettings(TokenLevel Level, int Window, int Stride, int?
 /// </summary>
 public static class TextSource
 {
-    /// <summary>The three splits of the text: validation carved as blocks with <paramref name="seed"/>; <paramref name="limit"/> caps train and validation windows together.</summary>
-    public static DataSplits Load(string path, TextSettings settings, double validationFraction, int seed, int? limit = null)
+    /// <summary>
+    /// The three splits of the text: validation carved as blocks with <paramref name="seed"/>, at most <paramref name="validationLimit"/>
+    /// windows of it (0: no cap); <paramref name="limit"/> caps train and validation windows together.
+    /// </summary>
+    public static DataSplits Load(string path, TextSettings settings, double validationFraction, int seed, int? limit = null, int validationLimit = 0)
     {
         var tokens = ReadTokens(path, settings.Level);
-        var layout = TextLayout.Of(tokens.Count, settings.Window, settings.Stride, validationFraction, seed, limit, path);
+        var layout = TextLayout.Of(tokens.Count, settings.Window, settings.Stride, validationFraction, seed, limit, path, validationLimit);
         var (vocabulary, shape) = VocabularyAndShape(tokens, layout, settings);
         return new DataSplits(Windows(tokens, layout.Train, vocabulary, shape), Windows(tokens, layout.Validation, vocabulary, shape),
                               Windows(tokens, layout.Test, vocabulary, shape));
