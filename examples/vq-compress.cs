@@ -5,6 +5,7 @@
 #:package libtorch-cpu-linux-x64@2.10.0
 using Latent;
 using Latent.Data;
+using Latent.Families;
 using Latent.Models;
 using Latent.Models.VectorQuantized;
 using Latent.Runs;
@@ -16,8 +17,9 @@ NativeRuntime.Configure();
 var folder = Path.Combine(Path.GetTempPath(), "latent-vq-example");
 if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
 
-TrainingRun.Start(new TrainRequest(new VqOptions { Arch = Architecture.Conv, CodebookSize = 256, PriorEpochs = 0 },
-    new DataOptions { Data = "shapes", Limit = 6000 }, new TrainingOptions { Epochs = 2 }, Path.Combine(folder, "run")),
+var vqvae = new VqOptions { Arch = Architecture.Conv, CodebookSize = 256, PriorEpochs = 0 };
+TrainingRun.Start(new TrainRequest(vqvae, new DataOptions { Data = "shapes", Limit = 6000 },
+    ModelCatalog.DefaultTraining(vqvae) with { Epochs = 2 }, Path.Combine(folder, "run")),       // the family's defaults, 2 epochs
     new TrainingCallbacks());
 
 var run = RunDirectory.Open(Path.Combine(folder, "run"));

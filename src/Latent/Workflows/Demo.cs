@@ -50,32 +50,26 @@ public static class Demo
         // PCA at two sizes, fitted first so that each trained run's line can quote the one of its own size.
         // K = 8 for the linear autoencoder and the MLP autoencoder: PCA's eigenvalue gap λ8/λ9 is clear there
         // (1.34 on shapes, 1.41 on Fashion-MNIST; at K = 32 it is 1.10 and 1.01), so the principal subspace the
-        // linear autoencoder must find is well determined. The plain autoencoders train with the short-budget
-        // recipe: batches of 64 at a constant rate (no warm-up, no decay), which at 3-4 epochs beats the default
-        // cosine decay to zero at batch 128.
-        TrainingOptions ShortBudget(int epochs) => new() { Epochs = epochs, BatchSize = 64, Schedule = ScheduleKind.Constant, Warmup = 0 };
+        // linear autoencoder must find is well determined. Every run trains at its family's defaults, with fewer epochs.
+        TrainingOptions Brief(ModelOptions model, int epochs) => ModelCatalog.DefaultTraining(model) with { Epochs = epochs };
+        Entry Trained(string name, DataOptions data, ModelOptions model, int epochs) => new(name, data, model, Brief(model, epochs));
         var plan = datasets.SelectMany(data => new[]
         {
             new Entry($"{data.Name}-pca-8", data.Data, new PcaOptions { LatentDim = 8 }, null),
             new Entry($"{data.Name}-pca-32", data.Data, new PcaOptions { LatentDim = 32 }, null),
-            new Entry($"{data.Name}-ae-mlp", data.Data, new PlainOptions { Arch = Architecture.Mlp, LatentDim = 8 }, ShortBudget(data.Epochs)),
-            new Entry($"{data.Name}-ae-conv", data.Data, new PlainOptions { Arch = Architecture.Conv, LatentDim = 32 }, ShortBudget(data.Epochs)),
-            new Entry($"{data.Name}-linear", data.Data, new LinearOptions { LatentDim = 8 },
-                ModelCatalog.Find("linear").DefaultTraining with { Epochs = data.Epochs }),
-            new Entry($"{data.Name}-vae-conv", data.Data, new VaeOptions { Arch = Architecture.Conv, LatentDim = 16 },
-                new TrainingOptions { Epochs = data.Epochs }),
-            new Entry($"{data.Name}-vae-2d", data.Data, new VaeOptions { Arch = Architecture.Mlp, LatentDim = 2 },
-                new TrainingOptions { Epochs = data.Epochs }),
-            new Entry($"{data.Name}-vqvae-conv", data.Data, new VqOptions { Arch = Architecture.Conv, PriorEpochs = options.Full ? 10 : 1 },
-                new TrainingOptions { Epochs = data.Epochs }),
+            Trained($"{data.Name}-ae-mlp", data.Data, new PlainOptions { Arch = Architecture.Mlp, LatentDim = 8 }, data.Epochs),
+            Trained($"{data.Name}-ae-conv", data.Data, new PlainOptions { Arch = Architecture.Conv, LatentDim = 32 }, data.Epochs),
+            Trained($"{data.Name}-linear", data.Data, new LinearOptions { LatentDim = 8 }, data.Epochs),
+            Trained($"{data.Name}-vae-conv", data.Data, new VaeOptions { Arch = Architecture.Conv, LatentDim = 16 }, data.Epochs),
+            Trained($"{data.Name}-vae-2d", data.Data, new VaeOptions { Arch = Architecture.Mlp, LatentDim = 2 }, data.Epochs),
+            Trained($"{data.Name}-vqvae-conv", data.Data, new VqOptions { Arch = Architecture.Conv, PriorEpochs = options.Full ? 10 : 1 }, data.Epochs),
         }).ToList();
         // Denoising (half the pixels masked) and masked (three quarters of the 4×4 patches hidden) autoencoders;
         // the ViT is slow on a CPU, so the brief demo trains it on 5000 images.
         plan.AddRange(datasets.SelectMany(data => new[]
         {
-            new Entry($"{data.Name}-dae-mlp", data.Data, new DaeOptions { Noise = "mask:0.5" }, new TrainingOptions { Epochs = data.Epochs }),
-            new Entry($"{data.Name}-mae-vit", data.Data with { Limit = options.Full ? null : 5000 }, new MaeOptions(),
-                new TrainingOptions { Epochs = options.Full ? data.Epochs : 3 }),
+            Trained($"{data.Name}-dae-mlp", data.Data, new DaeOptions { Noise = "mask:0.5" }, data.Epochs),
+            Trained($"{data.Name}-mae-vit", data.Data with { Limit = options.Full ? null : 5000 }, new MaeOptions(), options.Full ? data.Epochs : 3),
         }));
         return plan;
     }
