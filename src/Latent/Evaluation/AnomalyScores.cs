@@ -116,13 +116,15 @@ public static class AnomalyScores
     }
 
     /// <summary>
-    /// −ELBO of each example with one reparameterised draw, [N] nats. The noise follows
+    /// −ELBO of each example with one reparameterised draw, [N] nats, of the data as the likelihood observes them
+    /// (<see cref="IVariational.Observed"/>: binarised once, seeded, for a model trained on binarised pixels). The noise follows
     /// <see cref="VariationalEstimates.Measure"/> draw for draw (same seed, one draw per batch of the same size),
     /// so the mean is eval.json's <c>test_neg_elbo_nats</c>.
     /// </summary>
     public static double[] NegativeElbos(IVariational model, Dataset data, int batchSize = Batched.DefaultBatchSize)
     {
         using var noGrad = no_grad();
+        data = model.Observed(data);
         manual_seed(VariationalEstimates.EvaluationSeed);
         var values = new List<double>(data.Count);
         foreach (var batch in Batched.WithLabels(model as Autoencoder, data, batchSize))
@@ -138,13 +140,15 @@ public static class AnomalyScores
     }
 
     /// <summary>
-    /// The IWAE estimate of −log p(x) of each example with <see cref="AnomalyScoreOptions.IwaeSamples"/> draws, [N] nats.
+    /// The IWAE estimate of −log p(x) of each example with <see cref="AnomalyScoreOptions.IwaeSamples"/> draws, [N] nats, of the
+    /// data as <see cref="IVariational.Observed"/> gives them.
     /// The draws continue torch's generator as it stands: <see cref="Compute"/> calls this right after
     /// <see cref="NegativeElbos"/>, as <see cref="VariationalEstimates.Evaluate"/> draws the IWAE samples right after
     /// the ELBO's, so that the mean is eval.json's <c>iwae_nll_nats</c>.
     /// </summary>
     public static double[] ImportanceWeightedNlls(IVariational model, Dataset data, AnomalyScoreOptions options)
     {
+        data = model.Observed(data);
         var values = new List<double>(data.Count);
         foreach (var batch in Batched.WithLabels(model as Autoencoder, data, options.BatchSize))
         {

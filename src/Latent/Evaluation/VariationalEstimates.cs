@@ -2,6 +2,10 @@
 //   the negative ELBO, −E_q[log p(x|z)] + KL(q(z|x) ‖ p(z)), with one draw per example (Kingma & Welling 2014);
 //   the importance-weighted bound log (1/K) Σₖ p(x|zₖ)p(zₖ)/q(zₖ|x) (Burda, Grosse & Salakhutdinov 2016, eq. 8);
 //   active units: A_u = Cov_x(E_q[z_u]) > 0.01 (Burda et al. 2016, §5.2); every other unit is collapsed.
+// What the nats are depends on the likelihood (IVariational.Quantity, recorded as likelihood_quantity): a negative
+// log-likelihood of binarised or of 8-bit data, a Gaussian density, or, for the Bernoulli on grey levels, a
+// cross-entropy that is no density of the data. Bits per dimension are nats / (D·ln 2), D the elements of an example
+// (the unit of the PixelCNN and VQ-VAE papers).
 
 using Latent.Data;
 using Latent.Models;
@@ -51,6 +55,17 @@ public static class VariationalEstimates
     public static readonly MetricKey KlOfDimension = new("kl_dim_{j}", "KL(q(z_j|x) ‖ p(z_j)) of latent dimension j, averaged over the examples, in nats");
     /// <summary>The figure <c>activity_dim_{j}</c>: activity of latent dimension j: the variance across the examples of its posterior mean, Cov_x(E_q[z_j]).</summary>
     public static readonly MetricKey ActivityOfDimension = new("activity_dim_{j}", "activity of latent dimension j: the variance across the examples of its posterior mean, Cov_x(E_q[z_j])");
+
+    /// <summary>The figure <c>likelihood_quantity</c>: which quantity the nats are, a <see cref="LikelihoodQuantity"/> code.</summary>
+    public static readonly MetricKey Quantity = new("likelihood_quantity",
+        "which quantity the nats figures are, by code: 1 bernoulli_on_grey_levels (a cross-entropy against grey levels, not a density of the data), " +
+        "2 binarized_nll (−log p of the test split binarised once, seeded), 3 discretized_8bit_nll (−log p of the 8-bit data), 4 gaussian_density (−log of a density, in the data's units)");
+    /// <summary>The figure <c>test_neg_elbo_bits_per_dim</c>: test_neg_elbo_nats / (D·ln 2), D the elements of an example.</summary>
+    public static readonly MetricKey NegativeElboBitsPerDim = new("test_neg_elbo_bits_per_dim",
+        "test_neg_elbo_nats / (D·ln 2), D the elements of an example: bits per dimension, a code length of the data only where likelihood_quantity is 2 or 3");
+    /// <summary>The figure <c>iwae_bits_per_dim</c>: iwae_nll_nats / (D·ln 2).</summary>
+    public static readonly MetricKey IwaeBitsPerDim = new("iwae_bits_per_dim",
+        "iwae_nll_nats / (D·ln 2), D the elements of an example: bits per dimension, a code length of the data only where likelihood_quantity is 2 or 3");
 
     /// <summary>The seed of the noise drawn for <c>eval.json</c>, so that it is reproducible.</summary>
     public const long EvaluationSeed = 0x5EED;
@@ -113,15 +128,20 @@ public static class VariationalEstimates
     }
 
     /// <summary>
-    /// <c>eval.json</c> figures on the test split: the negative ELBO and its terms, the unit figures and,
-    /// with <see cref="EvaluationOptions.IwaeSamples"/>, the importance-weighted bound.
+    /// <c>eval.json</c> figures on the test split as the likelihood observes it (<see cref="IVariational.Observed"/>: binarised
+    /// once for a model trained on binarised pixels): the negative ELBO and its terms, in nats and bits per dimension,
+    /// which quantity they are, the unit figures and, with <see cref="EvaluationOptions.IwaeSamples"/>, the importance-weighted bound.
     /// </summary>
     public static Dictionary<string, double> Evaluate(IVariational model, Dataset test, EvaluationOptions options)
     {
+        test = model.Observed(test);
+        double bitsPerNat = 1 / (test.Shape.Size * Math.Log(2));
         manual_seed(EvaluationSeed);
         var measured = Measure(model, test, options.BatchSize);
         var figures = UnitFigures(measured);
+        figures[Quantity.Name] = (int)model.Quantity;
         figures[NegativeElbo.Name] = measured.Reconstruction + measured.Kl;
+        figures[NegativeElboBitsPerDim.Name] = figures[NegativeElbo.Name] * bitsPerNat;
         figures[Reconstruction.Name] = measured.Reconstruction;
         figures[Kl.Name] = measured.Kl;
         if (options.IwaeSamples > 0)
@@ -134,6 +154,7 @@ public static class VariationalEstimates
                 sum += logLikelihood.sum().item<double>();
             }
             figures[Iwae.Name] = -sum / test.Count;
+            figures[IwaeBitsPerDim.Name] = figures[Iwae.Name] * bitsPerNat;
             figures[IwaeSamples.Name] = options.IwaeSamples;
         }
         return figures;

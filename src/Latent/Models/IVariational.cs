@@ -1,3 +1,4 @@
+using Latent.Data;
 using static TorchSharp.torch;
 
 namespace Latent.Models;
@@ -7,6 +8,22 @@ namespace Latent.Models;
 /// <param name="LogVariance">log Σⱼⱼ for a diagonal Σ, log Lⱼⱼ² for a Cholesky factor [B, D]; either way Σⱼ of it is log det Σ.</param>
 /// <param name="Cholesky">L [B, D, D] with Σ = L·Lᵀ, or null for a diagonal Σ.</param>
 public sealed record GaussianPosterior(Tensor Mean, Tensor LogVariance, Tensor? Cholesky);
+
+/// <summary>
+/// What a VAE's nats are: which quantity log p(x|z), and with it −ELBO and the IWAE estimate, is of. The numbers are
+/// what <c>eval.json</c> records (it holds numbers only) under <c>likelihood_quantity</c>.
+/// </summary>
+public enum LikelihoodQuantity
+{
+    /// <summary>1: a Bernoulli cross-entropy against grey levels: not a normalised density of the data, so the nats are no negative log-likelihood.</summary>
+    BernoulliOnGreyLevels = 1,
+    /// <summary>2: a Bernoulli likelihood of binarised pixels (the test split binarised once, seeded): a negative log-likelihood of binary data.</summary>
+    BinarizedNll = 2,
+    /// <summary>3: a discretised likelihood of the 256 levels of 8-bit pixels: a negative log-likelihood of the 8-bit data.</summary>
+    Discretized8BitNll = 3,
+    /// <summary>4: a Gaussian density of continuous data in their own units (a density, so it may be negative and is not a code length).</summary>
+    GaussianDensity = 4,
+}
 
 /// <summary>
 /// A latent-variable model with an amortised Gaussian posterior (a VAE): what the estimators of the
@@ -32,9 +49,18 @@ public interface IVariational
     /// <summary>KL(q(z|x) ‖ p(z)) split over the latent dimensions, [B, D]; the rows sum to the total.</summary>
     Tensor KlPerDimension(GaussianPosterior posterior);
 
-    /// <summary>z [N, D] → the parameters of p(x|z) [N, ...shape] (logits for Bernoulli pixels, the mean for a Gaussian).</summary>
+    /// <summary>z [N, D] → the parameters of p(x|z) [N, ...shape] (logits for Bernoulli pixels, the mean for a Gaussian or a discretised logistic).</summary>
     Tensor DecoderOutput(Tensor z);
 
     /// <summary>log p(x|z) summed over the elements of each example, nats: decoder outputs [N, ...shape], targets x [N, ...shape] → [N].</summary>
     Tensor LogLikelihood(Tensor decoderOutput, Tensor x);
+
+    /// <summary>Which quantity <see cref="LogLikelihood"/> is of, on the data <see cref="Observed"/> gives.</summary>
+    LikelihoodQuantity Quantity { get; }
+
+    /// <summary>
+    /// The data as the likelihood scores them in evaluation: <paramref name="data"/> itself, or, for a model trained on
+    /// binarised pixels, one fixed (seeded) binary draw of it, the same for every evaluation.
+    /// </summary>
+    Dataset Observed(Dataset data);
 }

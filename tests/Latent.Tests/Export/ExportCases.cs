@@ -41,6 +41,9 @@ public static class ExportCases
     {
         ["vae/mlp/full-covariance"] = options => (VaeOptions)options with { Covariance = Covariance.Full },
         ["vae/conv/gaussian"] = options => (VaeOptions)options with { Likelihood = Likelihood.Gaussian, LearnVariance = true },
+        ["vae/conv/discretized-logistic"] = options => (VaeOptions)options with { Likelihood = Likelihood.DiscretizedLogistic },
+        ["vae/mlp/discretized-logistic"] = options => (VaeOptions)options with { Likelihood = Likelihood.DiscretizedLogistic },
+        ["vae/mlp/binarize-dynamic"] = options => (VaeOptions)options with { Binarize = Binarization.Dynamic },
         ["pca/mlp/whiten"] = options => (PcaOptions)options with { Whiten = true },
         ["linear/mlp/tied"] = options => (LinearOptions)options with { Tied = true },
         ["vqvae/conv/heads"] = options => (VqOptions)options with { Heads = 2, CodeDim = 3, CodebookSize = 16 },

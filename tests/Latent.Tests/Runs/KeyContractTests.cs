@@ -16,6 +16,8 @@ public sealed class KeyContractTests
         ["vae/total-correlation"] = ["--model", "vae", "--regulariser", "total-correlation"],
         ["vae/vamp-iwae"] = ["--model", "vae", "--prior", "vamp", "--pseudo-inputs", "8", "--train-samples", "2"],
         ["vae/condition-label"] = ["--model", "vae", "--condition", "label"],
+        ["vae/binarize-dynamic"] = ["--model", "vae", "--binarize", "dynamic"],
+        ["vae/discretized-logistic"] = ["--model", "vae", "--arch", "conv", "--likelihood", "discretized-logistic"],
         ["vqvae/fsq"] = ["--model", "vqvae", "--quantizer", "fsq"],
         ["vqvae/rvq"] = ["--model", "vqvae", "--quantizer", "rvq"],
     };

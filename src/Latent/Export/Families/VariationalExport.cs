@@ -11,7 +11,8 @@ namespace Latent.Export;
 /// <summary>
 /// The VAE: encoder.onnx x → mean, log_variance (and cholesky [B, D, D] for a full covariance);
 /// decoder.onnx z → the mean of p(x|z) (Bernoulli probabilities, or the Gaussian mean, through a
-/// sigmoid for images), as Decode. Random latents are N(0, I), the prior.
+/// sigmoid for images; for the discretised logistic its mean μ, the first half of the decoder's channels, clamped
+/// to [0, 1]), as Decode. Random latents are N(0, I), the prior.
 /// </summary>
 internal sealed class VariationalExport : IFamilyExport
 {
@@ -37,13 +38,37 @@ internal sealed class VariationalExport : IFamilyExport
             graph.Output(Cholesky(graph, outputs, logVariance, dimension),
                 new TensorSpec("cholesky", ElementType.Float32, [OnnxGraph.Batch, dimension, dimension], "L, lower triangular with positive diagonal, Σ = L·Lᵀ; z = mean + L·ε"));
 
-        var decoder = FamilyExports.Decoder(model, "z → the mean of p(x|z)", "z", $"a latent point, {dimension} numbers; draw z ~ N(0, I) to sample", dimension);
+        var likelihood = options.LikelihoodFor(model.Shape);
+        string zMeaning = $"a latent point, {dimension} numbers; draw z ~ N(0, I) to sample";
+        var decoder = likelihood == Likelihood.DiscretizedLogistic
+            ? LogisticMeanDecoder(model, zMeaning, dimension)
+            : FamilyExports.Decoder(model, "z → the mean of p(x|z)", "z", zMeaning, dimension);
         var notes = new Dictionary<string, string>
         {
             ["latent"] = "sample by decoding z ~ N(0, I); encode by mean (or draw z = mean + exp(½·log_variance)·ε" + (full ? ", or mean + cholesky·ε" : "") + ")",
-            ["decoder"] = options.LikelihoodFor(model.Shape) == Likelihood.Bernoulli ? "x_hat holds Bernoulli probabilities (the mean of p(x|z))" : "x_hat is the mean of the Gaussian p(x|z)",
+            ["decoder"] = likelihood switch
+            {
+                Likelihood.Bernoulli => "x_hat holds Bernoulli probabilities (the mean of p(x|z))",
+                Likelihood.DiscretizedLogistic => "x_hat is μ of the discretised logistic p(x|z), clamped to [0, 1] (its log-scales, the likelihood's other half, are not exported)",
+                _ => "x_hat is the mean of the Gaussian p(x|z)",
+            },
         };
+        if (options.Binarize == Binarization.Dynamic)
+            notes["encoder"] = "trained on binarised images (each pixel a draw from Bernoulli(grey level)); grey images encode too, as the run's reports do";
         return new FamilyExportPlan([new("encoder", graph), new("decoder", decoder)], LatentPrior.StandardNormal, notes);
+    }
+
+    /// <summary>z → μ of the discretised logistic: the first C of the decoder's 2C channels ([μ | log s]), clamped to [0, 1], as Decode.</summary>
+    static OnnxGraph LogisticMeanDecoder(Autoencoder model, string zMeaning, int dimension)
+    {
+        var graph = new OnnxGraph("decoder", "z → μ of the discretised logistic p(x|z), clamped to [0, 1]");
+        var z = graph.Input(FamilyExports.LatentSpec("z", dimension, zMeaning));
+        var output = NnLowering.Lower(graph, NnLowering.Child(model, "decoder"), z, "decoder");
+        // [B, 2C, H, W] -> μ [B, C, H, W]
+        var mean = graph.Node("Slice", [output, graph.Longs(0), graph.Longs(model.Shape.Channels), graph.Longs(1)], "decoder.logistic_mean");
+        var clamped = graph.Node("Clip", [mean, graph.Scalar(0f), graph.Scalar(1f)], "decoder.clamped");
+        graph.Output(clamped, FamilyExports.DataSpec(model.Shape, "x_hat", "the reconstruction: " + FamilyExports.DataMeaning(model.Shape)));
+        return graph;
     }
 
     /// <summary>Columns [start, end) of a [B, n] value.</summary>

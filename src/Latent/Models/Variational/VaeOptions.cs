@@ -10,6 +10,24 @@ public enum Likelihood
     Bernoulli,
     /// <summary>Independent Gaussians N(x̂, σ²) around the decoder's output, σ² fixed or learned.</summary>
     Gaussian,
+    /// <summary>
+    /// A discretised logistic over the 256 levels of 8-bit pixels (Kingma et al. 2016; Salimans et al. 2017): the mass of each
+    /// level's bin of width 1/255 under a logistic of mean μ (the decoder's output) and a learned scale, so that −log p(x|z) is the
+    /// negative log-probability of the 8-bit data; for images only.
+    /// </summary>
+    DiscretizedLogistic,
+}
+
+/// <summary>Whether the VAE sees grey levels or binary pixels drawn from them.</summary>
+public enum Binarization
+{
+    /// <summary>The pixels as they are (grey levels in [0, 1]).</summary>
+    None,
+    /// <summary>
+    /// Dynamic binarisation (the protocol of Burda et al. 2016, after Salakhutdinov &amp; Murray 2008): every time a training batch is
+    /// seen, each pixel is replaced by a fresh draw x ~ Bernoulli(pixel); evaluation binarises the test split once, with a fixed seed.
+    /// </summary>
+    Dynamic,
 }
 
 /// <summary>The form of the encoder's covariance Σ(x).</summary>
@@ -58,10 +76,19 @@ public sealed record VaeOptions : ModelOptions
 
     /// <summary>
     /// The decoder's likelihood p(x|z), which sets the reconstruction term: Bernoulli (binary cross-entropy, data in [0, 1]) or
-    /// Gaussian (squared error / 2σ², of standardised columns for tables). Null, the default, chooses by the data (<see cref="LikelihoodFor"/>).
+    /// Gaussian (squared error / 2σ², of standardised columns for tables) or the discretised logistic of 8-bit images. Null, the default,
+    /// chooses by the data (<see cref="LikelihoodFor"/>).
     /// </summary>
-    [Description("decoder likelihood p(x|z): bernoulli (binary cross-entropy, data in [0,1]) or gaussian (of standardised columns for tables); unset: bernoulli for images, gaussian otherwise")]
+    [Description("decoder likelihood p(x|z): bernoulli (binary cross-entropy, data in [0,1]), gaussian (of standardised columns for tables) or discretized-logistic (8-bit images: a negative log-likelihood of the data, reported also in bits per dimension); unset: bernoulli for images, gaussian otherwise")]
     public Likelihood? Likelihood { get; init; }
+
+    /// <summary>
+    /// Dynamic binarisation of images for the Bernoulli likelihood: none (the default: the Bernoulli is scored against grey levels,
+    /// which is not a density of the data), or dynamic (a fresh x ~ Bernoulli(pixel) every time a training batch is seen, the test
+    /// split binarised once with a fixed seed, so that −ELBO and IWAE are negative log-likelihoods of binary data).
+    /// </summary>
+    [Description("binarise images for the bernoulli likelihood: none, or dynamic (a fresh x ~ Bernoulli(pixel) each time a batch is seen; the test split binarised once, seeded), making the nats a negative log-likelihood of binary data")]
+    public Binarization Binarize { get; init; } = Binarization.None;
 
     /// <summary>
     /// σ² of the Gaussian likelihood: the reconstruction term is ‖x − x̂‖² / 2σ² per element, so a smaller σ² weighs reconstruction
@@ -223,6 +250,11 @@ public sealed record VaeOptions : ModelOptions
             throw new UserInputException($"{FamilyOption} vae has no likelihood for {shape}; use {FamilyOption} dae for token data", FamilyOption);
         if (LikelihoodFor(shape) == Variational.Likelihood.Bernoulli && !shape.IsUnitRange)
             throw new UserInputException($"{nameof(Likelihood)} bernoulli needs data in [0, 1] but the data are {shape}; pass {nameof(Likelihood)} gaussian", nameof(Likelihood));
+        if (LikelihoodFor(shape) == Variational.Likelihood.DiscretizedLogistic && !shape.IsUnitRange)
+            throw new UserInputException($"{nameof(Likelihood)} discretized-logistic is a likelihood of 8-bit pixels in [0, 1] but the data are {shape}; pass {nameof(Likelihood)} gaussian", nameof(Likelihood));
+        if (Binarize != Binarization.None && LikelihoodFor(shape) != Variational.Likelihood.Bernoulli)
+            throw new UserInputException($"{nameof(Binarize)} dynamic draws binary pixels for the bernoulli likelihood of images; pass {nameof(Likelihood)} bernoulli on image data, or drop {nameof(Binarize)}",
+                nameof(Binarize), nameof(Likelihood));
         if (LearnVariance && LikelihoodFor(shape) != Variational.Likelihood.Gaussian)
             throw new UserInputException($"{nameof(LearnVariance)} applies to the gaussian likelihood only; pass {nameof(Likelihood)} gaussian or drop {nameof(LearnVariance)}",
                 nameof(LearnVariance), nameof(Likelihood));

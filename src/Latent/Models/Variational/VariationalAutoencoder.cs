@@ -23,7 +23,9 @@ namespace Latent.Models.Variational;
 /// Gaussian for table rows, whose columns are standardised (<see cref="ColumnStandardizer"/>) so that the
 /// Gaussian's σ² is in units of each column's spread; log p(x|z) then includes the Jacobian −Σⱼ log σⱼ, so
 /// it stays a density of the data in their own units.
-/// <see cref="IVariational"/>.
+/// An 8-bit image can instead take the discretised logistic (<see cref="DiscretizedLogistic"/>), whose nats are a
+/// negative log-likelihood of the 8-bit data; the Bernoulli can be made one of binary data by dynamic binarisation
+/// (<see cref="DynamicBinarization"/>). <see cref="Quantity"/> says which quantity the nats are.
 /// The variants are options that replace one part each: the regulariser (<see cref="CapacityAnnealing"/>,
 /// <see cref="TotalCorrelation"/>), the prior (<see cref="VampPrior"/>) and the number of draws of the
 /// objective (<see cref="ImportanceWeightedBound"/>).
@@ -65,7 +67,13 @@ public sealed class VariationalAutoencoder : Autoencoder, IGenerative, IVariatio
         // D(D−1)/2 strictly-lower entries of the Cholesky factor for a full one.
         int outputs = 2 * dimension + (options.Covariance == Covariance.Full ? dimension * (dimension - 1) / 2 : 0);
         encoder = Networks.Encoder(options, EncoderShape, outputs);
-        decoder = Networks.Decoder(options, shape, DecoderInputs(dimension));
+        _likelihood = options.LikelihoodFor(shape);
+        // The discretised logistic's decoder outputs [μ (C channels) | log s (C channels)]: a scale per element, as
+        // PixelCNN++ (Salimans et al. 2017, §2.1) and NVAE (Vahdat & Kautz 2020) output per-subpixel log-scales. IAF's
+        // VAE (Kingma et al. 2016) shares one learned log-scale instead; a shared scale must fit the least predictable
+        // pixel, so it spends bits on the many near-certain ones (Fashion-MNIST's background), at no saving in the network.
+        var decoded = _likelihood == Likelihood.DiscretizedLogistic ? shape with { Channels = 2 * shape.Channels } : shape;
+        decoder = Networks.Decoder(options, decoded, DecoderInputs(dimension));
         if (options.Init == Initialisation.He)
         {
             HeInitialisation.Apply(encoder);
@@ -74,7 +82,6 @@ public sealed class VariationalAutoencoder : Autoencoder, IGenerative, IVariatio
         // With --learn-variance, one σ² shared by every output element (the σ-VAE of Rybkin et al. 2021),
         // learned as log σ²; otherwise there is no such parameter and σ² is the fixed option.
         outputLogVariance = options.LearnVariance ? nn.Parameter(full(1, Math.Log(options.Variance))) : null;
-        _likelihood = options.LikelihoodFor(shape);
         standardizer = _likelihood == Likelihood.Gaussian ? TableStandardization.For(options, shape) : null;
         vamp_prior = options.Prior == Prior.Vamp ? new VampPrior(options.PseudoInputs, shape) : null;
         RegisterComponents();
@@ -143,6 +150,14 @@ public sealed class VariationalAutoencoder : Autoencoder, IGenerative, IVariatio
     /// </summary>
     public Tensor LogLikelihood(Tensor decoderOutput, Tensor x)
     {
+        if (_likelihood == Likelihood.DiscretizedLogistic)
+        {
+            // [N, 2C, H, W] -> μ [N, C, H, W] and log s [N, C, H, W]
+            long channels = Shape.Channels;
+            var logProbability = DiscretizedLogistic.LogProbability(x.expand_as(decoderOutput.narrow(1, 0, channels)),
+                decoderOutput.narrow(1, 0, channels), decoderOutput.narrow(1, channels, channels));
+            return logProbability.flatten(1).sum(1);
+        }
         if (_likelihood == Likelihood.Bernoulli)
         {
             // log Bernoulli(x; sigmoid(ℓ)) = −BCE(ℓ, x), computed from the logits ℓ for stability.
@@ -164,6 +179,17 @@ public sealed class VariationalAutoencoder : Autoencoder, IGenerative, IVariatio
     /// <summary>D, the dimension of z.</summary>
     public int LatentDimension => _options.LatentDim;
 
+    /// <summary>What the nats are: of binarised pixels, of 8-bit levels, a Gaussian density, or a Bernoulli on grey levels (no density of the data).</summary>
+    public LikelihoodQuantity Quantity => _likelihood switch
+    {
+        Likelihood.DiscretizedLogistic => LikelihoodQuantity.Discretized8BitNll,
+        Likelihood.Gaussian => LikelihoodQuantity.GaussianDensity,
+        _ => _options.Binarize == Binarization.Dynamic ? LikelihoodQuantity.BinarizedNll : LikelihoodQuantity.BernoulliOnGreyLevels,
+    };
+
+    /// <summary>The data as evaluated: with <see cref="VaeOptions.Binarize"/> dynamic, one fixed binary draw of them (<see cref="DynamicBinarization.Fixed"/>); otherwise the data.</summary>
+    public Dataset Observed(Dataset data) => _options.Binarize == Binarization.Dynamic ? DynamicBinarization.Fixed(data) : data;
+
     /// <summary>log q(z|x) = −½[D log 2π + log det Σ + ‖ε‖²] for z = μ + Σ^½ε: noise [..., B, D] → [..., B].</summary>
     public Tensor LogPosterior(GaussianPosterior posterior, Tensor noise) =>
         -0.5 * (_options.LatentDim * LogTwoPi + posterior.LogVariance.sum(-1) + noise.square().sum(-1));
@@ -179,17 +205,18 @@ public sealed class VariationalAutoencoder : Autoencoder, IGenerative, IVariatio
     /// <summary>The VampPrior's pseudo-inputs in data units [K, ...shape], or null with the prior N(0, I).</summary>
     public Tensor? PseudoInputs() => vamp_prior?.PseudoInputs();
 
-    /// <summary>z → the decoder's raw output: logits of Bernoulli pixels, or the mean of a Gaussian (of standardised columns for a table); <see cref="LogLikelihood"/> reads it.</summary>
+    /// <summary>z → the decoder's raw output: logits of Bernoulli pixels, the mean of a Gaussian (of standardised columns for a table), or the discretised logistic's [μ | log s] along the channels; <see cref="LogLikelihood"/> reads it.</summary>
     public Tensor DecoderOutput(Tensor z) => decoder.forward(DecoderInput(z));
 
     /// <summary>The posterior mean μ(x): the deterministic representation.</summary>
     public override Tensor Encode(Tensor x) => Infer(x).Mean;
 
-    /// <summary>The mean of p(x|z): probabilities for Bernoulli pixels, x̂ for a Gaussian.</summary>
+    /// <summary>The mean of p(x|z): probabilities for Bernoulli pixels, x̂ for a Gaussian, the logistic's μ clamped to [0, 1] for the discretised logistic.</summary>
     public override Tensor Decode(Tensor z)
     {
         var output = decoder.forward(DecoderInput(z));
         if (standardizer is not null) return standardizer.Restore(output);
+        if (_likelihood == Likelihood.DiscretizedLogistic) return output.narrow(1, 0, Shape.Channels).clamp(0, 1);
         return Shape.IsUnitRange ? output.sigmoid() : output;
     }
 
@@ -225,9 +252,13 @@ public sealed class VariationalAutoencoder : Autoencoder, IGenerative, IVariatio
     /// and "kl" (the exact KL against N(0, I), before any free-bits floor; one draw's estimate against the
     /// VampPrior), and the regulariser's own terms. With the KL regulariser, λ = 1 and no warm-up or free bits,
     /// the total is the single-sample estimate of the negative ELBO; with <see cref="VaeOptions.TrainSamples"/> K &gt; 1 it is −L_K.
+    /// With <see cref="VaeOptions.Binarize"/> dynamic, x is first replaced by a draw from Bernoulli(x).
     /// </summary>
     public override LossTerms Loss(Tensor x, LossContext context)
     {
+        // Dynamic binarisation: a fresh draw from torch's generator, which the trainer seeds per step (so each epoch
+        // sees new binary images) and once for the validation pass (so each epoch's validation sees the same ones).
+        if (_options.Binarize == Binarization.Dynamic) x = DynamicBinarization.Draw(x);
         var posterior = Infer(x);
         var noise = randn_like(posterior.Mean);
         var z = Draw(posterior, noise);
