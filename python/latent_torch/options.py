@@ -19,7 +19,7 @@ FAMILY_MODEL = {
             "learn_mask_value": False, "width": 64, "depth": 3, "attention_heads": 4, "patch_size": 4},
     "mae": {"arch": "vit", "patch_size": 4, "mask_ratio": 0.75, "norm_pix_loss": False, "width": 128, "depth": 4,
             "attention_heads": 4, "decoder_width": 64, "decoder_depth": 2, "cls_token": True},
-    "vae": {"beta": 1, "likelihood": None, "variance": 0.01, "learn_variance": False, "covariance": "diagonal",
+    "vae": {"beta": 1, "likelihood": None, "binarize": "none", "variance": 0.01, "learn_variance": False, "covariance": "diagonal",
             "kl_warmup": 0, "free_bits": 0, "init": "torch", "regulariser": "kl", "capacity_max": 25, "capacity_epochs": 20, "capacity_weight": 1000,
             "mi_weight": 1, "tc_weight": 6, "dimension_kl_weight": 1, "prior": "standard", "pseudo_inputs": 500, "train_samples": 1},
     "vqvae": {"quantizer": "vq", "levels": None, "stages": None, "shared_codebook": False, "quantizer_dropout": 0, "cosine": False,

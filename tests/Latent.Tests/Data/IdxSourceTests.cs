@@ -98,8 +98,8 @@ public sealed class IdxSourceTests
     {
         Skip.IfNot(TestData.FashionMnistInstalled, "Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)");
         var splits = DataCatalog.Load(new DataOptions { Data = "fashion-mnist" }, seed: 1);
-        Assert.Equal(54000, splits.Train.Count);
-        Assert.Equal(6000, splits.Validation.Count);
+        Assert.Equal(58000, splits.Train.Count);
+        Assert.Equal(2000, splits.Validation.Count);
         Assert.Equal(10000, splits.Test.Count);
         Assert.Equal(DataShape.Image(1, 28, 28), splits.Shape);
         Assert.Equal(10, splits.Test.ClassCount);
