@@ -2,8 +2,8 @@
 
 The same loop as Latent's: the epoch's order is Shuffle.Permutation(N, Derive(seed, epoch)); batch b is
 order[b·B : (b+1)·B]; before every step torch's generator is seeded with Derive(seed, step); the
-learning rate follows TrainingOptions.LearningRate (linear warm-up over round(warmup·T) steps, then
-cosine to zero or constant) times the rollback scale; Adam(W) as Latent's; the global gradient norm
+learning rate follows TrainingOptions.LearningRate (linear warm-up over max(round(warmup·T), min(warmup_min_steps, T/2)) steps, then
+cosine to lr_floor·lr or constant) times the rollback scale; Adam(W) as Latent's; the global gradient norm
 clipped when grad_clip > 0. Every epoch: validation on the validation split (seed Derive(seed, −1),
 batches of max(B, 512), the final objective), the family's diagnosis, one metrics.jsonl line with
 Latent's keys (epoch, step, train_<term>, val_<term>, the diagnosis figures, lr, seconds), the best
@@ -32,14 +32,16 @@ MAX_ROLLBACKS = 4
 
 def learning_rate(options, step, total_steps):
     """TrainingOptions.LearningRate at a 0-based step of total_steps."""
-    warmup_steps = int(round(options["warmup"] * total_steps))   # Math.Round: half to even, as round()
+    warmup_steps = max(int(round(options["warmup"] * total_steps)),   # Math.Round: half to even, as round()
+                       min(options.get("warmup_min_steps", 0), total_steps // 2))
     base = options["lr"]
     if step < warmup_steps:
         return base * (step + 1) / warmup_steps
     if options["schedule"] == "constant":
         return base
     progress = (step - warmup_steps) / max(1, total_steps - warmup_steps)
-    return 0.5 * base * (1 + math.cos(math.pi * min(1.0, progress)))
+    floor = options.get("lr_floor", 0)
+    return base * (floor + 0.5 * (1 - floor) * (1 + math.cos(math.pi * min(1.0, progress))))
 
 
 def share_from_rank_zero(model, optimizer, payload, world):

@@ -18,6 +18,15 @@ namespace Latent;
 /// does not reach on Unix, hence setenv.
 /// </para>
 /// <para>
+/// glibc's malloc returns large freed blocks to the system at once: a block over its mmap threshold (128 KiB at first,
+/// raised only as far as the largest block freed, at most 32 MiB) is unmapped when freed, and the top of the heap is
+/// trimmed past 128 KiB. libtorch frees and reallocates the same large activations every step, so the kernel zeroes
+/// fresh pages for each: on the 2-core machine two epochs of a conv autoencoder on 6000 Fashion-MNIST images took 10.2 s
+/// (a third of it in the kernel) and 5.1 s with the threshold fixed at 32 MiB and the heap trimmed only past 1 GiB; the
+/// conv VAE's evaluation 9.1 s and 3.0 s; peak memory changed by under 10 %. <see cref="Configure"/> sets both with
+/// mallopt, unless the user set either (MALLOC_MMAP_THRESHOLD_, MALLOC_TRIM_THRESHOLD_ or GLIBC_TUNABLES).
+/// </para>
+/// <para>
 /// The library changes no process-wide state on its own: an application calls <see cref="Configure"/>
 /// (and, if it likes, <see cref="SpinIfIdle"/>) first thing, before it touches TorchSharp, as the
 /// command line does.
@@ -38,6 +47,23 @@ public static partial class NativeRuntime
         if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS()) return;
         _userChosePolicy = Environment.GetEnvironmentVariable(WaitPolicy) is not null;
         if (!_userChosePolicy) TrySet(WaitPolicy, "PASSIVE");
+        if (OperatingSystem.IsLinux()) KeepLargeBlocks();
+    }
+
+    /// <summary>glibc's mmap threshold fixed at its largest (32 MiB) and the heap trimmed only past 1 GiB; see the class remarks.</summary>
+    static void KeepLargeBlocks()
+    {
+        const int TrimThreshold = -1, MmapThreshold = -3;   // M_TRIM_THRESHOLD and M_MMAP_THRESHOLD of malloc.h
+        if (new[] { "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "GLIBC_TUNABLES" }.Any(name => Environment.GetEnvironmentVariable(name) is not null)) return;
+        try
+        {
+            MallocOption(MmapThreshold, 32 << 20);
+            MallocOption(TrimThreshold, 1 << 30);
+        }
+        catch (Exception error) when (error is DllNotFoundException or EntryPointNotFoundException)
+        {
+            // Another C library (musl has no such tuning): only speed is affected.
+        }
     }
 
     /// <summary>
@@ -86,6 +112,9 @@ public static partial class NativeRuntime
             // Without libc's setenv libgomp's default policy stays; only speed is affected.
         }
     }
+
+    [LibraryImport("libc", EntryPoint = "mallopt")]
+    private static partial int MallocOption(int parameter, int value);
 
     [LibraryImport("libc", EntryPoint = "setenv", StringMarshalling = StringMarshalling.Utf8)]
     private static partial int SetEnvironment(string name, string value, int overwrite);

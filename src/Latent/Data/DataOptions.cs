@@ -54,10 +54,16 @@ public sealed record DataOptions : IOptionApplicability
     public const int DefaultValidationLimit = 2000;
 
     /// <summary>How many of <paramref name="examples"/> are held out for validation: the fraction, capped by the limit.</summary>
-    public int ValidationCount(int examples)
+    public int ValidationCount(int examples) => HeldOut(examples, ValidationFraction, ValidationLimit);
+
+    /// <summary>
+    /// <paramref name="fraction"/> of <paramref name="items"/>, rounded, and at most <paramref name="limit"/> when it is positive:
+    /// the one rule for the size of a hold-out, of examples or of text windows alike.
+    /// </summary>
+    internal static int HeldOut(double items, double fraction, int limit)
     {
-        int count = (int)Math.Round(examples * ValidationFraction);
-        return ValidationLimit > 0 ? Math.Min(count, ValidationLimit) : count;
+        int count = (int)Math.Round(items * fraction);
+        return limit > 0 ? Math.Min(count, limit) : count;
     }
 
     /// <summary>Keep only these labels in the training and validation splits, by id or name (e.g. 0,3); the test split keeps them all.</summary>

@@ -137,7 +137,7 @@ public static class Evaluator
                 var measured = VariationalEstimates.Measure(variational, validation);
                 foreach (var (key, value) in VariationalEstimates.UnitFigures(measured)) figures[key] = value;
                 int collapsed = measured.CollapsedUnits.Length;
-                if (collapsed != _collapsedAtLastWarning && VariationalEstimates.CollapseWarning(measured) is string warning) warnings.Add(warning);
+                if (collapsed != _collapsedAtLastWarning && VariationalEstimates.CollapseWarning(measured, variational.CollapseCures) is string warning) warnings.Add(warning);
                 _collapsedAtLastWarning = collapsed;
             }
             return new Diagnosis(figures, warnings);

@@ -114,8 +114,11 @@ public static class VariationalEstimates
         return figures;
     }
 
-    /// <summary>The warning a collapsed posterior deserves, naming the cures; null when no unit is collapsed.</summary>
-    public static string? CollapseWarning(VariationalMeasurements measured)
+    /// <summary>
+    /// The warning a collapsed posterior deserves, naming <paramref name="cures"/> (<see cref="IVariational.CollapseCures"/>:
+    /// those that apply to the model's options); null when no unit is collapsed.
+    /// </summary>
+    public static string? CollapseWarning(VariationalMeasurements measured, IReadOnlyList<string> cures)
     {
         var collapsed = measured.CollapsedUnits;
         if (collapsed.Length == 0) return null;
@@ -124,7 +127,7 @@ public static class VariationalEstimates
         string what = collapsed.Length == dimension
             ? $"posterior collapse: the posterior means of all {dimension} latent dimensions ignore the input, so the decoder ignores z"
             : $"posterior collapse in {collapsed.Length} of {dimension} latent dimensions ({which})";
-        return $"{what}; {measured.ActiveUnits} active units; to cure it pass --kl-warmup 10 or --free-bits 0.25 (or a lower --beta or --latent-dim)";
+        return $"{what}; {measured.ActiveUnits} active units; to cure it pass {(cures.Count == 1 ? cures[0] : string.Join(", ", cures.Take(cures.Count - 1)) + " or " + cures[^1])}";
     }
 
     /// <summary>

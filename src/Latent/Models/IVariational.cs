@@ -63,4 +63,10 @@ public interface IVariational
     /// binarised pixels, one fixed (seeded) binary draw of it, the same for every evaluation.
     /// </summary>
     Dataset Observed(Dataset data);
+
+    /// <summary>
+    /// The changes of options that would bring collapsed units back, as a user passes them (e.g. <c>--free-bits 0.25</c>),
+    /// only those that apply to this model's objective and prior.
+    /// </summary>
+    IReadOnlyList<string> CollapseCures { get; }
 }

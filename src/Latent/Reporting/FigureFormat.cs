@@ -1,4 +1,6 @@
 using System.Globalization;
+using Latent.Evaluation;
+using Latent.Models;
 
 namespace Latent.Reporting;
 
@@ -16,6 +18,7 @@ public static class FigureFormat
     {
         if (double.IsNaN(value)) return "—";
         if (double.IsInfinity(value)) return value > 0 ? "∞" : "−∞";
+        if (key == VariationalEstimates.Quantity.Name && Quantity(value) is string quantity) return quantity;
         if (key.EndsWith("_accuracy", StringComparison.Ordinal) || key.StartsWith("codebook_usage", StringComparison.Ordinal))
             return (100 * value).ToString("F1", Invariant) + " %";
         if (key.EndsWith("_db", StringComparison.Ordinal) || key.EndsWith("_nats", StringComparison.Ordinal) || key.EndsWith("_deg", StringComparison.Ordinal))
@@ -26,6 +29,17 @@ public static class FigureFormat
             return Math.Round(value).ToString("N0", Invariant).Replace(",", " ");
         return Significant(value, 3);
     }
+
+    /// <summary>A <c>likelihood_quantity</c> code with what it means, e.g. "2: −log p of binarised pixels"; null for an unknown code.</summary>
+    static string? Quantity(double code) => (LikelihoodQuantity)(int)code switch
+    {
+        _ when code != Math.Floor(code) => null,
+        LikelihoodQuantity.BernoulliOnGreyLevels => "1: Bernoulli on grey levels (not a likelihood)",
+        LikelihoodQuantity.BinarizedNll => "2: −log p of binarised pixels",
+        LikelihoodQuantity.Discretized8BitNll => "3: −log p of 8-bit pixels",
+        LikelihoodQuantity.GaussianDensity => "4: −log of a Gaussian density",
+        _ => null,
+    };
 
     /// <summary><paramref name="value"/> to <paramref name="digits"/> significant digits, without an exponent for everyday sizes.</summary>
     public static string Significant(double value, int digits)

@@ -55,6 +55,13 @@ public sealed record TrainingOptions
     [Description("fraction of all steps spent raising the learning rate linearly from zero")]
     public double Warmup { get; init; } = 0.02;
 
+    /// <summary>
+    /// Warm up over at least this many steps (never more than half of all steps), whatever <see cref="Warmup"/> gives: a
+    /// short run's early steps at the full rate can kill a network (constant output), whatever its length.
+    /// </summary>
+    [Description("warm up over at least this many steps (never more than half of all steps), whatever --warmup gives")]
+    public int WarmupMinSteps { get; init; }
+
     /// <summary>Clip the global gradient norm to this value; 0 turns clipping off.</summary>
     [Description("clip the global gradient norm to this value; 0 turns clipping off")]
     public double GradClip { get; init; }
@@ -79,6 +86,7 @@ public sealed record TrainingOptions
         if (!(Lr > 0) || !double.IsFinite(Lr)) throw new UserInputException($"{nameof(Lr)} {Lr} must be a positive number; pass e.g. {nameof(Lr)} 1e-3", nameof(Lr));
         if (WeightDecay < 0 || !double.IsFinite(WeightDecay)) throw new UserInputException($"{nameof(WeightDecay)} {WeightDecay} must be zero or positive", nameof(WeightDecay));
         if (Warmup is < 0 or >= 1 || double.IsNaN(Warmup)) throw new UserInputException($"{nameof(Warmup)} {Warmup} must be a fraction in [0, 1), e.g. 0.02", nameof(Warmup));
+        if (WarmupMinSteps < 0) throw new UserInputException($"{nameof(WarmupMinSteps)} {WarmupMinSteps} must be zero or a number of steps, e.g. 100", nameof(WarmupMinSteps));
         if (LrFloor is < 0 or > 1 || double.IsNaN(LrFloor))
             throw new UserInputException($"{nameof(LrFloor)} {LrFloor} must be a fraction of {nameof(Lr)} in [0, 1], e.g. 0.1", nameof(LrFloor), nameof(Lr));
         if (GradClip < 0 || !double.IsFinite(GradClip)) throw new UserInputException($"{nameof(GradClip)} {GradClip} must be zero (off) or positive", nameof(GradClip));
@@ -91,7 +99,7 @@ public sealed record TrainingOptions
     /// <summary>The learning rate at a 0-based step of <paramref name="totalSteps"/>.</summary>
     public double LearningRate(long step, long totalSteps)
     {
-        long warmupSteps = (long)Math.Round(Warmup * totalSteps);
+        long warmupSteps = Math.Max((long)Math.Round(Warmup * totalSteps), Math.Min(WarmupMinSteps, totalSteps / 2));
         if (step < warmupSteps) return Lr * (step + 1) / warmupSteps;
         if (Schedule == ScheduleKind.Constant) return Lr;
         double progress = (double)(step - warmupSteps) / Math.Max(1, totalSteps - warmupSteps);

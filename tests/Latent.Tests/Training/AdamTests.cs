@@ -84,4 +84,16 @@ public sealed class AdamTests
         Assert.Equal(0.2, options.LearningRate(99, 100), 3);                       // the last step is at the floor
         Assert.Throws<UserInputException>(() => (options with { LrFloor = 1.5 }).Validate());
     }
+
+    [Fact]
+    public void A_short_run_still_warms_up_over_the_minimum_steps_but_never_past_half_of_them()
+    {
+        var options = new TrainingOptions { Lr = 1.0, Warmup = 0.1, WarmupMinSteps = 100 };
+        Assert.Equal(0.01, options.LearningRate(0, 300), 9);     // 100 warm-up steps, not 30
+        Assert.Equal(0.5, options.LearningRate(49, 300), 9);
+        Assert.Equal(1.0, options.LearningRate(99, 300), 9);
+        Assert.Equal(0.1, options.LearningRate(9, 5000), 9);    // a long run keeps its tenth: 500 steps
+        Assert.Equal(1.0 / 40, options.LearningRate(0, 80), 9);  // 80 steps in all: 40 of warm-up
+        Assert.Throws<UserInputException>(() => (options with { WarmupMinSteps = -1 }).Validate());
+    }
 }

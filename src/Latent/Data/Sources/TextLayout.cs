@@ -99,8 +99,7 @@ internal sealed record TextLayout(int[] Train, int[] Validation, int[] Test, IRe
     static List<TokenRange> ValidationBlocks(List<TokenRange> training, int window, double fraction, int limit, int seed)
     {
         long trainingTokens = training.Sum(part => (long)part.Length);
-        int wanted = (int)Math.Round(fraction * trainingTokens / window); // validation windows
-        if (limit > 0) wanted = Math.Min(wanted, limit);
+        int wanted = DataOptions.HeldOut((double)trainingTokens / window, fraction, limit); // validation windows
         if (wanted == 0) return [];
         int blockWindows = Math.Min(MaxBlockWindows, wanted);
         var candidates = training.SelectMany(part => Enumerable.Range(0, part.Length / (blockWindows * window))

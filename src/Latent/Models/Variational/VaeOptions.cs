@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.ComponentModel;
 using Latent.Data;
 
@@ -213,6 +214,23 @@ public sealed record VaeOptions : ModelOptions
         nameof(TrainSamples) => Regulariser == Regulariser.Kl,
         _ => base.Uses(property),
     };
+
+    /// <summary>
+    /// What brings collapsed units back, among the options this objective uses: a KL warm-up, free bits and a lower β for
+    /// the KL regulariser, a larger capacity for capacity annealing, a lighter dimension-wise KL for the β-TCVAE, and a
+    /// smaller latent for all.
+    /// </summary>
+    internal IReadOnlyList<string> CollapseCures()
+    {
+        var cures = new List<string>();
+        if (Uses(nameof(KlWarmup))) cures.Add("--kl-warmup 10");
+        if (Uses(nameof(FreeBits))) cures.Add("--free-bits 0.25");
+        if (Uses(nameof(Beta))) cures.Add(string.Create(CultureInfo.InvariantCulture, $"a --beta below {Beta:G3}"));
+        if (Uses(nameof(CapacityMax))) cures.Add(string.Create(CultureInfo.InvariantCulture, $"a --capacity-max above {CapacityMax:G3}"));
+        if (Uses(nameof(DimensionKlWeight))) cures.Add(string.Create(CultureInfo.InvariantCulture, $"a --dimension-kl-weight below {DimensionKlWeight:G3}"));
+        cures.Add($"a --latent-dim below {LatentDim}");
+        return cures;
+    }
 
     /// <summary>The variant each of its options belongs to, for help.</summary>
     public override string? UsedWhen(string property) => property switch

@@ -187,6 +187,9 @@ public sealed class VariationalAutoencoder : Autoencoder, IGenerative, IVariatio
         _ => _options.Binarize == Binarization.Dynamic ? LikelihoodQuantity.BinarizedNll : LikelihoodQuantity.BernoulliOnGreyLevels,
     };
 
+    /// <inheritdoc/>
+    public IReadOnlyList<string> CollapseCures => _options.CollapseCures();
+
     /// <summary>The data as evaluated: with <see cref="VaeOptions.Binarize"/> dynamic, one fixed binary draw of them (<see cref="DynamicBinarization.Fixed"/>); otherwise the data.</summary>
     public Dataset Observed(Dataset data) => _options.Binarize == Binarization.Dynamic ? DynamicBinarization.Fixed(data) : data;
 

@@ -76,7 +76,7 @@ public sealed class CodePrior : nn.Module
     }
 
     /// <summary>log p(codes) under the fitted prior, nats per example: codes [N, P, L] → [N] (float64), in batches.</summary>
-    public Tensor LogLikelihood(Tensor codes, int batchSize = 500)
+    public Tensor LogLikelihood(Tensor codes, int batchSize = 128)
     {
         if (!IsFitted) throw NotFitted();
         using var noGrad = no_grad();

@@ -237,6 +237,23 @@ public sealed class VariationalAutoencoderTests
     }
 
     [Fact]
+    public void The_collapse_warning_names_only_cures_that_apply_to_the_objective()
+    {
+        var shape = DataShape.Table(6);
+        using var plain = Build(Small, shape);
+        Assert.Equal(["--kl-warmup 10", "--free-bits 0.25", "a --beta below 1", "a --latent-dim below 8"], ((IVariational)plain).CollapseCures);
+        using var tc = Build(Small with { Regulariser = Regulariser.TotalCorrelation }, shape);
+        Assert.Equal(["a --dimension-kl-weight below 1", "a --latent-dim below 8"], ((IVariational)tc).CollapseCures);
+        using var capacity = Build(Small with { Regulariser = Regulariser.Capacity, CapacityMax = 25 }, shape);
+        Assert.Equal(["a --capacity-max above 25", "a --latent-dim below 8"], ((IVariational)capacity).CollapseCures);
+        using var vamp = Build(Small with { Prior = Prior.Vamp, PseudoInputs = 10 }, shape);
+        Assert.DoesNotContain("--free-bits 0.25", ((IVariational)vamp).CollapseCures);   // free bits need the factorised prior
+        var measured = new VariationalMeasurements([0.5, 0.0], [2.0, 0.0], Reconstruction: 1);
+        Assert.EndsWith("to cure it pass a --dimension-kl-weight below 1 or a --latent-dim below 8",
+            VariationalEstimates.CollapseWarning(measured, ((IVariational)tc).CollapseCures));
+    }
+
+    [Fact]
     public void A_heavily_weighted_kl_collapses_the_posterior_the_diagnosis_warns_and_free_bits_bring_the_code_back()
     {
         var data = TestData.Shapes();
