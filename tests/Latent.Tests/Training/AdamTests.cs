@@ -92,7 +92,7 @@ public sealed class AdamTests
         Assert.Equal(0.01, options.LearningRate(0, 300), 9);     // 100 warm-up steps, not 30
         Assert.Equal(0.5, options.LearningRate(49, 300), 9);
         Assert.Equal(1.0, options.LearningRate(99, 300), 9);
-        Assert.Equal(0.1, options.LearningRate(9, 5000), 9);    // a long run keeps its tenth: 500 steps
+        Assert.Equal(0.02, options.LearningRate(9, 5000), 9);   // a long run keeps its tenth: 500 steps, step 10 of them
         Assert.Equal(1.0 / 40, options.LearningRate(0, 80), 9);  // 80 steps in all: 40 of warm-up
         Assert.Throws<UserInputException>(() => (options with { WarmupMinSteps = -1 }).Validate());
     }
