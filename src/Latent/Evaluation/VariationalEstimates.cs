@@ -127,7 +127,8 @@ public static class VariationalEstimates
         string what = collapsed.Length == dimension
             ? $"posterior collapse: the posterior means of all {dimension} latent dimensions ignore the input, so the decoder ignores z"
             : $"posterior collapse in {collapsed.Length} of {dimension} latent dimensions ({which})";
-        return $"{what}; {measured.ActiveUnits} active units; to cure it pass {(cures.Count == 1 ? cures[0] : string.Join(", ", cures.Take(cures.Count - 1)) + " or " + cures[^1])}";
+        string cure = cures.Count == 1 ? cures[0] : $"{string.Join(", ", cures.Take(cures.Count - 1))} or {cures[^1]}";
+        return $"{what}; {measured.ActiveUnits} active units; to cure it pass {cure}";
     }
 
     /// <summary>

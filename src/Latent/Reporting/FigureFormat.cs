@@ -31,9 +31,8 @@ public static class FigureFormat
     }
 
     /// <summary>A <c>likelihood_quantity</c> code with what it means, e.g. "2: −log p of binarised pixels"; null for an unknown code.</summary>
-    static string? Quantity(double code) => (LikelihoodQuantity)(int)code switch
+    static string? Quantity(double code) => code != Math.Floor(code) ? null : (LikelihoodQuantity)(int)code switch
     {
-        _ when code != Math.Floor(code) => null,
         LikelihoodQuantity.BernoulliOnGreyLevels => "1: Bernoulli on grey levels (not a likelihood)",
         LikelihoodQuantity.BinarizedNll => "2: −log p of binarised pixels",
         LikelihoodQuantity.Discretized8BitNll => "3: −log p of 8-bit pixels",

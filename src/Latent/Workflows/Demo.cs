@@ -52,7 +52,7 @@ public static class Demo
     public static IReadOnlyList<Entry> Plan(DemoOptions options)
     {
         // The brief demo trains every run on the first BriefExamples examples of each set (validation carved from them) and
-        // tests on the whole test split: about three minutes on two cores for both sets, every comparison already won.
+        // tests on the whole test split: 4 minutes on two cores for both sets (bench/textbook/RESULTS.md), every comparison won.
         int? limit = options.Full ? null : BriefExamples;
         var datasets = new List<(string Name, DataOptions Data, int Epochs)> { ("shapes", new DataOptions { Data = "shapes", Limit = limit }, options.Full ? 30 : BriefEpochs) };
         // Fashion-MNIST is read from its memory-mapped IDX files, batch by batch, instead of being copied into memory:
