@@ -100,10 +100,18 @@ internal static class Transformers
     public static ModuleList<TransformerBlock> Blocks(int depth, int width, int heads, bool causal = false) =>
         nn.ModuleList(Enumerable.Range(0, depth).Select(_ => new TransformerBlock(width, heads, causal: causal)).ToArray());
 
-    /// <summary>Runs <paramref name="x"/> [B, N, E] through every block in turn.</summary>
+    /// <summary>
+    /// Runs <paramref name="x"/> [B, N, E] through every block in turn. Each block's intermediates are freed
+    /// when it is done (autograd keeps what backward needs): held to the end of the batch, the 4 blocks of
+    /// the masked autoencoder's encoder took about 1 GB at 500 images.
+    /// </summary>
     public static Tensor Apply(ModuleList<TransformerBlock> blocks, Tensor x)
     {
-        foreach (var block in blocks) x = block.forward(x);
+        foreach (var block in blocks)
+        {
+            using var scope = NewDisposeScope();
+            x = block.forward(x).MoveToOuterDisposeScope();
+        }
         return x;
     }
 

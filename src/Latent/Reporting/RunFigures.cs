@@ -1,5 +1,6 @@
 using Latent.Data;
 using Latent.Models;
+using Latent.Models.Pca;
 using Latent.Evaluation;
 using Latent.Runs;
 using static TorchSharp.torch;
@@ -108,21 +109,23 @@ public static class RunFigures
 
     /// <summary>
     /// Test examples in latent space coloured by label: the codes themselves when D = 2, else their
-    /// first two principal components (an SVD of the centred codes).
+    /// first two principal components (by the randomized solver: a full SVD of 2000 codes of a few
+    /// thousand dimensions, as a masked autoencoder's are, took seconds).
     /// </summary>
     public static bool SaveLatentSpace(string path, Autoencoder model, Dataset data, int count = 2000)
     {
         using var scope = NewDisposeScope();
         var subset = data.Take(count);
-        var codes = Batched.Encode(model, subset).to(ScalarType.Float64);
+        var codes = Batched.Encode(model, subset);
         if (codes.shape[1] < 2) return false;
         bool projected = codes.shape[1] > 2;
         if (projected)
         {
-            var centred = codes - codes.mean([0], keepdim: true);
-            var (_, _, vh) = linalg.svd(centred, fullMatrices: false);
-            codes = centred.matmul(vh.narrow(0, 0, 2).t());  // [N, D] -> [N, 2]
+            var mean = codes.mean([0]);
+            using var axes = RandomizedPca.Fit(new InMemoryRows(codes), mean, components: 2, powerIterations: null, oversamples: null, seed: 0);
+            codes = (codes - mean).matmul(axes.Components.t());  // [N, D] -> [N, 2]
         }
+        codes = codes.to(ScalarType.Float64);
         var x = codes[.., 0].data<double>().ToArray();
         var y = codes[.., 1].data<double>().ToArray();
         Plots.Scatter(path, projected ? "Latent space (first two principal components)" : "Latent space",

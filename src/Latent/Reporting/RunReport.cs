@@ -78,20 +78,22 @@ public static class RunReport
     /// <summary>
     /// One page comparing runs: a card per run with its headline figure beside the baseline it must
     /// beat and its most telling picture; below, folded away, every eval.json figure in one table and
-    /// every picture side by side.
+    /// every picture side by side. Each run's figures are drawn afresh with its selected weights, unless
+    /// <paramref name="drawFigures"/> is false because they were just drawn (the demo writes each run's report first).
     /// </summary>
-    public static string Compare(IReadOnlyList<RunDirectory> runs, string path)
+    public static string Compare(IReadOnlyList<RunDirectory> runs, string path, bool drawFigures = true)
     {
         if (runs.Count < 2) throw new UserInputException($"{nameof(Compare)} needs at least two runs; pass {nameof(Compare)} DIR1 DIR2 ...", nameof(Compare));
         UserPaths.RequireWritableFile(path, "report", "pass a file in a folder");
         var manifests = runs.Select(run => run.ReadManifest()).ToList();
-        foreach (var (run, manifest) in runs.Zip(manifests))
-        {
-            var test = RunData.Load(manifest, manifest.Data, DataSplit.Test);
-            using var runLock = RunLock.Acquire(run.Path, "latent report --compare");
-            using var model = run.LoadModel(manifest);
-            RunFigures.DrawAll(run, model, test);
-        }
+        if (drawFigures)
+            foreach (var (run, manifest) in runs.Zip(manifests))
+            {
+                var test = RunData.Load(manifest, manifest.Data, DataSplit.Test);
+                using var runLock = RunLock.Acquire(run.Path, "latent report --compare");
+                using var model = run.LoadModel(manifest);
+                RunFigures.DrawAll(run, model, test);
+            }
         // Folder names label the runs; two runs in folders of the same name get their position too.
         var names = runs.Select(run => Path.GetFileName(run.Path)).ToList();
         names = names.Select((name, i) => names.Count(other => other == name) > 1 ? $"{name} ({i + 1})" : name).ToList();
