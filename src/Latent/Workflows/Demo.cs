@@ -80,8 +80,8 @@ public static class Demo
         // Denoising (half the pixels masked) and masked (three quarters of the 4×4 patches hidden) autoencoders;
         // the ViT is slow on a CPU, so the brief demo trains it on fewer images still, and on the last data set only (Fashion-MNIST when installed).
         plan.AddRange(datasets.Select(data => Trained($"{data.Name}-dae-mlp", data.Data, new DaeOptions { Noise = "mask:0.5" }, data.Epochs)));
-        plan.AddRange(datasets.Where((_, i) => options.Full || i == datasets.Count - 1).Select(data =>
-            Trained($"{data.Name}-mae-vit", data.Data with { Limit = options.Full ? null : BriefMaeExamples }, new MaeOptions(), data.Epochs)));
+        var maeSets = options.Full ? datasets : datasets.TakeLast(1);
+        plan.AddRange(maeSets.Select(data => Trained($"{data.Name}-mae-vit", data.Data with { Limit = options.Full ? null : BriefMaeExamples }, new MaeOptions(), data.Epochs)));
         return plan;
     }
 
