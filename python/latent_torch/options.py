@@ -32,7 +32,7 @@ TRAINING = {"epochs": 10, "batch_size": 128, "lr": 1e-3, "optimizer": "adam", "w
             "lr_floor": 0, "warmup": 0.02, "warmup_min_steps": 0, "grad_clip": 0, "seed": 1, "checkpoint_every": 0, "device": "cpu"}
 
 FASTER = {"batch_size": 64, "lr": 2e-3, "warmup": 0.1, "warmup_min_steps": 100}  # ModelCatalog.FasterRecipe
-FAMILY_TRAINING = {"ae": FASTER, "linear": {"lr": 1e-2}, "vae": FASTER, "vqvae": FASTER}  # ModelCatalog's DefaultTraining (linear: LinearOptions.RecommendedLearningRate)
+FAMILY_TRAINING = {"ae": FASTER, "dae": FASTER, "linear": {"lr": 1e-2}, "vae": FASTER, "vqvae": FASTER}  # ModelCatalog's DefaultTraining (linear: LinearOptions.RecommendedLearningRate)
 
 DATA = {"data": "shapes", "image_size": None, "examples": None, "storage": "auto", "alpha": None, "background": None,
         "classes": None, "label_column": None, "header": "auto", "validation_fraction": 0.1, "validation_limit": 2000, "limit": None,

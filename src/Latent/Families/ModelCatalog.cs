@@ -67,14 +67,15 @@ public sealed record ModelFamily(
 public static class ModelCatalog
 {
     /// <summary>
-    /// The defaults of the plain autoencoder, the VAE and the VQ-VAE: twice the steps (batches of 64) at twice the rate, reached over
+    /// The defaults of the plain autoencoder, the denoising one, the VAE and the VQ-VAE: twice the steps (batches of 64) at twice the rate, reached over
     /// the first tenth of the steps. At 10 epochs on Fashion-MNIST the MLP autoencoder ends 12 % below the textbook loop's
     /// test MSE (Adam 1e-3, batch 128), where 1e-3 at 128 ended 14 % above it, the conv VQ-VAE 13 % below, and the MLP VAE's
     /// −ELBO 0.9 nats below (its IWAE level with the loop's); the long
     /// warm-up keeps the rate from killing the ReLUs of a conv autoencoder on shapes, which a 2 % warm-up did
     /// (bench/textbook/RESULTS.md). What kills is the number of steps at a high rate, not their share: 25 warm-up steps
     /// (a tenth of 255) killed the MLP and the conv autoencoders on 6000 shapes, 50 did not hurt the MLP and 100 neither,
-    /// so the warm-up lasts at least 100 steps.
+    /// so the warm-up lasts at least 100 steps. The MLP denoising autoencoder (mask:0.25, 10 epochs) went from a masked-pixel
+    /// error of 0.0120 and a probe of 0.866 at 1e-3 and 128 to 0.0105 and 0.873–0.874 over two seeds (the textbook loop: 0.0114, 0.873).
     /// </summary>
     static readonly TrainingOptions FasterRecipe = new() { BatchSize = 64, Lr = 2e-3, Warmup = 0.1, WarmupMinSteps = 100 };
 
@@ -90,7 +91,8 @@ public static class ModelCatalog
         ModelFamily.Of<PcaOptions, PcaModel>("pca", "principal component analysis, fitted in closed form by 'latent pca' (exact, the linear optimum)",
             [Architecture.Mlp], (options, shape) => new PcaModel(options, shape)),
         ModelFamily.Of<DaeOptions, DenoisingAutoencoder>("dae", "denoising autoencoder: corrupt the input (mask, Gaussian, salt-and-pepper), reconstruct the clean one",
-            [Architecture.Mlp, Architecture.Conv, Architecture.Transformer], (options, shape) => new DenoisingAutoencoder(options, shape)),
+            [Architecture.Mlp, Architecture.Conv, Architecture.Transformer], (options, shape) => new DenoisingAutoencoder(options, shape))
+            with { DefaultTraining = FasterRecipe },
         ModelFamily.Of<MaeOptions, MaskedAutoencoder>("mae", "masked autoencoder: a ViT encodes the visible quarter of the patches, a light decoder predicts the rest",
             [Architecture.Vit], (options, shape) => new MaskedAutoencoder(options, shape)),
         ModelFamily.Of<VaeOptions, VariationalAutoencoder>("vae", "variational autoencoder: Gaussian encoder, loss recon + λ·KL(q(z|x) ‖ N(0, I)), samples from N(0, I)",
