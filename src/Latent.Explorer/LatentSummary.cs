@@ -1,14 +1,15 @@
 // The test split's codes, summarised once per run and kept in the explorer's cache:
-//   the map: the codes themselves for D = 2, else their first two principal components, from the thin
-//   SVD of the centred codes Z̃ = Z − 1μᵀ = USVᵀ: a point is p = Vₖᵀ(z − μ) with Vₖ the first two right
-//   singular vectors, and a point of the map is lifted back to the latent space as z = μ + Vₖp, the
-//   closest code (in ℓ2) that projects onto it;
+//   the map: the codes themselves for D = 2, else their first two principal components (PcaFit.Leading, by
+//   the solver latent pca would choose): a point is p = Vₖᵀ(z − μ) with Vₖ the first two principal axes of
+//   the centred codes Z̃ = Z − 1μᵀ, and a point of the map is lifted back to the latent space as z = μ + Vₖp,
+//   the closest code (in ℓ2) that projects onto it;
 //   the sliders: per dimension, the spread of the codes across the test split (for a VAE the codes are
 //   the posterior means, so this is the activity Cov_x(E_q[z])ⱼ of Burda et al. 2016, §5.2).
 
 using System.Text.Json;
 using Latent.Data;
 using Latent.Models;
+using Latent.Models.Pca;
 using Latent.Models.Sampling;
 using Latent.Runs;
 using static TorchSharp.torch;
@@ -121,14 +122,12 @@ public sealed record LatentSummary
         else
         {
             projection = "pca";
-            var centred = codes - mean;
-            var (_, singular, vh) = linalg.svd(centred, fullMatrices: false);
-            axes = vh.narrow(0, 0, Math.Min(2, vh.shape[0]));
+            using var principal = PcaFit.Leading(codes, (int)Math.Min(2, Math.Min(codes.shape[0], dimension)));
+            axes = principal.Components.to(ScalarType.Float64);
             if (axes.shape[0] < 2) axes = cat([axes, zeros(2 - axes.shape[0], dimension, dtype: ScalarType.Float64)], 0);
-            points = centred.matmul(axes.t());                                    // [N, D] · [D, 2] -> [N, 2]
-            var squares = singular.square();
-            double total = Math.Max(squares.sum().item<double>(), double.Epsilon);
-            share = squares.narrow(0, 0, Math.Min(2, squares.shape[0])).data<double>().Select(s => s / total).ToArray();
+            points = (codes - mean).matmul(axes.t());                             // [N, D] · [D, 2] -> [N, 2]
+            double total = Math.Max(principal.TotalVariance, double.Epsilon);
+            share = principal.Variances.Take(2).Select(v => v / total).ToArray();
             if (share.Length < 2) share = [.. share, 0];
         }
         int shown = Math.Min(test.Count, MapPoints);

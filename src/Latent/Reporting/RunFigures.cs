@@ -109,8 +109,7 @@ public static class RunFigures
 
     /// <summary>
     /// Test examples in latent space coloured by label: the codes themselves when D = 2, else their
-    /// first two principal components (by the randomized solver: a full SVD of 2000 codes of a few
-    /// thousand dimensions, as a masked autoencoder's are, took seconds).
+    /// first two principal components (<see cref="PcaFit.Leading"/>).
     /// </summary>
     public static bool SaveLatentSpace(string path, Autoencoder model, Dataset data, int count = 2000)
     {
@@ -121,9 +120,8 @@ public static class RunFigures
         bool projected = codes.shape[1] > 2;
         if (projected)
         {
-            var mean = codes.mean([0]);
-            using var axes = RandomizedPca.Fit(new InMemoryRows(codes), mean, components: 2, powerIterations: null, oversamples: null, seed: 0);
-            codes = (codes - mean).matmul(axes.Components.t());  // [N, D] -> [N, 2]
+            using var axes = PcaFit.Leading(codes, components: 2);
+            codes = (codes - axes.Mean).matmul(axes.Components.to(ScalarType.Float32).t());  // [N, D] -> [N, 2]; the exact solver's axes are float64
         }
         codes = codes.to(ScalarType.Float64);
         var x = codes[.., 0].data<double>().ToArray();
